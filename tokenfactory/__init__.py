@@ -1,0 +1,33 @@
+"""tokenfactory: a Jupyter-native LLM workbench.
+
+``import tokenfactory as tf`` is cheap: torch, transformers, peft and vllm load only when an
+engine or a trainer starts. Public names resolve lazily from the modules listed in ``_LAZY``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "serve": "tokenfactory.server",
+    "ServerHandle": "tokenfactory.server",
+}
+
+__all__ = sorted(["__version__", *_LAZY])
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tokenfactory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,80 @@
+"""Run one generation on an engine and turn token ids into text, honouring stop strings."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine.protocol import Engine, GenerationRequest
+from .detokenize import IncrementalDetokenizer
+from .stops import StopMatcher
+
+
+@dataclass
+class GenerationResult:
+    """Filled in as the generation runs; complete once the stream ends."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    started_at: float = field(default_factory=time.perf_counter)
+    first_token_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def ttft_s(self) -> float | None:
+        return None if self.first_token_at is None else self.first_token_at - self.started_at
+
+    @property
+    def latency_s(self) -> float | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+def new_request_id(prefix: str = "req") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:24]}"
+
+
+async def stream_text(
+    engine: Engine,
+    tokenizer: Any,
+    request: GenerationRequest,
+    stops: list[str],
+    result: GenerationResult,
+) -> AsyncIterator[str]:
+    """Yield text deltas; ``result`` holds the finish reason and token counts at the end.
+
+    A stop string ends the generation early (the engine request is aborted by closing its
+    stream) with ``finish_reason="stop"``; the stop string itself is not returned.
+    """
+    detok = IncrementalDetokenizer(tokenizer)
+    matcher = StopMatcher(stops)
+    result.prompt_tokens = len(request.prompt_token_ids)
+    outputs = engine.generate(request)
+    try:
+        async for out in outputs:
+            if out.token_ids:
+                if result.first_token_at is None:
+                    result.first_token_at = time.perf_counter()
+                result.completion_tokens += len(out.token_ids)
+            if out.num_prompt_tokens:
+                result.prompt_tokens = out.num_prompt_tokens
+            delta = matcher.feed(detok.push(out.token_ids)) if out.token_ids else ""
+            if out.finished:
+                delta += matcher.feed(detok.flush())
+                delta += matcher.flush()
+                result.finish_reason = "stop" if matcher.stopped else out.finish_reason
+            if delta:
+                result.text += delta
+                yield delta
+            if matcher.stopped:
+                result.finish_reason = "stop"
+                break
+            if out.finished:
+                break
+    finally:
+        await outputs.aclose()
+        result.finished_at = time.perf_counter()

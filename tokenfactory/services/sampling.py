@@ -1,0 +1,47 @@
+"""Turn a request's sampling fields into engine sampling parameters, with the API defaults."""
+
+from __future__ import annotations
+
+from ..engine.protocol import SamplingParams
+from ..errors import InvalidRequestError
+from ..wire.common import SamplingFields
+
+DEFAULT_MAX_TOKENS = 1024
+DEFAULT_TEMPERATURE = 0.7
+MAX_STOP_SEQUENCES = 4
+
+
+def sampling_params(req: SamplingFields) -> SamplingParams:
+    max_tokens = req.max_completion_tokens or req.max_tokens or DEFAULT_MAX_TOKENS
+    return SamplingParams(
+        max_tokens=max_tokens,
+        temperature=DEFAULT_TEMPERATURE if req.temperature is None else req.temperature,
+        top_p=1.0 if req.top_p is None else req.top_p,
+        presence_penalty=req.presence_penalty or 0.0,
+        frequency_penalty=req.frequency_penalty or 0.0,
+        seed=req.seed,
+    )
+
+
+def stop_sequences(req: SamplingFields) -> list[str]:
+    stops = req.stop_list()
+    if len(stops) > MAX_STOP_SEQUENCES:
+        raise InvalidRequestError(
+            f"'stop' accepts at most {MAX_STOP_SEQUENCES} sequences, got {len(stops)}",
+            param="stop",
+        )
+    if any(not isinstance(s, str) or s == "" for s in stops):
+        raise InvalidRequestError("'stop' sequences must be non-empty strings", param="stop")
+    return stops
+
+
+def check_context(prompt_tokens: int, max_tokens: int, context_length: int | None) -> None:
+    if context_length is None:
+        return
+    if prompt_tokens >= context_length:
+        raise InvalidRequestError(
+            f"Context length exceeded: the prompt has {prompt_tokens} tokens and the model's"
+            f" context is {context_length}",
+            code="context_length_exceeded",
+            param="messages",
+        )
