@@ -108,7 +108,9 @@ class KeyStore:
         if len(key) < 8:
             raise InvalidRequestError("An API key must be at least 8 characters long")
         key_hash = hash_key(key)
-        row = self.store.one("SELECT id, workspace_id FROM api_keys WHERE key_hash = ?", (key_hash,))
+        row = self.store.one(
+            "SELECT id, workspace_id FROM api_keys WHERE key_hash = ?", (key_hash,)
+        )
         if row is not None:
             if row["workspace_id"] != ws.id:
                 raise InvalidRequestError("That key already belongs to another workspace")

@@ -1,0 +1,70 @@
+"""Shared fixtures: an isolated data dir per test, a fake-engine gateway, and one real server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes import FakeEngine
+
+
+@pytest.fixture(autouse=True)
+def tf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own TOKENFACTORY_HOME and Jupyter runtime dir."""
+    home = tmp_path_factory.mktemp("tf-home")
+    monkeypatch.setenv("TOKENFACTORY_HOME", str(home))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(home / "jupyter-runtime"))
+    return home
+
+
+@pytest.fixture
+def fake_engine() -> FakeEngine:
+    return FakeEngine()
+
+
+@pytest.fixture
+def fake_gateway(fake_engine: FakeEngine, tf_home):
+    """A started gateway over the fake engine, with the features installed, and a key."""
+    from tokenfactory.features import install_features
+    from tokenfactory.gateway.state import Gateway
+    from tokenfactory.store import Store
+
+    gateway = Gateway(fake_engine, Store(tf_home / "test.sqlite3"))
+    install_features(gateway)
+    _, key = gateway.keys.create_key("default", name="test")
+    gateway.test_key = key
+    return gateway
+
+
+@pytest.fixture
+def api(fake_gateway) -> Iterator:
+    """A Starlette TestClient on the fake gateway, authenticated as the default workspace."""
+    from fastapi.testclient import TestClient
+
+    from tokenfactory.gateway.app import create_app
+
+    app = create_app(fake_gateway)
+    with TestClient(app, headers={"Authorization": f"Bearer {fake_gateway.test_key}"}) as client:
+        client.portal.call(fake_gateway.start_engine)
+        yield client
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """One real ``tf.serve()`` on the embedded default models for the whole session."""
+    home = tmp_path_factory.mktemp("tf-server-home")
+    old = {k: os.environ.get(k) for k in ("TOKENFACTORY_HOME", "JUPYTER_RUNTIME_DIR")}
+    os.environ["TOKENFACTORY_HOME"] = str(home)
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(home / "jupyter-runtime")
+    from tokenfactory.server import serve
+
+    handle = serve(engine="transformers")
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    yield handle
+    handle.stop()

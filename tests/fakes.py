@@ -1,0 +1,155 @@
+"""A scriptable engine and tokenizer for tests that need no model (like simonw/llm's mock).
+
+``FakeEngine(replies=[...])`` answers each generation with the next reply, one character per
+token; the tokenizer maps characters to code points, so token counts are exact and readable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tokenfactory.engine.protocol import (
+    EmbeddingResult,
+    EngineHealth,
+    GenerationOutput,
+    GenerationRequest,
+    ModelInfo,
+)
+from tokenfactory.errors import ModelNotFoundError
+
+EOS = 0
+
+
+class FakeTokenizer:
+    eos_token_id = EOS
+    model_max_length = 2048
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        return [ord(c) for c in text]
+
+    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
+        return {"input_ids": self.encode(text)}
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        return "".join(chr(i) for i in ids if i != EOS)
+
+    def apply_chat_template(
+        self,
+        messages: list[dict],
+        add_generation_prompt: bool = True,
+        tokenize: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        text = "".join(f"<{m['role']}>{m.get('content') or ''}\n" for m in messages)
+        if add_generation_prompt:
+            text += "<assistant>"
+        return self.encode(text) if tokenize else text
+
+
+class FakeEngine:
+    name = "fake"
+
+    def __init__(
+        self,
+        replies: list[str] | None = None,
+        chat_model: str = "test/chat",
+        embedding_model: str = "test/embed",
+        delay: float = 0.0,
+    ) -> None:
+        self.replies = list(replies or ["Hello from the fake engine."])
+        self.chat_model = chat_model
+        self.embedding_model = embedding_model
+        self.delay = delay
+        self.requests: list[GenerationRequest] = []
+        self.aborted: list[str] = []
+        self._adapters: dict[str, str] = {}
+        self._tokenizer = FakeTokenizer()
+        self.started = False
+        self.running = 0
+
+    async def start(self) -> None:
+        self.started = True
+
+    def _next_reply(self) -> str:
+        return self.replies[(len(self.requests) - 1) % len(self.replies)]
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationOutput]:
+        self.requests.append(request)
+        reply = self._next_reply()
+        ids = [ord(c) for c in reply]
+        limit = request.sampling.max_tokens
+        self.running += 1
+        try:
+            for i, tok in enumerate(ids[:limit]):
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                else:
+                    await asyncio.sleep(0)
+                last = i == len(ids[:limit]) - 1
+                if last:
+                    reason = "length" if len(ids) > limit else "stop"
+                    yield GenerationOutput([tok], True, reason, len(request.prompt_token_ids))
+                    return
+                yield GenerationOutput([tok], num_prompt_tokens=len(request.prompt_token_ids))
+            yield GenerationOutput([], True, "stop", len(request.prompt_token_ids))
+        except GeneratorExit:
+            self.aborted.append(request.request_id)
+            raise
+        finally:
+            self.running -= 1
+
+    async def abort(self, request_id: str) -> None:
+        self.aborted.append(request_id)
+
+    async def embed(self, model: str, texts: list[str]) -> EmbeddingResult:
+        if model != self.embedding_model:
+            raise ModelNotFoundError(model)
+        vectors = []
+        for t in texts:
+            v = [float(len(t)), float(sum(map(ord, t)) % 97), 1.0]
+            n = sum(x * x for x in v) ** 0.5
+            vectors.append([x / n for x in v])
+        return EmbeddingResult(vectors, sum(len(t) for t in texts))
+
+    def tokenizer(self, model: str) -> FakeTokenizer:
+        return self._tokenizer
+
+    def models(self) -> list[ModelInfo]:
+        return [
+            ModelInfo(self.chat_model, "chat", "loaded", self.name, context_length=2048),
+            ModelInfo(self.embedding_model, "embedding", "loaded", self.name, context_length=256),
+        ]
+
+    async def load_model(self, model: str) -> ModelInfo:
+        for m in self.models():
+            if m.id == model:
+                return m
+        raise ModelNotFoundError(f"The model '{model}' does not exist")
+
+    async def unload_model(self, model: str) -> None:
+        return None
+
+    async def load_adapter(self, name: str, path: str, base_model: str) -> None:
+        self._adapters[name] = base_model
+
+    async def unload_adapter(self, name: str) -> None:
+        self._adapters.pop(name, None)
+
+    def adapters(self) -> dict[str, str]:
+        return dict(self._adapters)
+
+    def health(self) -> EngineHealth:
+        return EngineHealth(
+            True, self.name, "cpu", self.models(), self.running, 0, list(self._adapters)
+        )
+
+    async def sleep(self) -> None:
+        return None
+
+    async def wake(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        self.started = False

@@ -1,0 +1,113 @@
+"""``tokenfactory serve`` and ``tokenfactory lab``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the /v1 gateway in the foreground")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--model",
+        action="append",
+        dest="models",
+        help="model id or local path to serve (repeatable; default: both embedded models)",
+    )
+    p.add_argument("--engine", default="auto", choices=["auto", "transformers", "vllm"])
+    p.add_argument("--api-key", help="register this key for the workspace instead of a new one")
+    p.add_argument("--workspace", default="default")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=run_serve)
+
+    lab = sub.add_parser("lab", help="start JupyterLab on the quickstart with a gateway running")
+    lab.add_argument("--port", type=int, default=8000, help="the gateway's port")
+    lab.add_argument("--notebook", default="notebooks/01-quickstart.ipynb")
+    lab.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    lab.set_defaults(func=run_lab)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    print(f"tokenfactory: loading models on the {args.engine} engine ...", flush=True)
+    handle = serve(
+        args.models,
+        engine=args.engine,
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        workspace=args.workspace,
+        wait=False,
+        log_level=args.log_level,
+    )
+    print(f"tokenfactory: gateway at {handle.base_url}", flush=True)
+    if args.api_key is None:
+        print(
+            f"tokenfactory: a new API key for workspace '{args.workspace}' (shown once, keep it):",
+            flush=True,
+        )
+        print(handle.api_key, flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    ready_said = False
+    while not stop.wait(0.2):
+        if not handle.running:
+            print("tokenfactory: the server stopped", file=sys.stderr)
+            return 1
+        if handle.gateway.engine_error:
+            print(f"tokenfactory: engine failed: {handle.gateway.engine_error}", file=sys.stderr)
+        if handle.gateway.ready and not ready_said:
+            print("tokenfactory: ready", flush=True)
+            ready_said = True
+    handle.stop()
+    return 0
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    """A gateway child process plus JupyterLab whose kernels know where it is."""
+    import secrets
+
+    key = "tf-" + secrets.token_urlsafe(24)
+    gateway = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tokenfactory.cli",
+            "serve",
+            "--port",
+            str(args.port),
+            "--api-key",
+            key,
+            "--log-level",
+            "warning",
+        ],
+    )
+    env = dict(os.environ)
+    env["TOKENFACTORY_BASE_URL"] = f"http://127.0.0.1:{args.port}/v1"
+    env["TOKENFACTORY_API_KEY"] = key
+    notebook = args.notebook if Path(args.notebook).exists() else None
+    cmd = [sys.executable, "-m", "jupyter", "lab"]
+    if notebook:
+        cmd.append(notebook)
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    cmd += [a for a in args.lab_args if a != "--"]
+    print(
+        f"tokenfactory: gateway at {env['TOKENFACTORY_BASE_URL']} (key in the kernels' "
+        "TOKENFACTORY_API_KEY)",
+        flush=True,
+    )
+    try:
+        return subprocess.call(cmd, env=env)
+    finally:
+        gateway.terminate()
+        gateway.wait(30)

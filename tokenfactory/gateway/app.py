@@ -1,0 +1,39 @@
+"""The FastAPI application: error mapping, request ids, and one router per endpoint family."""
+
+from __future__ import annotations
+
+import importlib
+import time
+import uuid
+
+from fastapi import FastAPI, Request
+
+from .errors import install_error_handlers
+from .state import Gateway
+
+# Routers included by every gateway. A feature adds its module here.
+ROUTERS = [
+    "tokenfactory.gateway.routes.health",
+    "tokenfactory.gateway.routes.models",
+    "tokenfactory.gateway.routes.chat",
+    "tokenfactory.gateway.routes.completions",
+    "tokenfactory.gateway.routes.embeddings",
+]
+
+
+def create_app(gateway: Gateway) -> FastAPI:
+    app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
+    app.state.gateway = gateway
+    app.state.clock = time.time
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers.setdefault("x-request-id", request.state.request_id)
+        return response
+
+    for module in ROUTERS:
+        app.include_router(importlib.import_module(module).router)
+    return app

@@ -1,0 +1,30 @@
+"""Who is calling: ``Authorization: Bearer KEY`` or ``?api_key=KEY`` → the key's workspace."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from ..errors import AuthenticationError
+from ..store import Principal
+
+
+def api_key_from(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError(
+                "Malformed Authorization header: expected 'Bearer KEY'", code="invalid_api_key"
+            )
+        return token.strip()
+    return request.query_params.get("api_key")
+
+
+async def authenticate(request: Request) -> Principal:
+    """FastAPI dependency: the caller's principal, or 401."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = request.app.state.gateway.keys.authenticate(api_key_from(request))
+    request.state.principal = principal
+    return principal

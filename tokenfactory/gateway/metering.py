@@ -1,0 +1,81 @@
+"""Admission before a request runs and a usage record after it ends, for every endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TypeVar
+
+from fastapi import Request, Response
+
+from ..services.generation import GenerationResult
+from ..store import Principal
+from .state import Admission, Gateway, UsageRecord
+
+T = TypeVar("T")
+
+
+def gateway_of(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+async def admit(
+    request: Request,
+    response: Response | None,
+    principal: Principal,
+    endpoint: str,
+    model: str,
+    tier: str,
+    estimated_tokens: int,
+) -> dict[str, str]:
+    headers = await gateway_of(request).admit(
+        Admission(principal, endpoint, model, tier, estimated_tokens)
+    )
+    if response is not None:
+        response.headers.update(headers)
+    return headers
+
+
+async def record(
+    request: Request,
+    principal: Principal,
+    endpoint: str,
+    model: str,
+    tier: str,
+    results: list[GenerationResult],
+    status: int = 200,
+) -> None:
+    await gateway_of(request).record_usage(
+        UsageRecord(
+            principal=principal,
+            endpoint=endpoint,
+            model=model,
+            tier=tier,
+            prompt_tokens=sum(r.prompt_tokens for r in results),
+            completion_tokens=sum(r.completion_tokens for r in results),
+            latency_s=max((r.latency_s or 0.0) for r in results) if results else None,
+            ttft_s=min((r.ttft_s for r in results if r.ttft_s is not None), default=None),
+            status=status,
+            request_id=getattr(request.state, "request_id", None),
+        )
+    )
+
+
+async def metered_stream(
+    chunks: AsyncIterator[T],
+    request: Request,
+    principal: Principal,
+    endpoint: str,
+    model: str,
+    tier: str,
+    results: list[GenerationResult],
+) -> AsyncIterator[T]:
+    """Pass chunks through; record usage once when the stream ends, even if the client left."""
+    status = 200
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except BaseException:
+        status = 499
+        raise
+    finally:
+        await record(request, principal, endpoint, model, tier, results, status)

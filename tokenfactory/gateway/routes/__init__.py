@@ -1,0 +1,1 @@
+"""One router per endpoint family; ``gateway.app`` includes them."""

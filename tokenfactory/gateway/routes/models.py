@@ -1,0 +1,106 @@
+"""GET /v1/models, GET /v1/models/{id}, POST /v1/models/load, POST /v1/models/unload"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from ...engine.protocol import ModelInfo
+from ...errors import ModelNotFoundError
+from ...store import Principal
+from ...wire.common import RequestModel
+from ...wire.models import Model, ModelList
+from ..auth import authenticate
+from ..metering import gateway_of
+
+router = APIRouter()
+
+
+class ModelAction(RequestModel):
+    model: str
+
+
+def provider_of(model_id: str) -> str:
+    return model_id.split("/", 1)[0] if "/" in model_id else "local"
+
+
+def to_wire(info: ModelInfo, adapters: dict[str, str], created: int) -> Model:
+    return Model(
+        id=info.id,
+        created=created,
+        owned_by=provider_of(info.id),
+        provider=provider_of(info.id),
+        modality=info.modality,
+        status=info.status,
+        engine=info.engine,
+        context_length=info.context_length,
+        size_bytes=info.size_bytes,
+        adapters=sorted(name for name, base in adapters.items() if base == info.id),
+        error=info.error,
+    )
+
+
+def list_models(request: Request, principal: Principal) -> list[Model]:
+    gw = gateway_of(request)
+    created = int(gw.started_at)
+    adapters = visible_adapters(request, principal)
+    models = [to_wire(info, adapters, created) for info in gw.engine.models()]
+    for name, base in sorted(adapters.items()):
+        models.append(
+            Model(
+                id=name,
+                created=created,
+                owned_by="adapter",
+                provider="adapter",
+                modality="chat",
+                status="loaded",
+                engine=gw.engine.name,
+                parent=base,
+            )
+        )
+    return models
+
+
+def visible_adapters(request: Request, principal: Principal) -> dict[str, str]:
+    """Adapters this principal may see (a feature may narrow it: ``adapter_filter``)."""
+    gw = gateway_of(request)
+    adapters = gw.engine.adapters()
+    narrow = gw.services.get("adapter_filter")
+    return narrow(adapters, principal) if narrow else adapters
+
+
+@router.get("/v1/models")
+async def get_models(request: Request, principal: Principal = Depends(authenticate)) -> ModelList:
+    return ModelList(data=list_models(request, principal))
+
+
+@router.post("/v1/models/load")
+async def load_model(
+    body: ModelAction, request: Request, principal: Principal = Depends(authenticate)
+) -> Model:
+    gw = gateway_of(request)
+    info = await gw.engine.load_model(body.model)
+    return to_wire(info, visible_adapters(request, principal), int(gw.started_at))
+
+
+@router.post("/v1/models/unload")
+async def unload_model(
+    body: ModelAction, request: Request, principal: Principal = Depends(authenticate)
+) -> Model:
+    gw = gateway_of(request)
+    if gw.find_model(body.model) is None:
+        raise ModelNotFoundError(f"The model '{body.model}' does not exist", param="model")
+    await gw.engine.unload_model(body.model)
+    info = gw.find_model(body.model)
+    return (
+        to_wire(info, {}, int(gw.started_at)) if info else Model(id=body.model, status="unloaded")
+    )
+
+
+@router.get("/v1/models/{model_id:path}")
+async def get_model(
+    model_id: str, request: Request, principal: Principal = Depends(authenticate)
+) -> Model:
+    for model in list_models(request, principal):
+        if model.id == model_id:
+            return model
+    raise ModelNotFoundError(f"The model '{model_id}' does not exist", param="model")

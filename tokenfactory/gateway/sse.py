@@ -1,0 +1,27 @@
+"""Server-sent events in the OpenAI shape: ``data: {json}`` lines ending with ``data: [DONE]``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from pydantic import BaseModel
+
+from ..errors import InternalError, ServiceError
+
+log = logging.getLogger("tokenfactory.gateway")
+
+
+async def sse_events(chunks: AsyncIterator[BaseModel]) -> AsyncIterator[bytes]:
+    """Encode chunks; an error after the stream started becomes an error event, then [DONE]."""
+    try:
+        async for chunk in chunks:
+            yield b"data: " + chunk.model_dump_json(exclude_none=True).encode() + b"\n\n"
+    except ServiceError as exc:
+        yield b"data: " + json.dumps(exc.to_dict()).encode() + b"\n\n"
+    except Exception:
+        log.exception("error while streaming")
+        err = InternalError("Internal server error while streaming")
+        yield b"data: " + json.dumps(err.to_dict()).encode() + b"\n\n"
+    yield b"data: [DONE]\n\n"

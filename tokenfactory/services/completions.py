@@ -1,0 +1,117 @@
+"""Text completions: a raw prompt (or several) -> engine -> text."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine.protocol import PRIORITY_INTERACTIVE, Engine, GenerationRequest
+from ..wire.common import Usage
+from ..wire.completions import Completion, CompletionChoice, CompletionRequest
+from .generation import GenerationResult, new_request_id, stream_text
+from .sampling import check_context, sampling_params, stop_sequences
+
+Resolver = Callable[[str, str], "tuple[str, str | None]"]
+
+
+@dataclass
+class PreparedCompletion:
+    request: CompletionRequest
+    generations: list[GenerationRequest]
+    prompts: list[str]
+    stops: list[str]
+    tokenizer: Any
+    results: list[GenerationResult]
+    id: str = field(default_factory=lambda: new_request_id("cmpl"))
+    created: int = field(default_factory=lambda: int(time.time()))
+
+    @property
+    def estimated_tokens(self) -> int:
+        return sum(len(g.prompt_token_ids) + g.sampling.max_tokens for g in self.generations)
+
+    def usage(self) -> Usage:
+        prompt = sum(r.prompt_tokens for r in self.results)
+        completion = sum(r.completion_tokens for r in self.results)
+        return Usage(
+            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+        )
+
+
+class CompletionService:
+    def __init__(self, engine: Engine, resolve_model: Resolver) -> None:
+        self.engine = engine
+        self.resolve_model = resolve_model
+
+    def prepare(
+        self, req: CompletionRequest, priority: int = PRIORITY_INTERACTIVE
+    ) -> PreparedCompletion:
+        base, adapter = self.resolve_model(req.model, "chat")
+        tokenizer = self.engine.tokenizer(base)
+        stops = stop_sequences(req)
+        params = sampling_params(req)
+        prompts = [req.prompt] if isinstance(req.prompt, str) else list(req.prompt)
+        info = next((m for m in self.engine.models() if m.id == base), None)
+        gens = []
+        for prompt in prompts:
+            ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] or [
+                tokenizer.eos_token_id
+            ]
+            check_context(len(ids), params.max_tokens, info.context_length if info else None)
+            gens.append(
+                GenerationRequest(
+                    request_id=new_request_id("cmpl"),
+                    model=base,
+                    prompt_token_ids=ids,
+                    sampling=params,
+                    adapter=adapter,
+                    priority=priority,
+                )
+            )
+        results = [GenerationResult() for _ in prompts]
+        return PreparedCompletion(req, gens, prompts, stops, tokenizer, results)
+
+    async def _run_one(self, p: PreparedCompletion, i: int) -> None:
+        async for _ in stream_text(
+            self.engine, p.tokenizer, p.generations[i], p.stops, p.results[i]
+        ):
+            pass
+
+    async def complete(self, p: PreparedCompletion) -> Completion:
+        await asyncio.gather(*(self._run_one(p, i) for i in range(len(p.generations))))
+        choices = [
+            CompletionChoice(
+                index=i,
+                text=(p.prompts[i] if p.request.echo else "") + r.text,
+                finish_reason=r.finish_reason,
+            )
+            for i, r in enumerate(p.results)
+        ]
+        return Completion(
+            id=p.id, created=p.created, model=p.request.model, choices=choices, usage=p.usage()
+        )
+
+    async def stream(self, p: PreparedCompletion) -> AsyncIterator[Completion]:
+        """Streams each prompt in turn (index tells them apart), then usage if asked."""
+        for i, gen in enumerate(p.generations):
+            if p.request.echo:
+                yield self._chunk(p, i, p.prompts[i], None)
+            async for text in stream_text(self.engine, p.tokenizer, gen, p.stops, p.results[i]):
+                yield self._chunk(p, i, text, None)
+            yield self._chunk(p, i, "", p.results[i].finish_reason)
+        opts = p.request.stream_options
+        if opts and opts.include_usage:
+            yield Completion(
+                id=p.id, created=p.created, model=p.request.model, choices=[], usage=p.usage()
+            )
+
+    @staticmethod
+    def _chunk(p: PreparedCompletion, i: int, text: str, finish: str | None) -> Completion:
+        return Completion(
+            id=p.id,
+            created=p.created,
+            model=p.request.model,
+            choices=[CompletionChoice(index=i, text=text, finish_reason=finish)],
+        )
