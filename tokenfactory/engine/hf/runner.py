@@ -1,0 +1,234 @@
+"""Continuous batching for one chat model; runs only on the engine thread.
+
+Each :meth:`ChatRunner.step` decodes one token for every running row, then admits waiting
+requests (best priority first) and prefills them in one forward pass; their caches are merged
+into the running batch. Finished and aborted rows leave the batch after the step that ends them.
+
+A request with a better priority than some running row, arriving when the batch is full,
+preempts the worst running row: that row's cache is dropped and it waits again with everything
+it has generated, to be prefilled (prompt + output so far) when a slot frees up.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+import torch
+
+from ...errors import InternalError
+from .constraints import GrammarCompiler, allocate_bitmask, apply_bitmask
+from .kv import BatchCache, extend_mask, left_pad, merge, select
+from .loader import LoadedChatModel
+from .sampler import sample
+from .sequence import Sequence
+
+BASE_ADAPTER = "__base__"  # peft's name for "no adapter" in a mixed batch
+
+
+class ChatRunner:
+    def __init__(
+        self,
+        model_id: str,
+        loaded: LoadedChatModel,
+        max_batch_size: int = 16,
+        max_prefill_tokens: int = 2048,
+    ) -> None:
+        self.model_id = model_id
+        self.loaded = loaded
+        self.model = loaded.model
+        self.max_batch_size = max_batch_size
+        self.max_prefill_tokens = max_prefill_tokens
+        self.waiting: list[tuple[tuple[int, int], Sequence]] = []
+        self.running: list[Sequence] = []
+        self.batch: BatchCache | None = None
+        self.adapter_paths: dict[str, str] = {}
+        self._grammar: GrammarCompiler | None = None
+        self.pad_id = loaded.tokenizer.pad_token_id or 0
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    @property
+    def grammar(self) -> GrammarCompiler:
+        if self._grammar is None:
+            self._grammar = GrammarCompiler(self.loaded.tokenizer, self.loaded.vocab_size)
+        return self._grammar
+
+    def add(self, seq: Sequence) -> None:
+        heapq.heappush(self.waiting, (seq.sort_key, seq))
+
+    def has_work(self) -> bool:
+        return bool(self.running or self.waiting)
+
+    def sequences(self) -> list[Sequence]:
+        return self.running + [s for _, s in self.waiting]
+
+    def step(self) -> None:
+        try:
+            self._drop_aborted()
+            if self.running:
+                self._decode()
+            self._admit()
+        except Exception as exc:
+            self.fail_all(InternalError(f"Generation failed on '{self.model_id}': {exc}"))
+            raise
+
+    def fail_all(self, error: BaseException) -> None:
+        for seq in self.sequences():
+            seq.fail(error)
+        self.running, self.waiting, self.batch = [], [], None
+
+    def preempt_all(self) -> None:
+        """Drop every cache; running rows wait again (used to free memory for sleep)."""
+        for seq in self.running:
+            self.add(seq)
+        self.running, self.batch = [], None
+
+    # -- adapters (peft) -----------------------------------------------------------------
+    @property
+    def has_adapters(self) -> bool:
+        return bool(self.adapter_paths)
+
+    def load_adapter(self, name: str, path: str) -> None:
+        from peft import PeftModel
+
+        if name in self.adapter_paths:
+            self.unload_adapter(name)
+        if not self.adapter_paths:
+            self.model = PeftModel.from_pretrained(
+                self.model, path, adapter_name=name, is_trainable=False
+            )
+        else:
+            self.model.load_adapter(path, adapter_name=name, is_trainable=False)
+        self.model.eval()
+        self.adapter_paths[name] = path
+
+    def unload_adapter(self, name: str) -> None:
+        for seq in self.sequences():
+            if seq.request.adapter == name:
+                seq.aborted = True
+        self._drop_aborted()
+        self.adapter_paths.pop(name, None)
+        if not self.adapter_paths:
+            self.model = self.model.unload()  # removes the LoRA layers, base weights untouched
+        else:
+            self.model.delete_adapter(name)
+
+    def _adapter_kwargs(self, rows: list[Sequence]) -> dict[str, Any]:
+        if not self.has_adapters:
+            return {}
+        return {"adapter_names": [s.request.adapter or BASE_ADAPTER for s in rows]}
+
+    # -- the step --------------------------------------------------------------------------
+    def _drop_aborted(self) -> None:
+        if any(s.aborted for _, s in self.waiting):
+            for _, seq in self.waiting:
+                if seq.aborted:
+                    seq.emit([], "abort")
+            self.waiting = [(k, s) for k, s in self.waiting if not s.aborted]
+            heapq.heapify(self.waiting)
+        if any(s.aborted for s in self.running):
+            for seq in self.running:
+                if seq.aborted:
+                    seq.emit([], "abort")
+            self._keep([i for i, s in enumerate(self.running) if not s.aborted])
+
+    def _keep(self, rows: list[int]) -> None:
+        if len(rows) == len(self.running):
+            return
+        self.batch = select(self.batch, rows) if self.batch is not None else None
+        self.running = [self.running[i] for i in rows]
+
+    @torch.inference_mode()
+    def _decode(self) -> None:
+        device = self.loaded.device
+        rows = self.running
+        ids = torch.tensor([[s.output_ids[-1]] for s in rows], dtype=torch.long, device=device)
+        positions = torch.tensor(
+            [[len(s.all_token_ids) - 1] for s in rows], dtype=torch.long, device=device
+        )
+        mask = extend_mask(self.batch)
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            past_key_values=self.batch.cache,
+            use_cache=True,
+            **self._adapter_kwargs(rows),
+        )
+        self.batch.mask = mask
+        self._advance(rows, out.logits[:, -1])
+        self._keep([i for i, s in enumerate(self.running) if not s.finished and not s.aborted])
+
+    def _admit(self) -> None:
+        self._preempt_for_better_priority()
+        joining: list[Sequence] = []
+        budget = self.max_prefill_tokens
+        while self.waiting and len(self.running) + len(joining) < self.max_batch_size:
+            seq = self.waiting[0][1]
+            cost = len(seq.all_token_ids)
+            if joining and cost > budget:
+                break
+            heapq.heappop(self.waiting)
+            joining.append(seq)
+            budget -= cost
+        if joining:
+            self._prefill(joining)
+
+    def _preempt_for_better_priority(self) -> None:
+        while self.waiting and len(self.running) >= self.max_batch_size:
+            best_waiting = self.waiting[0][1]
+            worst = max(range(len(self.running)), key=lambda i: self.running[i].sort_key)
+            if best_waiting.request.priority >= self.running[worst].request.priority:
+                return
+            seq = self.running[worst]
+            self._keep([i for i in range(len(self.running)) if i != worst])
+            self.add(seq)
+
+    @torch.inference_mode()
+    def _prefill(self, joining: list[Sequence]) -> None:
+        from transformers import DynamicCache
+
+        ids, mask, positions = left_pad(
+            [s.all_token_ids for s in joining], self.pad_id, self.loaded.device
+        )
+        cache = DynamicCache()
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+            **self._adapter_kwargs(joining),
+        )
+        self.batch = merge(self.batch, BatchCache(cache, mask))
+        self.running.extend(joining)
+        self._advance(joining, out.logits[:, -1])
+        self._keep([i for i, s in enumerate(self.running) if not s.finished and not s.aborted])
+
+    def _advance(self, rows: list[Sequence], logits: torch.Tensor) -> None:
+        """Sample one token per row, apply constraints, and emit (finishing rows that end)."""
+        logits = logits.float()
+        constrained = [i for i, s in enumerate(rows) if s.constraint is not None]
+        if constrained:
+            bitmask = allocate_bitmask(len(rows), self.loaded.vocab_size)
+            for i in constrained:
+                rows[i].constraint.fill_bitmask(bitmask, i)
+            apply_bitmask(logits, bitmask.to(logits.device), constrained, self.loaded.vocab_size)
+        tokens = sample(logits, [s.sampler for s in rows])
+        for seq, token in zip(rows, tokens, strict=True):
+            seq.emit([token], self._finish_reason(seq, token))
+
+    def _finish_reason(self, seq: Sequence, token: int) -> str | None:
+        if seq.constraint is not None:
+            if not seq.constraint.accept(token):
+                return "length"  # cannot happen with the mask applied; never report as valid
+            if seq.constraint.completed:
+                return "stop"
+        elif token in self.loaded.eos_token_ids:
+            return "stop"
+        if len(seq.output_ids) >= seq.request.sampling.max_tokens:
+            return "length"
+        if len(seq.all_token_ids) >= self.loaded.context_length:
+            return "length"
+        return None

@@ -1,0 +1,88 @@
+"""Next-token selection for a batch whose rows each have their own sampling parameters.
+
+Rows with ``temperature == 0`` are greedy. The others get presence/frequency penalties (on the
+tokens generated so far, as the OpenAI API defines them), temperature, then nucleus (top-p)
+filtering. A row with a ``seed`` draws from its own generator, so its output does not depend on
+which other requests share the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from ..protocol import SamplingParams
+
+
+@dataclass
+class RowSampler:
+    params: SamplingParams
+    generator: torch.Generator | None = None
+    output_ids: list[int] = field(default_factory=list)
+
+    @classmethod
+    def for_params(cls, params: SamplingParams) -> RowSampler:
+        generator = None
+        if params.seed is not None and params.temperature > 0:
+            generator = torch.Generator().manual_seed(params.seed)
+        return cls(params, generator)
+
+    @property
+    def greedy(self) -> bool:
+        return self.params.temperature <= 0
+
+    @property
+    def penalised(self) -> bool:
+        return bool(self.params.presence_penalty or self.params.frequency_penalty)
+
+
+def apply_penalties(logits: torch.Tensor, rows: list[RowSampler]) -> None:
+    """In place: ``logit -= frequency * count + presence * (count > 0)`` per generated token."""
+    vocab = logits.shape[-1]
+    for i, row in enumerate(rows):
+        if not row.penalised or not row.output_ids:
+            continue
+        ids = torch.tensor(row.output_ids, dtype=torch.long)
+        counts = torch.bincount(ids[ids < vocab], minlength=vocab).to(logits.dtype)
+        logits[i] -= row.params.frequency_penalty * counts
+        logits[i] -= row.params.presence_penalty * (counts > 0).to(logits.dtype)
+
+
+def top_p_filter(logits: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+    """Keep the smallest set of tokens whose probability reaches ``top_p`` (per row)."""
+    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    probs = sorted_logits.softmax(dim=-1)
+    mass_before = probs.cumsum(dim=-1) - probs
+    drop = mass_before >= top_p.unsqueeze(-1)
+    drop[:, 0] = False  # the most likely token always survives
+    sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+    return torch.empty_like(logits).scatter_(-1, order, sorted_logits)
+
+
+def sample(logits: torch.Tensor, rows: list[RowSampler]) -> list[int]:
+    """One token id per row. ``logits`` is ``[rows, vocab]`` and may be modified."""
+    logits = logits.float()
+    apply_penalties(logits, rows)
+    chosen = logits.argmax(dim=-1)
+    sampled = [i for i, row in enumerate(rows) if not row.greedy]
+    if sampled:
+        idx = torch.tensor(sampled)
+        temps = torch.tensor([rows[i].params.temperature for i in sampled])
+        scaled = logits[idx] / temps.unsqueeze(-1)
+        top_p = torch.tensor([rows[i].params.top_p for i in sampled])
+        if bool((top_p < 1.0).any()):
+            scaled = top_p_filter(scaled, top_p)
+        probs = scaled.softmax(dim=-1)
+        shared = [j for j, i in enumerate(sampled) if rows[i].generator is None]
+        if shared:
+            picks = torch.multinomial(probs[shared], 1).squeeze(-1)
+            for j, token in zip(shared, picks.tolist(), strict=True):
+                chosen[sampled[j]] = token
+        for j, i in enumerate(sampled):
+            if rows[i].generator is not None:
+                chosen[i] = torch.multinomial(probs[j], 1, generator=rows[i].generator).item()
+    tokens = chosen.tolist()
+    for row, token in zip(rows, tokens, strict=True):
+        row.output_ids.append(token)
+    return tokens
