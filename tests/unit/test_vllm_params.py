@@ -1,0 +1,233 @@
+"""The vLLM engine's pure parts: request translation and lazy imports (no vLLM, no GPU)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tokenfactory.engine import vllm_params
+from tokenfactory.engine.protocol import SamplingParams, StructuredSpec
+from tokenfactory.errors import InvalidRequestError
+
+
+def test_sampling_kwargs_carry_every_field():
+    kwargs = vllm_params.sampling_kwargs(
+        SamplingParams(
+            max_tokens=17,
+            temperature=0.8,
+            top_p=0.9,
+            presence_penalty=0.5,
+            frequency_penalty=-0.25,
+            seed=1234,
+        )
+    )
+    assert kwargs == {
+        "n": 1,
+        "max_tokens": 17,
+        "temperature": 0.8,
+        "top_p": 0.9,
+        "presence_penalty": 0.5,
+        "frequency_penalty": -0.25,
+        "seed": 1234,
+        "detokenize": False,
+        "skip_special_tokens": False,
+    }
+
+
+def test_greedy_drops_top_p_and_no_seed_means_no_key():
+    kwargs = vllm_params.sampling_kwargs(SamplingParams(temperature=0.0, top_p=0.5))
+    assert kwargs["temperature"] == 0.0
+    assert kwargs["top_p"] == 1.0
+    assert "seed" not in kwargs
+
+
+@pytest.mark.parametrize(
+    ("sampling", "param"),
+    [
+        (SamplingParams(max_tokens=0), "max_tokens"),
+        (SamplingParams(temperature=-0.1), "temperature"),
+        (SamplingParams(top_p=0.0), "top_p"),
+        (SamplingParams(top_p=1.5), "top_p"),
+    ],
+)
+def test_bad_sampling_is_a_400(sampling, param):
+    with pytest.raises(InvalidRequestError) as info:
+        vllm_params.sampling_kwargs(sampling)
+    assert info.value.status_code == 400
+    assert param in str(info.value)
+
+
+def test_json_schema_is_parsed_and_whitespace_free():
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    kwargs = vllm_params.structured_kwargs(StructuredSpec(json_schema=json.dumps(schema)))
+    assert kwargs == {"json": schema, "disable_any_whitespace": True}
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (StructuredSpec(json_object=True), {"json_object": True, "disable_any_whitespace": True}),
+        (StructuredSpec(regex=r"\d{3}"), {"regex": r"\d{3}"}),
+        (StructuredSpec(ebnf='root ::= "yes" | "no"'), {"grammar": 'root ::= "yes" | "no"'}),
+    ],
+)
+def test_other_constraints_map_to_vllm_fields(spec, expected):
+    assert vllm_params.structured_kwargs(spec) == expected
+
+
+def test_no_constraint_is_none():
+    assert vllm_params.structured_kwargs(None) is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "code"),
+    [
+        (StructuredSpec(), "invalid_structured_output"),
+        (StructuredSpec(regex="a", ebnf="root ::= 'a'"), "invalid_structured_output"),
+        (StructuredSpec(json_schema="{not json"), "invalid_json_schema"),
+        (StructuredSpec(json_schema="[1, 2]"), "invalid_json_schema"),
+    ],
+)
+def test_bad_constraints_are_400s(spec, code):
+    with pytest.raises(InvalidRequestError) as info:
+        vllm_params.structured_kwargs(spec)
+    assert info.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("theirs", "ours"),
+    [
+        ("stop", "stop"),
+        ("length", "length"),
+        ("abort", "abort"),
+        ("repetition", "stop"),
+        (None, "stop"),
+    ],
+)
+def test_finish_reasons(theirs, ours):
+    assert vllm_params.finish_reason(theirs) == ours
+
+
+def test_chat_engine_args_enable_lora_sleep_and_priority():
+    settings = vllm_params.EngineSettings(max_loras=2, max_lora_rank=32, max_model_len=2048)
+    args = vllm_params.chat_engine_args("org/chat", "/models/chat", settings)
+    assert args["model"] == args["tokenizer"] == "/models/chat"
+    assert args["served_model_name"] == "org/chat"
+    assert args["runner"] == "generate"
+    assert args["scheduling_policy"] == "priority"
+    assert args["enable_sleep_mode"] is True
+    assert (args["enable_lora"], args["max_loras"], args["max_lora_rank"]) == (True, 2, 32)
+    assert args["max_cpu_loras"] >= args["max_loras"]
+    assert args["max_model_len"] == 2048
+
+
+def test_chat_engine_args_without_lora_and_with_overrides():
+    settings = vllm_params.EngineSettings(enable_lora=False)
+    args = vllm_params.chat_engine_args(
+        "m", "/p", settings, {"tensor_parallel_size": 2, "gpu_memory_utilization": 0.9}
+    )
+    assert "enable_lora" not in args and "max_model_len" not in args
+    assert args["tensor_parallel_size"] == 2
+    assert args["gpu_memory_utilization"] == 0.9
+
+
+def test_embedding_engine_args_pool_with_a_small_memory_slice():
+    settings = vllm_params.EngineSettings(embedding_gpu_memory_utilization=0.07)
+    args = vllm_params.embedding_engine_args("org/emb", "/models/emb", settings)
+    assert args["runner"] == "pooling"
+    assert args["gpu_memory_utilization"] == 0.07
+    assert "enable_lora" not in args and "enable_sleep_mode" not in args
+
+
+def test_adapter_ids_are_stable_unique_and_nonzero():
+    ids = vllm_params.AdapterIds()
+    first, second = ids.id_for("alpha"), ids.id_for("beta")
+    assert 0 not in (first, second) and first != second
+    assert ids.id_for("alpha") == first
+    assert ids.known("beta") and not ids.known("gamma")
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_importing_the_vllm_engine_imports_neither_vllm_nor_torch():
+    result = _run_python(
+        "import sys, tokenfactory.engine.vllm_engine as m;"
+        "assert m.VLLMEngine.name == 'vllm';"
+        "bad = [x for x in ('vllm', 'torch', 'transformers') if x in sys.modules];"
+        "assert not bad, bad"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_engine_construction_is_lazy_and_uses_spawn():
+    result = _run_python(
+        "import os, sys\n"
+        "os.environ.pop('VLLM_WORKER_MULTIPROC_METHOD', None)\n"
+        "from tokenfactory.engine.vllm_engine import VLLMEngine, prepare_environment\n"
+        "engine = VLLMEngine(chat_models=['a/b'], embedding_models=[])\n"
+        "assert [m.id for m in engine.models()] == ['a/b']\n"
+        "assert engine.models()[0].status == 'available'\n"
+        "assert not engine.health().ready\n"
+        "prepare_environment()\n"
+        "assert os.environ['VLLM_WORKER_MULTIPROC_METHOD'] == 'spawn'\n"
+        "assert 'vllm' not in sys.modules\n"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_user_choice_of_multiproc_method_wins(monkeypatch):
+    from tokenfactory.engine.vllm_engine import prepare_environment
+
+    monkeypatch.setenv("VLLM_WORKER_MULTIPROC_METHOD", "fork")
+    prepare_environment()
+    import os
+
+    assert os.environ["VLLM_WORKER_MULTIPROC_METHOD"] == "fork"
+
+
+async def test_requests_on_an_unloaded_model_are_clear_errors():
+    from tokenfactory.engine.protocol import GenerationRequest
+    from tokenfactory.engine.vllm_engine import VLLMEngine
+    from tokenfactory.errors import ModelLoadingError, ModelNotFoundError
+
+    engine = VLLMEngine(chat_models=["a/b"], embedding_models=["e/f"])
+    with pytest.raises(ModelNotFoundError):
+        await anext(engine.generate(GenerationRequest("r1", "nope", [1, 2])))
+    with pytest.raises(ModelLoadingError):
+        await anext(engine.generate(GenerationRequest("r2", "a/b", [1, 2])))
+    with pytest.raises(InvalidRequestError):
+        await engine.embed("a/b", ["text"])
+    await engine.shutdown()
+    assert engine.health().detail == "shut down"
+
+
+def test_auto_selection_skips_vllm_without_cuda():
+    """On a machine without CUDA (this one, CI) the vLLM engine is never the automatic pick."""
+    from tokenfactory.engine import vllm_engine
+
+    if vllm_engine.cuda_available():
+        pytest.skip("CUDA is visible here")
+    assert vllm_engine.available() is False
+    select = pytest.importorskip("tokenfactory.engine.select")
+    chosen = _chosen_engine_kind(select)
+    assert chosen != "vllm"
+
+
+def _chosen_engine_kind(select) -> str:
+    """What ``engine/select.py`` would pick for ``kind="auto"``, without starting an engine."""
+    for name in ("resolve_kind", "choose_kind", "auto_kind", "select_kind"):
+        fn = getattr(select, name, None)
+        if fn is not None:
+            try:
+                return fn("auto")
+            except TypeError:
+                return fn()
+    engine = select.create_engine("auto", chat_models=[], embedding_models=[])
+    return engine.name

@@ -1,0 +1,509 @@
+"""VLLMEngine: the Engine protocol on vLLM's ``AsyncLLM`` (GPU).
+
+One ``AsyncLLM`` per model: chat models run vLLM's generate runner with LoRA, sleep mode and
+priority scheduling; embedding models run a pooling runner with a small slice of GPU memory.
+Prompts arrive as token ids (templating, detokenisation and stop strings happen above the
+engine), and vLLM streams back new token ids per step (``RequestOutputKind.DELTA``).
+
+Process model: vLLM's engine core runs in a child process. This module makes that child a
+*spawned* process (``VLLM_WORKER_MULTIPROC_METHOD=spawn``) unless the user chose otherwise:
+
+- a Jupyter kernel is multi-threaded (ZMQ I/O threads, the ``tf.serve()`` gateway thread), and
+  forking a multi-threaded process can deadlock the child on a lock some other thread held;
+- the kernel may already have initialised CUDA (a LoRA training run, a TransformersEngine on
+  the GPU), and a forked child cannot use CUDA then; vLLM would switch to spawn anyway, so
+  choosing it up front makes the behaviour the same on every run;
+- spawn re-imports only the child's entry point (a vLLM function), and ipykernel's
+  ``__main__`` has no file for multiprocessing to re-run, so notebooks need no
+  ``if __name__ == "__main__"`` guard.
+
+vLLM is imported only inside methods, so importing this module costs nothing and works on a
+machine without vLLM or CUDA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib.util
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+from ..errors import (
+    InternalError,
+    InvalidRequestError,
+    ModelLoadingError,
+    ModelNotFoundError,
+    NotFoundError,
+    ServiceUnavailableError,
+    UnsupportedSchemaError,
+)
+from . import vllm_params
+from .protocol import (
+    EmbeddingResult,
+    EngineHealth,
+    GenerationOutput,
+    GenerationRequest,
+    ModelInfo,
+)
+
+log = logging.getLogger(__name__)
+
+#: Words in vLLM's ValueError messages that mean "this structured-output constraint cannot be
+#: enforced" rather than "this request is malformed".
+_SCHEMA_ERROR_WORDS = ("schema", "grammar", "regex", "structured", "xgrammar", "guidance")
+
+
+def prepare_environment() -> None:
+    """Environment vLLM reads at import time; the user's own settings win."""
+    os.environ.setdefault("VLLM_WORKER_MULTIPROC_METHOD", "spawn")
+    os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
+    if importlib.util.find_spec("flashinfer") is None:
+        # vLLM's sampler otherwise tries flashinfer's top-p/top-k kernels and fails to import.
+        os.environ.setdefault("VLLM_USE_FLASHINFER_SAMPLER", "0")
+
+
+def vllm_installed() -> bool:
+    try:
+        return importlib.util.find_spec("vllm") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def cuda_available() -> bool:
+    """Whether a CUDA GPU is visible, without creating a CUDA context in this process."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def available() -> bool:
+    """vLLM can run here: the package is installed and a CUDA GPU is visible."""
+    return vllm_installed() and cuda_available()
+
+
+@dataclass
+class _Served:
+    model_id: str
+    modality: str  # "chat" or "embedding"
+    status: str = "available"
+    path: str | None = None
+    llm: Any = None  # vllm AsyncLLM
+    tokenizer: Any = None
+    context_length: int | None = None
+    error: str | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class _Adapter:
+    name: str
+    base_model: str
+    path: str
+    int_id: int
+
+
+class VLLMEngine:
+    """Serve chat and embedding models with vLLM on the local GPU."""
+
+    name = "vllm"
+
+    def __init__(
+        self,
+        chat_models: list[str] | None = None,
+        embedding_models: list[str] | None = None,
+        *,
+        gpu_memory_utilization: float = 0.5,
+        embedding_gpu_memory_utilization: float = 0.1,
+        max_model_len: int | None = None,
+        enable_lora: bool = True,
+        max_loras: int = 4,
+        max_lora_rank: int = vllm_params.DEFAULT_MAX_LORA_RANK,
+        enable_sleep_mode: bool = True,
+        enforce_eager: bool = False,
+        **engine_kwargs: Any,
+    ) -> None:
+        """``engine_kwargs`` are extra ``vllm.AsyncEngineArgs`` fields for the chat models
+        (e.g. ``tensor_parallel_size=2``, ``quantization="awq"``); they win over ours."""
+        self._settings = vllm_params.EngineSettings(
+            gpu_memory_utilization=gpu_memory_utilization,
+            embedding_gpu_memory_utilization=embedding_gpu_memory_utilization,
+            max_model_len=max_model_len,
+            enable_lora=enable_lora,
+            max_loras=max_loras,
+            max_lora_rank=max_lora_rank,
+            enable_sleep_mode=enable_sleep_mode,
+            enforce_eager=enforce_eager,
+        )
+        self._extra_args = dict(engine_kwargs)
+        chat = [DEFAULT_CHAT_MODEL] if chat_models is None else list(chat_models)
+        embedding = (
+            [DEFAULT_EMBEDDING_MODEL] if embedding_models is None else list(embedding_models)
+        )
+        self._served: dict[str, _Served] = {m: _Served(m, "chat") for m in chat}
+        self._served.update({m: _Served(m, "embedding") for m in embedding})
+        self._adapters: dict[str, _Adapter] = {}
+        self._adapter_ids = vllm_params.AdapterIds()
+        self._awake = asyncio.Event()
+        self._awake.set()
+        self._sleeping = False
+        self._running = 0
+        self._closed = False
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load every configured model, chat models first (one at a time: each vLLM instance
+        measures free GPU memory when it starts, so starting two at once would race)."""
+        for served in sorted(self._served.values(), key=lambda s: s.modality != "chat"):
+            await self.load_model(served.model_id)
+
+    async def load_model(self, model: str) -> ModelInfo:
+        served = self._served.get(model)
+        if served is None:
+            served = self._served[model] = _Served(model, _guess_modality(model))
+        async with served.lock:
+            if served.status == "loaded":
+                return self._info(served)
+            served.status, served.error = "loading", None
+            try:
+                await self._start_instance(served)
+            except Exception as exc:
+                served.status, served.error = "failed", f"{type(exc).__name__}: {exc}"
+                log.exception("vLLM failed to load %s", model)
+                if isinstance(exc, ModelNotFoundError):
+                    raise
+                raise ModelLoadingError(f"Model '{model}' failed to load: {exc}") from exc
+            served.status = "loaded"
+            return self._info(served)
+
+    async def _start_instance(self, served: _Served) -> None:
+        from .model_files import resolve
+
+        path = await asyncio.to_thread(resolve, served.model_id)
+        served.path = path
+        if served.modality == "chat":
+            kwargs = vllm_params.chat_engine_args(
+                served.model_id, path, self._settings, self._extra_args
+            )
+        else:
+            kwargs = vllm_params.embedding_engine_args(served.model_id, path, self._settings)
+        # Building the engine blocks for the child's start-up (weights, profiling, CUDA
+        # graphs): do it off the event loop. AsyncLLM starts its output task lazily on the
+        # first request when it is built outside a running loop.
+        served.llm = await asyncio.to_thread(_build_async_llm, kwargs)
+        served.tokenizer = await asyncio.to_thread(_load_tokenizer, path)
+        served.context_length = _max_model_len(served.llm)
+
+    async def unload_model(self, model: str) -> None:
+        served = self._require(model)
+        async with served.lock:
+            for name in [a.name for a in self._adapters.values() if a.base_model == model]:
+                del self._adapters[name]
+            _shutdown_llm(served.llm)
+            served.llm, served.tokenizer, served.status = None, None, "available"
+        _release_memory()
+
+    async def shutdown(self) -> None:
+        """Stop every vLLM instance (their child processes exit and give the GPU memory
+        back), then drop our references so a new engine can start in this process."""
+        self._closed = True
+        self._awake.set()  # let anything parked on sleep run into the closed check
+        for served in self._served.values():
+            _shutdown_llm(served.llm)
+            served.llm, served.tokenizer = None, None
+            if served.status == "loaded":
+                served.status = "available"
+        self._adapters.clear()
+        _release_memory()
+
+    async def sleep(self) -> None:
+        """Free the chat models' GPU memory (vLLM sleep level 1: weights to CPU RAM, KV cache
+        dropped). Requests already running finish first; new ones wait until ``wake()``."""
+        if self._sleeping:
+            return
+        self._awake.clear()
+        self._sleeping = True
+        for served in self._loaded("chat"):
+            if self._settings.enable_sleep_mode:
+                await served.llm.sleep(level=1, mode="wait")
+
+    async def wake(self) -> None:
+        if not self._sleeping:
+            return
+        for served in self._loaded("chat"):
+            if self._settings.enable_sleep_mode:
+                await served.llm.wake_up()
+        self._sleeping = False
+        self._awake.set()
+
+    # ---- generation ------------------------------------------------------------------
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationOutput]:
+        served = self._require_loaded(request.model, "chat")
+        params = self._sampling_params(request)
+        lora = self._lora_request(request)
+        await self._awake.wait()
+        self._check_open()
+        from vllm.inputs import TokensPrompt
+
+        prompt = TokensPrompt(prompt_token_ids=list(request.prompt_token_ids))
+        stream = served.llm.generate(
+            prompt, params, request.request_id, lora_request=lora, priority=request.priority
+        )
+        self._running += 1
+        try:
+            async for out in stream:
+                completion = out.outputs[0]
+                reason = completion.finish_reason if out.finished else None
+                if reason == "error":
+                    raise InternalError(f"vLLM failed request {request.request_id}")
+                yield GenerationOutput(
+                    token_ids=list(completion.token_ids),
+                    finished=out.finished,
+                    finish_reason=vllm_params.finish_reason(reason) if out.finished else None,
+                    num_prompt_tokens=len(out.prompt_token_ids or request.prompt_token_ids),
+                )
+                if out.finished:
+                    return
+        except ValueError as exc:
+            raise _request_error(exc, structured=request.structured is not None) from exc
+        except Exception as exc:
+            if type(exc).__name__ == "EngineDeadError":
+                raise ServiceUnavailableError(f"The vLLM engine stopped: {exc}") from exc
+            if type(exc).__name__ == "EngineGenerateError" and isinstance(
+                exc.__cause__, ValueError
+            ):
+                raise _request_error(exc.__cause__, request.structured is not None) from exc
+            raise
+        finally:
+            self._running -= 1
+            await stream.aclose()  # aborts the vLLM request when we stop early
+
+    async def abort(self, request_id: str) -> None:
+        for served in self._loaded("chat"):
+            await served.llm.abort(request_id)
+
+    def _sampling_params(self, request: GenerationRequest) -> Any:
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
+
+        kwargs = vllm_params.sampling_kwargs(request.sampling)
+        structured = vllm_params.structured_kwargs(request.structured)
+        if structured is not None:
+            kwargs["structured_outputs"] = StructuredOutputsParams(**structured)
+        return SamplingParams(output_kind=RequestOutputKind.DELTA, **kwargs)
+
+    def _lora_request(self, request: GenerationRequest) -> Any:
+        if request.adapter is None:
+            return None
+        adapter = self._adapters.get(request.adapter)
+        if adapter is None:
+            raise ModelNotFoundError(f"Adapter '{request.adapter}' is not loaded")
+        if adapter.base_model != request.model:
+            raise InvalidRequestError(
+                f"Adapter '{adapter.name}' belongs to '{adapter.base_model}', not '{request.model}'"
+            )
+        return _make_lora_request(adapter)
+
+    # ---- embeddings ------------------------------------------------------------------
+
+    async def embed(self, model: str, texts: list[str]) -> EmbeddingResult:
+        served = self._require_loaded(model, "embedding")
+        if not texts:
+            raise InvalidRequestError("input must not be empty", param="input")
+        self._check_open()
+        from vllm import PoolingParams
+        from vllm.inputs import TokensPrompt
+
+        limit = served.context_length or 512
+        encoded = await asyncio.to_thread(
+            lambda: served.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+        )
+        batch = uuid.uuid4().hex[:16]
+
+        async def one(index: int, ids: list[int]) -> Any:
+            final = None
+            async for out in served.llm.encode(
+                TokensPrompt(prompt_token_ids=ids),
+                PoolingParams(task="embed"),
+                f"embd-{batch}-{index}",
+            ):
+                final = out
+            return final.outputs.data
+
+        try:
+            datas = await asyncio.gather(*(one(i, ids) for i, ids in enumerate(encoded)))
+        except ValueError as exc:
+            raise InvalidRequestError(str(exc)) from exc
+        import torch
+
+        stacked = torch.stack([d.float().reshape(-1) for d in datas])
+        vectors = torch.nn.functional.normalize(stacked, dim=-1).tolist()
+        return EmbeddingResult(vectors=vectors, num_tokens=sum(len(ids) for ids in encoded))
+
+    # ---- adapters --------------------------------------------------------------------
+
+    async def load_adapter(self, name: str, path: str, base_model: str) -> None:
+        served = self._require_loaded(base_model, "chat")
+        if not self._settings.enable_lora:
+            raise InvalidRequestError("This engine was started without LoRA support")
+        if not (Path(path) / "adapter_config.json").is_file():
+            raise InvalidRequestError(f"No PEFT adapter (adapter_config.json) in '{path}'")
+        reload = self._adapter_ids.known(name)
+        adapter = _Adapter(name, base_model, str(path), self._adapter_ids.id_for(name))
+        try:
+            await served.llm.add_lora(_make_lora_request(adapter, load_inplace=reload))
+        except ValueError as exc:
+            raise InvalidRequestError(f"vLLM cannot load adapter '{name}': {exc}") from exc
+        self._adapters[name] = adapter
+
+    async def unload_adapter(self, name: str) -> None:
+        adapter = self._adapters.pop(name, None)
+        if adapter is None:
+            raise NotFoundError(f"Adapter '{name}' is not loaded")
+        served = self._served.get(adapter.base_model)
+        if served is not None and served.llm is not None:
+            await served.llm.remove_lora(adapter.int_id)
+
+    def adapters(self) -> dict[str, str]:
+        return {a.name: a.base_model for a in self._adapters.values()}
+
+    # ---- introspection ---------------------------------------------------------------
+
+    def tokenizer(self, model: str) -> Any:
+        return self._require_loaded(model, None).tokenizer
+
+    def models(self) -> list[ModelInfo]:
+        return [self._info(s) for s in self._served.values()]
+
+    def health(self) -> EngineHealth:
+        chat_ready = any(
+            s.status == "loaded" for s in self._served.values() if s.modality == "chat"
+        )
+        detail = "sleeping" if self._sleeping else ("shut down" if self._closed else None)
+        return EngineHealth(
+            ready=chat_ready and not self._sleeping and not self._closed,
+            engine=self.name,
+            device="cuda",
+            models=self.models(),
+            requests_running=self._running,
+            requests_waiting=0,
+            adapters=sorted(self._adapters),
+            detail=detail,
+        )
+
+    def _info(self, served: _Served) -> ModelInfo:
+        from .model_files import folder_size
+
+        adapters = sorted(
+            a.name for a in self._adapters.values() if a.base_model == served.model_id
+        )
+        return ModelInfo(
+            id=served.model_id,
+            modality=served.modality,  # type: ignore[arg-type]
+            status=served.status,  # type: ignore[arg-type]
+            engine=self.name,
+            context_length=served.context_length,
+            size_bytes=folder_size(served.path) if served.path else None,
+            path=served.path,
+            error=served.error,
+            extra={"adapters": adapters, "sleeping": self._sleeping},
+        )
+
+    def _loaded(self, modality: str) -> list[_Served]:
+        return [s for s in self._served.values() if s.modality == modality and s.llm is not None]
+
+    def _require(self, model: str) -> _Served:
+        served = self._served.get(model)
+        if served is None:
+            raise ModelNotFoundError(f"Model '{model}' is not served by this engine")
+        return served
+
+    def _require_loaded(self, model: str, modality: str | None) -> _Served:
+        self._check_open()
+        served = self._require(model)
+        if modality is not None and served.modality != modality:
+            raise InvalidRequestError(f"Model '{model}' is a {served.modality} model")
+        if served.status == "loading":
+            raise ModelLoadingError(f"Model '{model}' is still loading")
+        if served.llm is None:
+            raise ModelLoadingError(
+                f"Model '{model}' is not loaded" + (f": {served.error}" if served.error else "")
+            )
+        return served
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ServiceUnavailableError("The vLLM engine has been shut down")
+
+
+def _guess_modality(model: str) -> str:
+    from .model_files import PACKAGED_MODELS
+
+    packaged = PACKAGED_MODELS.get(model)
+    return packaged.modality if packaged else "chat"
+
+
+def _build_async_llm(kwargs: dict[str, Any]) -> Any:
+    prepare_environment()
+    from vllm import AsyncEngineArgs
+    from vllm.v1.engine.async_llm import AsyncLLM
+
+    return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
+
+
+def _load_tokenizer(path: str) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
+
+
+def _max_model_len(llm: Any) -> int | None:
+    config = getattr(llm, "vllm_config", None)
+    return getattr(getattr(config, "model_config", None), "max_model_len", None)
+
+
+def _make_lora_request(adapter: _Adapter, load_inplace: bool = False) -> Any:
+    from vllm.lora.request import LoRARequest
+
+    return LoRARequest(
+        lora_name=adapter.name,
+        lora_int_id=adapter.int_id,
+        lora_path=adapter.path,
+        load_inplace=load_inplace,
+    )
+
+
+def _request_error(exc: BaseException, structured: bool) -> InvalidRequestError:
+    message = str(exc) or type(exc).__name__
+    if structured and any(word in message.lower() for word in _SCHEMA_ERROR_WORDS):
+        return UnsupportedSchemaError(message)
+    return InvalidRequestError(message)
+
+
+def _shutdown_llm(llm: Any) -> None:
+    if llm is None:
+        return
+    try:
+        llm.shutdown()
+    except Exception:  # a dead engine core is already gone; nothing left to release
+        log.warning("vLLM shutdown raised", exc_info=True)
+
+
+def _release_memory() -> None:
+    gc.collect()
+    try:
+        import torch
+    except ImportError:
+        return
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()

@@ -1,0 +1,197 @@
+"""Pure translation from tokenfactory's engine types to vLLM's constructor arguments.
+
+Everything here returns plain dicts and numbers, so it is tested without vLLM or a GPU;
+``vllm_engine.py`` turns the dicts into ``vllm.SamplingParams``, ``StructuredOutputsParams``,
+``AsyncEngineArgs`` and ``LoRARequest`` objects. Only documented public fields are used, so
+the mapping survives vLLM version bumps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidRequestError
+from .protocol import FinishReason, SamplingParams, StructuredSpec
+
+#: vLLM's finish reasons (``CompletionOutput.finish_reason``) mapped onto ours. ``error`` is
+#: not here: the engine raises it as an error instead of ending the stream quietly.
+FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "abort": "abort",
+    "repetition": "stop",
+}
+
+#: LoRA ranks the fine-tuning API accepts (8/16/32/64): vLLM must reserve the largest.
+DEFAULT_MAX_LORA_RANK = 64
+
+
+def structured_kwargs(spec: StructuredSpec | None) -> dict[str, Any] | None:
+    """Keyword arguments for ``vllm.sampling_params.StructuredOutputsParams``.
+
+    JSON schemas are passed as parsed dicts and without free whitespace, the same constraint
+    the CPU engine compiles with xgrammar (``any_whitespace=False``).
+    """
+    if spec is None:
+        return None
+    chosen = [
+        name
+        for name, is_set in (
+            ("json_schema", spec.json_schema is not None),
+            ("json_object", spec.json_object),
+            ("regex", spec.regex is not None),
+            ("ebnf", spec.ebnf is not None),
+        )
+        if is_set
+    ]
+    if len(chosen) != 1:
+        raise InvalidRequestError(
+            "A structured-output constraint needs exactly one of json_schema, json_object,"
+            f" regex or ebnf; got {', '.join(chosen) if chosen else 'none'}",
+            code="invalid_structured_output",
+        )
+    if spec.json_schema is not None:
+        try:
+            schema = json.loads(spec.json_schema)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequestError(
+                f"The JSON schema is not valid JSON: {exc}", code="invalid_json_schema"
+            ) from exc
+        if not isinstance(schema, dict):
+            raise InvalidRequestError(
+                "The JSON schema must be a JSON object", code="invalid_json_schema"
+            )
+        return {"json": schema, "disable_any_whitespace": True}
+    if spec.json_object:
+        return {"json_object": True, "disable_any_whitespace": True}
+    if spec.regex is not None:
+        return {"regex": spec.regex}
+    return {"grammar": spec.ebnf}
+
+
+def sampling_kwargs(sampling: SamplingParams) -> dict[str, Any]:
+    """Keyword arguments for ``vllm.SamplingParams`` (without ``output_kind`` and
+    ``structured_outputs``, which are vLLM objects the engine adds).
+
+    Detokenisation and stop strings happen above the engine, so vLLM only returns token ids;
+    ``n`` is always 1 (the services fan out ``n > 1`` themselves).
+    """
+    if sampling.max_tokens < 1:
+        raise InvalidRequestError("max_tokens must be at least 1", param="max_tokens")
+    if sampling.temperature < 0:
+        raise InvalidRequestError("temperature must be >= 0", param="temperature")
+    if not 0 < sampling.top_p <= 1:
+        raise InvalidRequestError("top_p must be in (0, 1]", param="top_p")
+    kwargs: dict[str, Any] = {
+        "n": 1,
+        "max_tokens": sampling.max_tokens,
+        "temperature": sampling.temperature,
+        # vLLM rejects top_p < 1 with greedy sampling in some versions; greedy ignores it.
+        "top_p": sampling.top_p if sampling.temperature > 0 else 1.0,
+        "presence_penalty": sampling.presence_penalty,
+        "frequency_penalty": sampling.frequency_penalty,
+        "detokenize": False,
+        "skip_special_tokens": False,
+    }
+    if sampling.seed is not None:
+        kwargs["seed"] = sampling.seed
+    return kwargs
+
+
+def finish_reason(vllm_reason: str | None) -> FinishReason:
+    """Our finish reason for one of vLLM's; unknown ones end as ``stop``."""
+    if vllm_reason is None:
+        return "stop"
+    return FINISH_REASONS.get(str(vllm_reason), "stop")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What a VLLMEngine needs to build ``AsyncEngineArgs`` for each model it serves."""
+
+    gpu_memory_utilization: float = 0.5
+    embedding_gpu_memory_utilization: float = 0.1
+    max_model_len: int | None = None
+    enable_lora: bool = True
+    max_loras: int = 4
+    max_lora_rank: int = DEFAULT_MAX_LORA_RANK
+    max_cpu_loras: int | None = 8
+    enable_sleep_mode: bool = True
+    enforce_eager: bool = False
+    seed: int = 0
+
+
+def chat_engine_args(
+    model_id: str, path: str, settings: EngineSettings, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``AsyncEngineArgs`` keyword arguments for a chat (generate) model.
+
+    ``scheduling_policy="priority"`` makes vLLM honour our priorities (lower runs first, the
+    same order as ``PRIORITY_INTERACTIVE`` < ``PRIORITY_BATCH_*``); with the default ``fcfs``
+    policy vLLM rejects any non-zero priority.
+    """
+    args: dict[str, Any] = {
+        "model": path,
+        "tokenizer": path,
+        "served_model_name": model_id,
+        "runner": "generate",
+        "gpu_memory_utilization": settings.gpu_memory_utilization,
+        "enable_sleep_mode": settings.enable_sleep_mode,
+        "enforce_eager": settings.enforce_eager,
+        "scheduling_policy": "priority",
+        "disable_log_stats": True,
+        "seed": settings.seed,
+    }
+    if settings.max_model_len is not None:
+        args["max_model_len"] = settings.max_model_len
+    if settings.enable_lora:
+        args.update(
+            enable_lora=True, max_loras=settings.max_loras, max_lora_rank=settings.max_lora_rank
+        )
+        if settings.max_cpu_loras is not None:
+            args["max_cpu_loras"] = max(settings.max_cpu_loras, settings.max_loras)
+    args.update(extra or {})
+    return args
+
+
+def embedding_engine_args(
+    model_id: str, path: str, settings: EngineSettings, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``AsyncEngineArgs`` keyword arguments for an embedding (pooling) model.
+
+    A second vLLM instance per embedding model, with a small slice of GPU memory; no sleep
+    mode (it holds little memory) and no LoRA.
+    """
+    args: dict[str, Any] = {
+        "model": path,
+        "tokenizer": path,
+        "served_model_name": model_id,
+        "runner": "pooling",
+        "gpu_memory_utilization": settings.embedding_gpu_memory_utilization,
+        "enforce_eager": settings.enforce_eager,
+        "disable_log_stats": True,
+        "seed": settings.seed,
+    }
+    args.update(extra or {})
+    return args
+
+
+class AdapterIds:
+    """Stable integer ids for LoRA adapter names, as vLLM's ``LoRARequest`` needs.
+
+    A name keeps its id for the engine's lifetime, also across unload and reload, so vLLM's
+    adapter cache never confuses two adapters; ids start at 1 (0 means "no adapter").
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def id_for(self, name: str) -> int:
+        if name not in self._ids:
+            self._ids[name] = len(self._ids) + 1
+        return self._ids[name]
+
+    def known(self, name: str) -> bool:
+        return name in self._ids
