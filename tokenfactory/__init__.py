@@ -15,6 +15,8 @@ from ._version import __version__ as __version__
 _LAZY: dict[str, str] = {
     "serve": "tokenfactory.server",
     "ServerHandle": "tokenfactory.server",
+    "Playground": "tokenfactory.widgets.playground",
+    "ModelLibrary": "tokenfactory.widgets.model_library",
 }
 
 __all__ = sorted(["__version__", *_LAZY])
@@ -31,3 +33,13 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension shipped in the wheel."""
+    return [{"src": "labextension", "dest": "tokenfactory"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension listing running gateways (``tokenfactory.jupyter``)."""
+    return [{"module": "tokenfactory.jupyter"}]

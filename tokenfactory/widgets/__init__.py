@@ -1,0 +1,2 @@
+"""Notebook widgets (anywidget). ``base.GatewayWidget`` is the base every widget builds on;
+``tf.Playground`` and ``tf.ModelLibrary`` resolve lazily from ``tokenfactory/__init__.py``."""

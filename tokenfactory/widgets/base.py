@@ -1,0 +1,144 @@
+"""The base every tokenfactory widget builds on.
+
+``GatewayWidget`` is an anywidget with:
+
+- an ``error`` trait the JavaScript shows in a banner (``static/base.js``: ``errorBanner``);
+- ``busy``: how many background calls are running;
+- ``run_in_background(fn, on_result)``: runs ``fn(api)`` on a worker thread and hands the
+  result to ``on_result``; any exception lands in ``error`` with the API's message, never in
+  JavaScript and never in the kernel's event loop;
+- ``on_action(name, handler)``: messages the JavaScript sends as ``model.send({action, ...})``
+  are dispatched to handlers, with the same error guarantee.
+
+A subclass sets ``_esm``/``_css`` and its own traits; the connection (and the API key, which
+never goes to the browser) is resolved once, from ``base_url``/``api_key`` or the running
+gateway (see ``connection.resolve``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from .api import ApiError, GatewayApi
+from .connection import Connection, resolve
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
+
+
+def describe(exc: BaseException) -> str:
+    """The message shown to a user for a failure."""
+    if isinstance(exc, ApiError):
+        return str(exc)
+    message = getattr(exc, "message", None) or str(exc)
+    return message if message else type(exc).__name__
+
+
+class GatewayWidget(anywidget.AnyWidget):
+    error = traitlets.Unicode("").tag(sync=True)
+    busy = traitlets.Int(0).tag(sync=True)
+    base_url = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._actions: dict[str, Callable[[dict], Any]] = {}
+        self._api: GatewayApi | None = None
+        self._connection: Connection | None = None
+        try:
+            self._connection = resolve(base_url, api_key)
+            self.base_url = self._connection.base_url
+        except Exception as exc:
+            self.error = describe(exc)
+        self.on_msg(self._dispatch)
+
+    # -- connection
+    @property
+    def connection(self) -> Connection | None:
+        return self._connection
+
+    def api(self) -> GatewayApi:
+        if self._connection is None:
+            raise ApiError(self.error or "Not connected to a gateway")
+        if self._api is None:
+            self._api = GatewayApi(self._connection)
+        return self._api
+
+    # -- background work
+    def run_in_background(
+        self,
+        fn: Callable[[GatewayApi], Any],
+        on_result: Callable[[Any], None] | None = None,
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
+        clear_error: bool = True,
+    ) -> threading.Thread:
+        """Run ``fn(api)`` on a worker thread; failures go to ``error`` (and ``on_error``)."""
+
+        def work() -> None:
+            with self._lock:
+                self.busy += 1
+            try:
+                result = fn(self.api())
+                if clear_error:
+                    self.error = ""
+                if on_result is not None:
+                    on_result(result)
+            except Exception as exc:
+                self.error = describe(exc)
+                if on_error is not None:
+                    try:
+                        on_error(exc)
+                    except Exception as inner:
+                        log.warning("error handler failed: %s", inner)
+            finally:
+                with self._lock:
+                    self.busy -= 1
+
+        thread = threading.Thread(target=work, name=f"{type(self).__name__}-call", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        return thread
+
+    def wait(self, timeout: float | None = 60.0) -> None:
+        """Block until the background calls started so far have finished."""
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    # -- messages from JavaScript
+    def on_action(self, name: str, handler: Callable[[dict], Any]) -> None:
+        self._actions[name] = handler
+
+    def _dispatch(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        handler = self._actions.get(str(content.get("action")))
+        if handler is None:
+            return
+        try:
+            handler(content)
+        except Exception as exc:
+            self.error = describe(exc)
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+        super().close()
+
+
+def esm(name: str) -> str:
+    """A widget's ES module: the shared helpers of ``base.js`` followed by ``name``."""
+    return (STATIC / "base.js").read_text() + "\n" + (STATIC / name).read_text()
+
+
+def css(name: str) -> str:
+    return (STATIC / "base.css").read_text() + "\n" + (STATIC / name).read_text()
