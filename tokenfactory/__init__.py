@@ -17,6 +17,27 @@ _LAZY: dict[str, str] = {
     "ServerHandle": "tokenfactory.server",
     "Playground": "tokenfactory.widgets.playground",
     "ModelLibrary": "tokenfactory.widgets.model_library",
+    # the Python SDK
+    "TokenFactory": "tokenfactory.sdk",
+    "AsyncTokenFactory": "tokenfactory.sdk",
+    "map_prompts": "tokenfactory.sdk",
+    "Stream": "tokenfactory.sdk",
+    "AsyncStream": "tokenfactory.sdk",
+    "RetryPolicy": "tokenfactory.sdk",
+    "TokenFactoryError": "tokenfactory.sdk",
+    "ConfigurationError": "tokenfactory.sdk",
+    "APIError": "tokenfactory.sdk",
+    "APIStatusError": "tokenfactory.sdk",
+    "APIConnectionError": "tokenfactory.sdk",
+    "APITimeoutError": "tokenfactory.sdk",
+    "APIResponseValidationError": "tokenfactory.sdk",
+    "BadRequestError": "tokenfactory.sdk",
+    "AuthenticationError": "tokenfactory.sdk",
+    "InsufficientBalanceError": "tokenfactory.sdk",
+    "NotFoundError": "tokenfactory.sdk",
+    "RateLimitError": "tokenfactory.sdk",
+    "InternalServerError": "tokenfactory.sdk",
+    "ServiceUnavailableError": "tokenfactory.sdk",
 }
 
 __all__ = sorted(["__version__", *_LAZY])

@@ -1,0 +1,265 @@
+"""TokenFactory and AsyncTokenFactory: configuration, the request loop with retries, resources.
+
+Resources are registered once, in ``RESOURCES``; the same resource class serves both clients
+because its methods return whatever the client's ``request()`` returns (a value for
+``TokenFactory``, an awaitable for ``AsyncTokenFactory``). A module may define ``AsyncName``
+next to ``Name`` for an async client that needs different code (e.g. polling).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from .._version import __version__
+from ._config import resolve
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    error_from_response,
+)
+from ._request import APIRequest, Timeout, merged_body
+from ._retry import RetryPolicy
+from ._streaming import AsyncStream, Stream
+
+if TYPE_CHECKING:
+    from .resources.chat import Chat
+    from .resources.completions import Completions
+    from .resources.embeddings import Embeddings
+    from .resources.models import Models
+
+# client attribute -> "module:Class"; add a line here to give the clients a new resource
+RESOURCES: dict[str, str] = {
+    "adapters": "tokenfactory.sdk.resources.adapters:Adapters",
+    "batches": "tokenfactory.sdk.resources.batches:Batches",
+    "chat": "tokenfactory.sdk.resources.chat:Chat",
+    "completions": "tokenfactory.sdk.resources.completions:Completions",
+    "embeddings": "tokenfactory.sdk.resources.embeddings:Embeddings",
+    "models": "tokenfactory.sdk.resources.models:Models",
+}
+
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 2
+
+
+class BaseClient:
+    """Everything the sync and async clients share: config, request building, parsing."""
+
+    _is_async = False
+    if TYPE_CHECKING:
+        chat: Chat
+        completions: Completions
+        embeddings: Embeddings
+        models: Models
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        config = resolve(api_key=api_key, base_url=base_url)
+        self.base_url = httpx.URL(config.base_url)
+        self.api_key = config.api_key
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._default_headers = dict(default_headers or {})
+        self._default_query = dict(default_query or {})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={str(self.base_url)!r})"
+
+    # resources ---------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        target = RESOURCES.get(name)
+        if target is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        module_name, class_name = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            raise AttributeError(f"the {name!r} resource is not available") from exc
+        cls = getattr(module, f"Async{class_name}", None) if self._is_async else None
+        resource = (cls or getattr(module, class_name))(self)
+        setattr(self, name, resource)
+        return resource
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(RESOURCES))
+
+    # requests ----------------------------------------------------------------------------
+    @property
+    def default_headers(self) -> dict[str, str]:
+        headers = {"User-Agent": f"tokenfactory-python/{__version__}", "Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return {**headers, **self._default_headers}
+
+    def _build_request(
+        self, http: httpx.Client | httpx.AsyncClient, request: APIRequest
+    ) -> httpx.Request:
+        options = request.options
+        headers = {**self.default_headers, **(options.get("extra_headers") or {})}
+        params = {
+            **self._default_query,
+            **(request.params or {}),
+            **(options.get("extra_query") or {}),
+        }
+        body = merged_body(request)
+        if request.stream:
+            headers["Accept"] = "text/event-stream"
+        kwargs: dict[str, Any] = {}
+        if request.files is not None:
+            kwargs["files"] = request.files
+            kwargs["data"] = {k: _form_value(v) for k, v in (body or {}).items()}
+        elif body is not None:
+            kwargs["json"] = body
+        return http.build_request(
+            request.method,
+            self.base_url.copy_with(path=self.base_url.path.rstrip("/") + request.path),
+            headers=headers,
+            params={k: v for k, v in params.items() if v is not None} or None,
+            timeout=options.get("timeout", self.timeout),
+            **kwargs,
+        )
+
+    def _max_retries(self, request: APIRequest) -> int:
+        return request.options.get("max_retries", self.max_retries)
+
+    def _parse(self, response: httpx.Response, request: APIRequest, started: float) -> Any:
+        if request.chunk_type is not None:
+            chunk_type = request.chunk_type
+            stream_cls = AsyncStream if self._is_async else Stream
+            return stream_cls(response, chunk_type.model_validate)
+        cast_to = request.cast_to
+        if cast_to is httpx.Response:
+            return response
+        if cast_to is bytes:
+            return response.content
+        if cast_to is str:
+            return response.text
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise APIResponseValidationError(
+                f"the response is not JSON: {exc}", response=response
+            ) from exc
+        if isinstance(cast_to, type) and issubclass(cast_to, BaseModel):
+            try:
+                value = cast_to.model_validate(data)
+            except ValidationError as exc:
+                raise APIResponseValidationError(str(exc), response=response) from exc
+            if hasattr(value, "_set_response_meta"):
+                value._set_response_meta(
+                    request_id=response.headers.get("x-request-id"),
+                    latency_s=time.perf_counter() - started,
+                )
+            return value
+        return data
+
+
+def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(request=request)
+    return APIConnectionError(f"Connection error: {exc}", request=request)
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class TokenFactory(BaseClient):
+    """The synchronous client. ``TokenFactory()`` finds the gateway by itself (see _config)."""
+
+    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=self.timeout)
+
+    def request(self, request: APIRequest) -> Any:
+        started = time.perf_counter()
+        retries = 0
+        while True:
+            http_request = self._build_request(self._http, request)
+            try:
+                response = self._http.send(http_request, stream=request.stream)
+                if response.is_success:
+                    return self._parse(response, request, started)
+                response.read()  # a streamed error body too
+            except httpx.TransportError as exc:
+                error: APIError = _transport_error(exc, http_request)
+            else:
+                error = error_from_response(response)
+            delay = self.retry_policy.next_delay(error, retries, self._max_retries(request))
+            if delay is None:
+                raise error
+            self.retry_policy.sleep(delay)
+            retries += 1
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> TokenFactory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncTokenFactory(BaseClient):
+    """The asyncio client: the same resources, every call awaited."""
+
+    _is_async = True
+
+    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self.timeout)
+
+    async def request(self, request: APIRequest) -> Any:
+        started = time.perf_counter()
+        retries = 0
+        while True:
+            http_request = self._build_request(self._http, request)
+            try:
+                response = await self._http.send(http_request, stream=request.stream)
+                if response.is_success:
+                    return self._parse(response, request, started)
+                await response.aread()  # a streamed error body too
+            except httpx.TransportError as exc:
+                error: APIError = _transport_error(exc, http_request)
+            else:
+                error = error_from_response(response)
+            delay = self.retry_policy.next_delay(error, retries, self._max_retries(request))
+            if delay is None:
+                raise error
+            await self.retry_policy.async_sleep(delay)
+            retries += 1
+
+    async def close(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncTokenFactory:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
