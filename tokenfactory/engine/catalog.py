@@ -1,7 +1,7 @@
 """The model catalog: every model an engine knows, with its status, as one thread-safe table.
 
-Engines update it as models load and fail; the gateway reads it for ``/v1/models`` (through
-:func:`to_wire`) and resolves request model ids with :func:`resolve_model`.
+Engines update it as models load and fail; ``Engine.models()`` reads it, and
+:func:`require_ready` turns a model that cannot serve now into the error that says why.
 """
 
 from __future__ import annotations
@@ -11,12 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
-from ..wire.models import Model
 from .protocol import ModelInfo
-
-
-def provider_of(model_id: str) -> str | None:
-    return model_id.split("/", 1)[0] if "/" in model_id else None
 
 
 class ModelCatalog:
@@ -77,53 +72,3 @@ def require_ready(info: ModelInfo | None, model_id: str, modality: str | None = 
             param="model",
         )
     return info
-
-
-def resolve_model(engine: Any, model_id: str, modality: str) -> tuple[str, str | None]:
-    """``(base model id, adapter name or None)`` for a request's ``model`` field.
-
-    A model id names a loaded base model, or a loaded LoRA adapter (served on its base).
-    """
-    adapters = engine.adapters()
-    if model_id in adapters:
-        base = adapters[model_id]
-        require_ready(_find(engine, base), base, modality)
-        return base, model_id
-    require_ready(_find(engine, model_id), model_id, modality)
-    return model_id, None
-
-
-def _find(engine: Any, model_id: str) -> ModelInfo | None:
-    return next((m for m in engine.models() if m.id == model_id), None)
-
-
-def to_wire(info: ModelInfo, adapters: dict[str, str] | None = None) -> list[Model]:
-    """The ``/v1/models`` entries for a model and the adapters that sit on it."""
-    on_it = sorted(n for n, base in (adapters or {}).items() if base == info.id)
-    entries = [
-        Model(
-            id=info.id,
-            owned_by=provider_of(info.id) or "tokenfactory",
-            provider=provider_of(info.id),
-            modality=info.modality,
-            status=info.status,
-            engine=info.engine,
-            context_length=info.context_length,
-            size_bytes=info.size_bytes,
-            adapters=on_it,
-        )
-    ]
-    for name in on_it:
-        entries.append(
-            Model(
-                id=name,
-                owned_by="tokenfactory",
-                provider=provider_of(info.id),
-                modality=info.modality,
-                status=info.status,
-                engine=info.engine,
-                context_length=info.context_length,
-                parent=info.id,
-            )
-        )
-    return entries

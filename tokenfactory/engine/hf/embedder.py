@@ -45,15 +45,17 @@ class Embedder:
                 )
         return ids
 
-    def batches(self, token_ids: list[list[int]], batch_size: int = BATCH_SIZE) -> Iterator[None]:
-        """Embed, yielding after each batch; the result is in :attr:`vectors` at the end."""
+    def batches(
+        self, token_ids: list[list[int]], out: list[list[float]], batch_size: int = BATCH_SIZE
+    ) -> Iterator[None]:
+        """Embed into ``out`` (in input order), yielding after each batch."""
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
-        self.vectors: list[list[float]] = [[] for _ in token_ids]
+        out[:] = [[] for _ in token_ids]
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             vectors = self._embed_batch([token_ids[i] for i in chunk])
             for i, vector in zip(chunk, vectors, strict=True):
-                self.vectors[i] = vector
+                out[i] = vector
             yield
 
     @torch.inference_mode()

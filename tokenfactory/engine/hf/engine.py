@@ -31,16 +31,24 @@ class TransformersEngine:
 
     def __init__(
         self,
-        models: list[str] | None = None,
+        chat_models: list[str] | None = None,
+        embedding_models: list[str] | None = None,
         *,
         device: str | None = None,
         dtype: str | None = None,
         max_batch_size: int = 16,
         max_prefill_tokens: int = 2048,
     ) -> None:
+        """``chat_models``/``embedding_models`` are loaded by :meth:`start` (default: the
+        embedded SmolLM2 and MiniLM). ``device``: ``"cpu"``, ``"cuda"`` or auto; ``dtype``:
+        ``"bfloat16"``, ``"float32"``, ``"float16"`` or auto (bf16 where the CPU has fast bf16).
+        """
         from .loader import pick_device
 
-        self.model_ids = list(models) if models is not None else default_models()
+        chat = [DEFAULT_CHAT_MODEL] if chat_models is None else list(chat_models)
+        embedding = (
+            [DEFAULT_EMBEDDING_MODEL] if embedding_models is None else list(embedding_models)
+        )
         self.device = pick_device(device)
         self.dtype = dtype
         self.max_batch_size = max_batch_size
@@ -52,15 +60,17 @@ class TransformersEngine:
         self._sequences: dict[str, object] = {}  # request id -> Sequence
         self._worker = None
         self._started = False
-        for model_id in model_files.PACKAGED_MODELS:
+        for model_id, packaged in model_files.PACKAGED_MODELS.items():
             if model_files.is_packaged_installed(model_id):
-                packaged = model_files.PACKAGED_MODELS[model_id]
                 self.catalog.register(model_id, packaged.modality, "available")
+        self._to_load = [(m, "chat") for m in chat] + [(m, "embedding") for m in embedding]
+        for model_id, modality in self._to_load:
+            self.catalog.register(model_id, modality, "available")
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         self._ensure_worker()
-        for model_id in self.model_ids:
+        for model_id, _ in self._to_load:
             await self.load_model(model_id)
         self._started = True
 
@@ -311,10 +321,6 @@ class TransformersEngine:
             adapters=sorted(self._adapters),
             detail="sleeping" if worker is not None and worker.paused else None,
         )
-
-
-def default_models() -> list[str]:
-    return [DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL]
 
 
 def _with_extra(info: ModelInfo, **extra) -> ModelInfo:
