@@ -231,3 +231,38 @@ def _chosen_engine_kind(select) -> str:
                 return fn()
     engine = select.create_engine("auto", chat_models=[], embedding_models=[])
     return engine.name
+
+
+def test_settings_from_env_override_the_defaults():
+    settings = vllm_params.settings_from_env(
+        {
+            vllm_params.ENV_GPU_MEMORY: "0.25",
+            vllm_params.ENV_EMBEDDING_GPU_MEMORY: "0.05",
+            vllm_params.ENV_MAX_MODEL_LEN: "4096",
+            vllm_params.ENV_ENFORCE_EAGER: "true",
+        }
+    )
+    assert settings.gpu_memory_utilization == 0.25
+    assert settings.embedding_gpu_memory_utilization == 0.05
+    assert settings.max_model_len == 4096
+    assert settings.enforce_eager is True
+    assert vllm_params.settings_from_env({}) == vllm_params.EngineSettings()
+
+
+def test_bad_env_settings_name_the_variable():
+    with pytest.raises(InvalidRequestError, match=vllm_params.ENV_GPU_MEMORY):
+        vllm_params.settings_from_env({vllm_params.ENV_GPU_MEMORY: "half"})
+    with pytest.raises(InvalidRequestError, match=vllm_params.ENV_EXTRA_ARGS):
+        vllm_params.extra_args_from_env({vllm_params.ENV_EXTRA_ARGS: "[1]"})
+
+
+def test_extra_args_from_env_reach_the_engine(monkeypatch):
+    from tokenfactory.engine.vllm_engine import VLLMEngine
+
+    monkeypatch.setenv(vllm_params.ENV_EXTRA_ARGS, '{"tensor_parallel_size": 2}')
+    monkeypatch.setenv(vllm_params.ENV_GPU_MEMORY, "0.3")
+    engine = VLLMEngine(chat_models=["a/b"], embedding_models=[], max_model_len=1024)
+    args = vllm_params.chat_engine_args("a/b", "/p", engine._settings, engine._extra_args)
+    assert args["tensor_parallel_size"] == 2
+    assert args["gpu_memory_utilization"] == 0.3
+    assert args["max_model_len"] == 1024

@@ -121,29 +121,36 @@ class VLLMEngine:
         chat_models: list[str] | None = None,
         embedding_models: list[str] | None = None,
         *,
-        gpu_memory_utilization: float = 0.5,
-        embedding_gpu_memory_utilization: float = 0.1,
+        gpu_memory_utilization: float | None = None,
+        embedding_gpu_memory_utilization: float | None = None,
         max_model_len: int | None = None,
         enable_lora: bool = True,
         max_loras: int = 4,
         max_lora_rank: int = vllm_params.DEFAULT_MAX_LORA_RANK,
         enable_sleep_mode: bool = True,
-        enforce_eager: bool = False,
+        enforce_eager: bool | None = None,
         **engine_kwargs: Any,
     ) -> None:
         """``engine_kwargs`` are extra ``vllm.AsyncEngineArgs`` fields for the chat models
-        (e.g. ``tensor_parallel_size=2``, ``quantization="awq"``); they win over ours."""
+        (e.g. ``tensor_parallel_size=2``, ``quantization="awq"``); they win over ours.
+
+        Settings left as None come from the environment (see ``vllm_params.settings_from_env``)
+        so ``tf.serve()`` and ``tokenfactory serve`` can be tuned without code.
+        """
+        env = vllm_params.settings_from_env(os.environ)
         self._settings = vllm_params.EngineSettings(
-            gpu_memory_utilization=gpu_memory_utilization,
-            embedding_gpu_memory_utilization=embedding_gpu_memory_utilization,
-            max_model_len=max_model_len,
+            gpu_memory_utilization=_first(gpu_memory_utilization, env.gpu_memory_utilization),
+            embedding_gpu_memory_utilization=_first(
+                embedding_gpu_memory_utilization, env.embedding_gpu_memory_utilization
+            ),
+            max_model_len=_first(max_model_len, env.max_model_len),
             enable_lora=enable_lora,
             max_loras=max_loras,
             max_lora_rank=max_lora_rank,
             enable_sleep_mode=enable_sleep_mode,
-            enforce_eager=enforce_eager,
+            enforce_eager=_first(enforce_eager, env.enforce_eager),
         )
-        self._extra_args = dict(engine_kwargs)
+        self._extra_args = {**vllm_params.extra_args_from_env(os.environ), **engine_kwargs}
         chat = [DEFAULT_CHAT_MODEL] if chat_models is None else list(chat_models)
         embedding = (
             [DEFAULT_EMBEDDING_MODEL] if embedding_models is None else list(embedding_models)
@@ -444,6 +451,10 @@ class VLLMEngine:
     def _check_open(self) -> None:
         if self._closed:
             raise ServiceUnavailableError("The vLLM engine has been shut down")
+
+
+def _first(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _guess_modality(model: str) -> str:

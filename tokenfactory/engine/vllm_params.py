@@ -9,6 +9,7 @@ the mapping survives vLLM version bumps.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +122,52 @@ class EngineSettings:
     enable_sleep_mode: bool = True
     enforce_eager: bool = False
     seed: int = 0
+
+
+#: Environment variables that tune a VLLMEngine without code (values are plain numbers/bools).
+ENV_GPU_MEMORY = "TOKENFACTORY_VLLM_GPU_MEMORY_UTILIZATION"
+ENV_EMBEDDING_GPU_MEMORY = "TOKENFACTORY_VLLM_EMBEDDING_GPU_MEMORY_UTILIZATION"
+ENV_MAX_MODEL_LEN = "TOKENFACTORY_VLLM_MAX_MODEL_LEN"
+ENV_ENFORCE_EAGER = "TOKENFACTORY_VLLM_ENFORCE_EAGER"
+#: A JSON object of extra ``AsyncEngineArgs`` fields for chat models.
+ENV_EXTRA_ARGS = "TOKENFACTORY_VLLM_ARGS"
+
+
+def settings_from_env(environ: Mapping[str, str]) -> EngineSettings:
+    """EngineSettings with the environment's overrides applied to the defaults."""
+    defaults = EngineSettings()
+
+    def number(name: str, default: Any, kind: type) -> Any:
+        raw = environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return kind(raw)
+        except ValueError as exc:
+            raise InvalidRequestError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc
+
+    eager = environ.get(ENV_ENFORCE_EAGER, "").strip().lower()
+    return EngineSettings(
+        gpu_memory_utilization=number(ENV_GPU_MEMORY, defaults.gpu_memory_utilization, float),
+        embedding_gpu_memory_utilization=number(
+            ENV_EMBEDDING_GPU_MEMORY, defaults.embedding_gpu_memory_utilization, float
+        ),
+        max_model_len=number(ENV_MAX_MODEL_LEN, defaults.max_model_len, int),
+        enforce_eager=eager in {"1", "true", "yes", "on"} if eager else defaults.enforce_eager,
+    )
+
+
+def extra_args_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    raw = environ.get(ENV_EXTRA_ARGS, "").strip()
+    if not raw:
+        return {}
+    try:
+        extra = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequestError(f"{ENV_EXTRA_ARGS} is not valid JSON: {exc}") from exc
+    if not isinstance(extra, dict):
+        raise InvalidRequestError(f"{ENV_EXTRA_ARGS} must be a JSON object")
+    return extra
 
 
 def chat_engine_args(
