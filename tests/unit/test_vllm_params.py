@@ -209,28 +209,30 @@ async def test_requests_on_an_unloaded_model_are_clear_errors():
 
 
 def test_auto_selection_skips_vllm_without_cuda():
-    """On a machine without CUDA (this one, CI) the vLLM engine is never the automatic pick."""
-    from tokenfactory.engine import vllm_engine
+    """On a machine without CUDA (this one, CI) vLLM is never the automatic pick, and asking
+    for it by name is a clear 503 instead of an import error."""
+    from tokenfactory.engine import select, vllm_engine
+    from tokenfactory.errors import ServiceUnavailableError
 
     if vllm_engine.cuda_available():
         pytest.skip("CUDA is visible here")
     assert vllm_engine.available() is False
-    select = pytest.importorskip("tokenfactory.engine.select")
-    chosen = _chosen_engine_kind(select)
-    assert chosen != "vllm"
+    assert select.engine_kind("auto") == "transformers"
+    with pytest.raises(ServiceUnavailableError, match="vllm"):
+        select.create_engine("vllm", chat_models=[], embedding_models=[])
 
 
-def _chosen_engine_kind(select) -> str:
-    """What ``engine/select.py`` would pick for ``kind="auto"``, without starting an engine."""
-    for name in ("resolve_kind", "choose_kind", "auto_kind", "select_kind"):
-        fn = getattr(select, name, None)
-        if fn is not None:
-            try:
-                return fn("auto")
-            except TypeError:
-                return fn()
-    engine = select.create_engine("auto", chat_models=[], embedding_models=[])
-    return engine.name
+def test_selection_builds_a_vllm_engine_when_vllm_and_cuda_are_there(monkeypatch):
+    from tokenfactory.engine import select, vllm_engine
+
+    monkeypatch.setattr(vllm_engine, "available", lambda: True)
+    assert select.engine_kind("auto") == "vllm"
+    engine = select.create_engine(
+        "auto", chat_models=["a/b"], embedding_models=["e/f"], gpu_memory_utilization=0.4
+    )
+    assert isinstance(engine, vllm_engine.VLLMEngine)
+    assert [(m.id, m.modality) for m in engine.models()] == [("a/b", "chat"), ("e/f", "embedding")]
+    assert engine._settings.gpu_memory_utilization == 0.4
 
 
 def test_settings_from_env_override_the_defaults():
