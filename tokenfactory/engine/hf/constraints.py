@@ -9,6 +9,7 @@ output is not valid, and is never reported as if it were).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -104,5 +105,7 @@ def _check_schema_document(schema: str) -> None:
 
 
 def _first_line(exc: Exception) -> str:
+    """xgrammar's message without its ``[time] file.cc:line:`` prefix."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return re.sub(r"^\[[\d:]+\]\s+\S+:\d+:\s*", "", line)

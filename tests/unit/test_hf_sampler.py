@@ -1,0 +1,77 @@
+"""The CPU engine's sampler on hand-made logits (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tokenfactory.engine.hf.sampler import RowSampler, sample, top_p_filter  # noqa: E402
+from tokenfactory.engine.protocol import SamplingParams  # noqa: E402
+
+
+def rows(*params: SamplingParams) -> list[RowSampler]:
+    return [RowSampler.for_params(p) for p in params]
+
+
+def test_greedy_rows_take_the_argmax_and_record_it():
+    logits = torch.tensor([[0.1, 3.0, 0.2], [5.0, 1.0, 0.0]])
+    batch = rows(SamplingParams(temperature=0), SamplingParams(temperature=0))
+    assert sample(logits, batch) == [1, 0]
+    assert batch[0].output_ids == [1] and batch[1].output_ids == [0]
+
+
+def test_top_p_keeps_the_smallest_set_reaching_the_mass():
+    probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
+    filtered = top_p_filter(probs.log(), torch.tensor([0.7]))
+    kept = torch.isfinite(filtered[0]).tolist()
+    assert kept == [True, True, False, False]
+    # the most likely token survives even with a tiny top_p
+    filtered = top_p_filter(probs.log(), torch.tensor([0.01]))
+    assert torch.isfinite(filtered[0]).tolist() == [True, False, False, False]
+
+
+def test_top_p_restricts_what_sampling_can_pick():
+    logits = torch.tensor([[2.0, 1.9, -1.0, -1.0]]).repeat(200, 1)
+    batch = rows(*[SamplingParams(temperature=1.0, top_p=0.4) for _ in range(200)])
+    assert set(sample(logits, batch)) == {0}
+
+
+def test_frequency_and_presence_penalties_lower_generated_tokens():
+    row = RowSampler.for_params(
+        SamplingParams(temperature=0, frequency_penalty=1.0, presence_penalty=0.5)
+    )
+    row.output_ids.extend([0, 0])
+    logits = torch.tensor([[3.0, 1.0, 0.0]])
+    # token 0: 3.0 - 2*1.0 - 0.5 = 0.5 < 1.0, so token 1 wins
+    assert sample(logits, [row]) == [1]
+    plain = RowSampler.for_params(SamplingParams(temperature=0))
+    plain.output_ids.extend([0, 0])
+    assert sample(torch.tensor([[3.0, 1.0, 0.0]]), [plain]) == [0]
+
+
+def test_a_seeded_row_does_not_depend_on_its_neighbours():
+    torch.manual_seed(0)
+    logits = torch.randn(1, 50)
+    seeded = SamplingParams(temperature=1.0, seed=1234)
+
+    def draw(neighbours: int) -> list[int]:
+        row = RowSampler.for_params(seeded)
+        others = rows(*[SamplingParams(temperature=1.0) for _ in range(neighbours)])
+        out = []
+        for _ in range(20):
+            batch = [*others, row]
+            out.append(sample(logits.repeat(len(batch), 1), batch)[-1])
+        return out
+
+    assert draw(0) == draw(3) == draw(7)
+    other_seed = RowSampler.for_params(SamplingParams(temperature=1.0, seed=99))
+    assert [sample(logits.clone(), [other_seed])[0] for _ in range(20)] != draw(0)
+
+
+def test_temperature_sampling_follows_the_distribution():
+    torch.manual_seed(1)
+    logits = torch.tensor([[0.0, 0.0, -50.0]]).repeat(400, 1)
+    picks = sample(logits, rows(*[SamplingParams(temperature=1.0) for _ in range(400)]))
+    assert set(picks) == {0, 1}
+    assert 120 < picks.count(0) < 280
