@@ -1,0 +1,165 @@
+"""LoRA on vLLM: two adapters and the base model answered in one batch; sleep/wake."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import CHAT_MODEL, gpu_free_bytes
+
+pytestmark = pytest.mark.gpu
+
+PROMPT = [{"role": "user", "content": "Name three colours."}]
+
+
+def _make_adapter(base_path: str, out: Path, seed: int) -> Path:
+    """A PEFT LoRA adapter with random, non-zero weights (it must change greedy output)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(base_path, torch_dtype=torch.float32)
+    config = LoraConfig(
+        r=8,
+        lora_alpha=16,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        init_lora_weights=False,
+        task_type="CAUSAL_LM",
+    )
+    get_peft_model(model, config).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_adapters(gpu_server, chat_model_path, tmp_path_factory):
+    root = tmp_path_factory.mktemp("adapters")
+    names = ["gpu-test-a", "gpu-test-b"]
+    for seed, name in enumerate(names):
+        path = _make_adapter(chat_model_path, root / name, seed=seed + 1)
+        gpu_server.run(gpu_server.engine.load_adapter(name, str(path), CHAT_MODEL), timeout=120)
+    yield names
+    for name in names:
+        gpu_server.run(gpu_server.engine.unload_adapter(name), timeout=60)
+
+
+def _answer(client, model: str) -> str:
+    response = client.chat.completions.create(
+        model=model, messages=PROMPT, max_tokens=16, temperature=0
+    )
+    return response.choices[0].message.content
+
+
+def test_two_adapters_and_the_base_in_one_batch(client, two_adapters):
+    base_alone = _answer(client, CHAT_MODEL)
+    models = [CHAT_MODEL, *two_adapters, CHAT_MODEL, *two_adapters]
+    with ThreadPoolExecutor(len(models)) as pool:
+        answers = list(pool.map(lambda m: _answer(client, m), models))
+    by_model: dict[str, set[str]] = {}
+    for model, answer in zip(models, answers, strict=True):
+        by_model.setdefault(model, set()).add(answer)
+    # greedy: the same model gives the same answer in the same batch
+    assert all(len(found) == 1 for found in by_model.values()), by_model
+    base, a, b = (by_model[m].pop() for m in (CHAT_MODEL, *two_adapters))
+    assert a != base and b != base and a != b
+    # base rows are untouched by the adapters sharing their batch
+    assert base[:20] == base_alone[:20]
+
+
+def test_adapters_are_listed(gpu_server, two_adapters):
+    body = httpx.get(f"{gpu_server.url}/health", timeout=10).json()
+    assert set(two_adapters) <= set(body["adapters"])
+
+
+def test_unknown_adapter_is_a_404(client):
+    import openai
+
+    with pytest.raises(openai.NotFoundError):
+        _answer(client, "no-such-adapter")
+
+
+def test_sleep_frees_gpu_memory_and_requests_wait_for_wake(gpu_server, client):
+    engine = gpu_server.engine
+    awake_free = gpu_free_bytes()
+    gpu_server.run(engine.sleep(), timeout=120)
+    try:
+        asleep_free = gpu_free_bytes()
+        assert asleep_free - awake_free > 1 << 30, (awake_free, asleep_free)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(_answer, client, CHAT_MODEL)
+            time.sleep(2)
+            assert not pending.done(), "a request must wait while the engine sleeps"
+            gpu_server.run(engine.wake(), timeout=120)
+            assert pending.result(timeout=120).strip()  # and completes once awake
+    finally:
+        gpu_server.run(engine.wake(), timeout=120)
+    assert gpu_free_bytes() < asleep_free
+
+
+TRAINING_EXAMPLES = [
+    {
+        "messages": [
+            {"role": "user", "content": f"What is {i} plus {i}?"},
+            {"role": "assistant", "content": f"Arr, {i} plus {i} be {2 * i}, matey!"},
+        ]
+    }
+    for i in range(12)
+]
+
+
+def test_engine_sleeps_during_lora_training_and_serves_the_adapter_after(gpu_server, client):
+    """Training through /v1/adapters on the GPU the engine shares: vLLM sleeps while the
+    trainer runs (its memory comes back), then wakes and serves the new adapter by name."""
+    headers = {"Authorization": f"Bearer {gpu_server.api_key}"}
+    http = httpx.Client(base_url=gpu_server.base_url, headers=headers, timeout=60)
+    if http.get("/adapters").status_code == 404:
+        pytest.skip("the /v1/adapters API is not installed in this gateway")
+    data = "\n".join(json.dumps(e) for e in TRAINING_EXAMPLES).encode()
+    upload = http.post(
+        "/files",
+        files={"file": ("train.jsonl", data, "application/jsonl")},
+        data={"purpose": "fine-tune"},
+    )
+    assert upload.status_code == 200, upload.text
+    created = http.post(
+        "/adapters",
+        json={
+            "name": "gpu-pirate",
+            "display_name": "GPU pirate",
+            "base_model": CHAT_MODEL,
+            "training_file": upload.json()["id"],
+            "epochs": 3,
+            "learning_rate": 0.001,
+            "rank": 8,
+        },
+    )
+    assert created.status_code in (200, 201), created.text
+    adapter_id = created.json().get("id", "gpu-pirate")
+    saw_sleeping, status = False, None
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        health = httpx.get(f"{gpu_server.url}/health", timeout=10).json()
+        if any(m.get("extra", {}).get("sleeping") for m in health["models"]):
+            saw_sleeping = True
+        status = http.get(f"/adapters/{adapter_id}").json().get("status")
+        if status in {"ready", "succeeded", "completed", "failed", "cancelled"}:
+            break
+        time.sleep(0.5)
+    assert status in {"ready", "succeeded", "completed"}, status
+    assert saw_sleeping, "the vLLM engine should sleep while the trainer uses the GPU"
+    assert gpu_server.engine.health().ready
+    assert "gpu-pirate" in gpu_server.engine.adapters()
+    question = [{"role": "user", "content": "What is 3 plus 3?"}]
+
+    def reply(model: str) -> str:
+        response = client.chat.completions.create(
+            model=model, messages=question, max_tokens=16, temperature=0
+        )
+        return response.choices[0].message.content
+
+    assert reply("gpu-pirate") != reply(CHAT_MODEL)
