@@ -1,0 +1,117 @@
+import { Widget } from '@lumino/widgets';
+
+import { IGateway, listGateways } from './api';
+import { tokenFactoryIcon } from './icon';
+
+const REFRESH_MS = 2000;
+
+export interface ISidebarActions {
+  open(template: string, gateway: IGateway): void;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  ...children: (Node | string | null)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  for (const child of children) {
+    if (child !== null) {
+      node.append(child);
+    }
+  }
+  return node;
+}
+
+function fact(label: string, value: string | number | null | undefined): HTMLElement | null {
+  if (value === null || value === undefined) {
+    return null;
+  }
+  return el('div', 'tf-fact', el('span', 'tf-fact-label', label), el('span', 'tf-fact-value', String(value)));
+}
+
+/** The left sidebar: every gateway running on this machine, refreshed while visible. */
+export class GatewaySidebar extends Widget {
+  private _list: HTMLElement;
+  private _status: HTMLElement;
+  private _timer: number | null = null;
+  private _actions: ISidebarActions;
+
+  constructor(actions: ISidebarActions) {
+    super();
+    this._actions = actions;
+    this.id = 'tokenfactory-sidebar';
+    this.addClass('tf-sidebar');
+    this.title.icon = tokenFactoryIcon;
+    this.title.caption = 'Token Factory';
+    const header = el('div', 'tf-sidebar-header', el('h2', 'tf-sidebar-title', 'Token Factory'));
+    this._status = el('div', 'tf-sidebar-status', 'Looking for gateways…');
+    this._list = el('div', 'tf-gateways');
+    this.node.append(header, this._status, this._list);
+  }
+
+  protected onAfterShow(): void {
+    void this.refresh();
+    this._timer = window.setInterval(() => void this.refresh(), REFRESH_MS);
+  }
+
+  protected onBeforeHide(): void {
+    this._stop();
+  }
+
+  dispose(): void {
+    this._stop();
+    super.dispose();
+  }
+
+  private _stop(): void {
+    if (this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const gateways = await listGateways();
+      this._status.textContent = gateways.length
+        ? `${gateways.length} gateway${gateways.length > 1 ? 's' : ''} running`
+        : 'No gateway running. Start one in a notebook with tf.serve().';
+      this._status.classList.remove('tf-sidebar-error');
+      this._list.replaceChildren(...gateways.map(g => this._card(g)));
+    } catch (error) {
+      this._status.textContent = `Cannot list gateways: ${(error as Error).message}`;
+      this._status.classList.add('tf-sidebar-error');
+    }
+  }
+
+  private _card(g: IGateway): HTMLElement {
+    const state = g.error ? 'unreachable' : g.ready ? 'ready' : (g.status ?? 'loading');
+    const models = (g.models ?? []).map(m =>
+      el('li', `tf-model tf-model-${m.status ?? 'unknown'}`, `${m.id}`, el('span', 'tf-model-meta', ` ${m.modality ?? ''} · ${m.status ?? ''}`))
+    );
+    const button = (label: string, template: string): HTMLButtonElement => {
+      const b = el('button', 'jp-Button jp-mod-styled jp-mod-accept tf-open', label);
+      b.dataset.template = template;
+      b.onclick = () => this._actions.open(template, g);
+      return b;
+    };
+    return el(
+      'div',
+      'tf-gateway',
+      el('div', 'tf-gateway-head', el('span', `tf-dot tf-dot-${state}`, ''), el('code', 'tf-gateway-url', g.base_url)),
+      g.error ? el('div', 'tf-sidebar-error', g.error) : null,
+      fact('state', state),
+      fact('engine', g.engine),
+      fact('device', g.device),
+      fact('requests in flight', g.error ? null : `${g.requests_running ?? 0} running, ${g.requests_waiting ?? 0} waiting`),
+      fact('batch jobs in progress', g.batches_active ?? (g.error ? null : '—')),
+      fact('training jobs in progress', g.training_active ?? (g.error ? null : '—')),
+      fact('adapters', g.error ? null : (g.adapters ?? []).join(', ') || 'none'),
+      models.length ? el('div', 'tf-fact-label', 'models') : null,
+      models.length ? el('ul', 'tf-models', ...models) : null,
+      el('div', 'tf-gateway-actions', button('Playground', 'playground'), button('Model Library', 'model-library'))
+    );
+  }
+}

@@ -1,0 +1,118 @@
+"""Calls from the Jupyter server to a discovered gateway, with the key from its discovery file."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from ..discovery import list_gateways
+
+TIMEOUT = httpx.Timeout(3.0)
+# gateway routes the relay may read, by the name the browser uses
+RESOURCES = {
+    "health": "/health",
+    "models": "/v1/models",
+    "batches": "/v1/batch",
+    "adapters": "/v1/adapters",
+}
+BATCH_ACTIVE = {"validating", "queued", "in_progress", "running", "finalizing", "cancelling"}
+TRAINING_ACTIVE = {"queued", "pending", "validating", "training", "running"}
+
+
+def gateway_id(record: dict) -> str:
+    return f"{record.get('pid')}-{record.get('port')}"
+
+
+def public(record: dict) -> dict:
+    """What the browser may see of a discovery record (no key, no file path)."""
+    keys = ("base_url", "pid", "port", "engine", "device", "started_at", "version", "workspace")
+    return {"id": gateway_id(record), **{k: record.get(k) for k in keys}}
+
+
+def find(gid: str) -> dict | None:
+    for record in list_gateways():
+        if gateway_id(record) == gid:
+            return record
+    return None
+
+
+def _root(record: dict) -> str:
+    url = str(record["base_url"]).rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
+
+
+async def fetch(client: httpx.AsyncClient, record: dict, resource: str) -> tuple[int, Any]:
+    """(status, JSON body) of one gateway route; connection failures become a 502 body."""
+    headers = {"Authorization": f"Bearer {record['api_key']}"} if record.get("api_key") else {}
+    url = _root(record) + RESOURCES[resource]
+    try:
+        response = await client.get(url, headers=headers, timeout=TIMEOUT)
+    except httpx.HTTPError as exc:
+        return 502, _error(f"Cannot reach the gateway at {url}: {exc}", "bad_gateway")
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        message = f"The gateway answered {response.status_code} without JSON"
+        return 502, _error(message, "bad_gateway")
+
+
+def _error(message: str, code: str) -> dict:
+    return {"error": {"message": message, "type": "server_error", "code": code}}
+
+
+def _items(body: Any) -> list[dict]:
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        return [i for i in body["data"] if isinstance(i, dict)]
+    return []
+
+
+async def summary(client: httpx.AsyncClient, record: dict) -> dict:
+    """One gateway as the sidebar shows it: health, models, adapters, work in flight."""
+    names = ("health", "models", "batches", "adapters")
+    results = await asyncio.gather(*(fetch(client, record, name) for name in names))
+    (h_status, health), (m_status, models), (b_status, batches), (a_status, adapters) = results
+    out = public(record)
+    if h_status == 502:
+        out["error"] = health["error"]["message"]
+        return out
+    out.update(
+        ready=bool(health.get("ready")),
+        status=health.get("status"),
+        engine=health.get("engine") or out["engine"],
+        device=health.get("device") or out["device"],
+        requests_running=health.get("requests_running", 0),
+        requests_waiting=health.get("requests_waiting", 0),
+    )
+    if m_status == 200:
+        out["models"] = [
+            {k: m.get(k) for k in ("id", "modality", "status", "parent")}
+            for m in _items(models)
+            if not m.get("parent")
+        ]
+        out["adapters"] = [m["id"] for m in _items(models) if m.get("parent")]
+    else:
+        out["models"] = [
+            {"id": m.get("id"), "modality": m.get("modality"), "status": m.get("status")}
+            for m in health.get("models") or []
+        ]
+        out["adapters"] = list(health.get("adapters") or [])
+    # batch jobs and training jobs are optional features: null when the gateway lacks them
+    out["batches_active"] = (
+        sum(1 for b in _items(batches) if b.get("status") in BATCH_ACTIVE)
+        if b_status == 200
+        else None
+    )
+    out["training_active"] = (
+        sum(1 for a in _items(adapters) if a.get("status") in TRAINING_ACTIVE)
+        if a_status == 200
+        else None
+    )
+    return out
+
+
+async def summaries() -> list[dict]:
+    records = list_gateways()
+    async with httpx.AsyncClient(trust_env=False) as client:
+        return list(await asyncio.gather(*(summary(client, r) for r in records)))
