@@ -11,7 +11,9 @@ import importlib
 
 from .gateway.state import Gateway
 
-FEATURES: list[str] = []
+FEATURES: list[str] = [
+    "tokenfactory.batch",
+]
 
 
 def install_features(gateway: Gateway) -> None:

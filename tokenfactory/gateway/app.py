@@ -18,6 +18,8 @@ ROUTERS = [
     "tokenfactory.gateway.routes.chat",
     "tokenfactory.gateway.routes.completions",
     "tokenfactory.gateway.routes.embeddings",
+    "tokenfactory.gateway.routes.batch",
+    "tokenfactory.gateway.routes.openai_batches",
 ]
 
 

@@ -1,0 +1,181 @@
+"""The background loop that runs batch jobs on the gateway's engine.
+
+One asyncio task on the server's loop keeps up to ``max_in_flight`` lines running at once
+(enough to fill the engine's batch), taken from 1h jobs before 24h jobs, each at its tier's
+priority so interactive requests go first. Each finished line is committed on its own
+(``BatchRepository.finish_line``). After a crash, lines that were in flight have no committed
+result and simply run again; lines with a result are never run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from ..engine.protocol import PRIORITY_BATCH_1H, PRIORITY_BATCH_24H
+from ..gateway.state import Gateway
+from ..store import Principal
+from .executor import LineExecutor, error_line
+from .files import ResultFiles
+from .repository import BatchRepository
+
+log = logging.getLogger("tokenfactory.batch")
+
+PRIORITY = {"1h": PRIORITY_BATCH_1H, "24h": PRIORITY_BATCH_24H}
+TIER = {"1h": "batch_1h", "24h": "batch_24h"}
+
+
+class BatchRunner:
+    def __init__(
+        self,
+        gateway: Gateway,
+        repo: BatchRepository,
+        files: ResultFiles,
+        *,
+        max_in_flight: int | None = None,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.gateway = gateway
+        self.repo = repo
+        self.files = files
+        self.executor = LineExecutor(gateway)
+        self.max_in_flight = max_in_flight or 2 * int(
+            getattr(gateway.engine, "max_batch_size", 16) or 16
+        )
+        self.poll_interval = poll_interval
+        self._inflight: dict[tuple[str, int], asyncio.Task] = {}
+        self._principals: dict[str, Principal] = {}
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="tokenfactory-batch-runner")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self._cancel_tasks(list(self._inflight))
+        self._task = None
+
+    def wake(self) -> None:
+        """Called after a submit or a cancel, from any thread."""
+        if self._loop is None or self._wake is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._wake.set()
+        else:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._inflight)
+
+    # -- the loop ---------------------------------------------------------------------------
+    async def _run(self) -> None:
+        for job in self.repo.unfinalized_jobs():
+            self.files.write(job)
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("batch runner step failed")
+            assert self._wake is not None
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
+
+    async def step(self) -> None:
+        """One pass: end expired and cancelled jobs, start lines, finish drained jobs."""
+        now = time.time()
+        jobs = self.repo.active_jobs()
+        for job in jobs:
+            if job["status"] == "cancelling":
+                await self._close(job, "cancelled", "batch_cancelled", "The batch was cancelled")
+            elif job["expires_at"] <= now:
+                await self._close(
+                    job, "expired", "batch_expired", "The batch did not finish within its SLA"
+                )
+        for job in self.repo.active_jobs():
+            self._fill(job)
+        for job in self.repo.active_jobs():
+            if job["status"] != "cancelling" and not self._job_tasks(job["id"]):
+                if self.repo.count_pending(job["id"]) == 0:
+                    self._complete(job)
+
+    def _fill(self, job: dict[str, Any]) -> None:
+        free = self.max_in_flight - len(self._inflight)
+        if free <= 0 or job["status"] == "cancelling":
+            return
+        running = {n for (b, n) in self._inflight if b == job["id"]}
+        lines = self.repo.pending_lines(job["id"], free, running)
+        if lines and job["status"] == "queued":
+            self.repo.set_status(
+                job["id"], "in_progress", expect=("queued",), started_at=time.time()
+            )
+        for line in lines:
+            key = (job["id"], line["line_no"])
+            task = asyncio.create_task(self._run_line(job, line))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _t, key=key: self._done(key))
+
+    def _done(self, key: tuple[str, int]) -> None:
+        self._inflight.pop(key, None)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _run_line(self, job: dict[str, Any], line: dict[str, Any]) -> None:
+        principal = self._principal(job)
+        outcome = await self.executor.run(
+            principal, TIER[job["sla"]], PRIORITY[job["sla"]], line, json.loads(line["body"])
+        )
+        self.repo.finish_line(job["id"], line["line_no"], outcome.ok, outcome.result)
+
+    def _principal(self, job: dict[str, Any]) -> Principal:
+        cached = self._principals.get(job["workspace_id"])
+        if cached is None:
+            workspace = self.gateway.keys.workspace(job["workspace_id"])
+            cached = Principal(workspace, job["key_id"] or "")
+            self._principals[job["workspace_id"]] = cached
+        return cached
+
+    def _job_tasks(self, batch_id: str) -> list[tuple[str, int]]:
+        return [key for key in self._inflight if key[0] == batch_id]
+
+    async def _cancel_tasks(self, keys: list[tuple[str, int]]) -> None:
+        tasks = [self._inflight[k] for k in keys if k in self._inflight]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _close(self, job: dict[str, Any], status: str, code: str, message: str) -> None:
+        """Stop a job's running lines; its unfinished lines end with an error; keep the rest."""
+        await self._cancel_tasks(self._job_tasks(job["id"]))
+        self.repo.close_pending(
+            job["id"],
+            status,
+            lambda row: error_line(row["custom_id"], code, message),
+            count_failed=status == "expired",
+        )
+        self.files.write(self.repo.job(job["id"]))
+
+    def _complete(self, job: dict[str, Any]) -> None:
+        job = self.repo.job(job["id"])
+        status = "failed" if job["completed"] == 0 and job["failed"] > 0 else "completed"
+        if self.repo.set_status(job["id"], status, expect=("queued", "in_progress")):
+            self.files.write(self.repo.job(job["id"]))
