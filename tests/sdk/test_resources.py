@@ -109,11 +109,11 @@ def test_embeddings_base64_to_numpy(make_client):
     np.testing.assert_array_equal(result.to_numpy(), [vector])
 
 
-def test_models_list_retrieve_delete(make_client):
+def test_models_list_retrieve_unload(make_client):
     handler = Recorder(
         reply(200, MODELS),
         reply(200, MODELS["data"][0]),
-        reply(200, {"id": "my-adapter", "object": "model", "deleted": True}),
+        reply(200, {"id": "my adapter", "status": "unloaded"}),
     )
     client = make_client(handler)
     listed = client.models.list()
@@ -122,13 +122,14 @@ def test_models_list_retrieve_delete(make_client):
     assert "| test/embed | embedding | available |" in listed._repr_markdown_()
     model = client.models.retrieve("test/chat")
     assert model.modality == "chat"
-    deleted = client.models.delete("my adapter")
-    assert deleted.deleted is True
+    unloaded = client.models.unload("my adapter")
+    assert unloaded.status == "unloaded"
+    assert handler.body() == {"model": "my adapter"}
     paths = [(r.method, r.url.raw_path.decode()) for r in handler.requests]
     assert paths == [
         ("GET", "/v1/models"),
         ("GET", "/v1/models/test/chat"),
-        ("DELETE", "/v1/models/my%20adapter"),
+        ("POST", "/v1/models/unload"),
     ]
 
 

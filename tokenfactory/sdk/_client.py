@@ -131,7 +131,7 @@ class BaseClient:
             kwargs["json"] = body
         return http.build_request(
             request.method,
-            self.base_url.copy_with(path=self.base_url.path.rstrip("/") + request.path),
+            str(self.base_url.copy_with(path=self.base_url.path.rstrip("/") + request.path)),
             headers=headers,
             params={k: v for k, v in params.items() if v is not None} or None,
             timeout=options.get("timeout", self.timeout),

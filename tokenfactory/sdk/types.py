@@ -14,7 +14,6 @@ from pydantic import BaseModel, PrivateAttr
 
 from tokenfactory import wire
 from tokenfactory.wire import ChatCompletionChunk, Embedding, Model, Usage
-from tokenfactory.wire.common import WireModel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -98,8 +97,3 @@ class ModelList(ResponseMeta, wire.ModelList):
         lines += [f"| {m.id} | {m.modality or ''} | {m.status or ''} |" for m in self.data]
         return "\n".join(lines)
 
-
-class DeletedModel(ResponseMeta, WireModel):
-    id: str
-    object: str = "model"
-    deleted: bool = True

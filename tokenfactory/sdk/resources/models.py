@@ -9,7 +9,7 @@ from typing_extensions import Unpack
 
 from .._request import RequestOptions
 from .._resource import Resource
-from ..types import DeletedModel, Model, ModelList
+from ..types import Model, ModelList
 
 
 def model_path(model: str) -> str:
@@ -24,6 +24,10 @@ class Models(Resource):
     def retrieve(self, model: str, **options: Unpack[RequestOptions]) -> Any:
         return self._get(model_path(model), cast_to=Model, **options)
 
-    def delete(self, model: str, **options: Unpack[RequestOptions]) -> Any:
-        """Delete a fine-tuned model (an adapter); base models cannot be deleted."""
-        return self._delete(model_path(model), cast_to=DeletedModel, **options)
+    def load(self, model: str, **options: Unpack[RequestOptions]) -> Any:
+        """Ask the engine to load a model from the catalog; returns its new status."""
+        return self._post("/models/load", body={"model": model}, cast_to=Model, **options)
+
+    def unload(self, model: str, **options: Unpack[RequestOptions]) -> Any:
+        """Free a loaded model's memory; it stays in the catalog."""
+        return self._post("/models/unload", body={"model": model}, cast_to=Model, **options)
