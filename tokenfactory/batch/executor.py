@@ -67,7 +67,9 @@ class LineExecutor:
             else:
                 raise InvalidRequestError(f"Unknown batch endpoint '{url}'")
         except ServiceError as exc:
-            return LineOutcome(False, result_line(custom_id, exc.status_code, request_id, exc.to_dict()))
+            return LineOutcome(
+                False, result_line(custom_id, exc.status_code, request_id, exc.to_dict())
+            )
         except Exception as exc:  # a bug or engine failure fails this line, not the job
             log.exception("batch line %s failed", custom_id)
             err = {"error": {"message": str(exc), "type": "server_error", "code": "server_error"}}

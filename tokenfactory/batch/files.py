@@ -41,14 +41,21 @@ class ResultFiles:
         folder = self.root / job["id"]
         folder.mkdir(parents=True, exist_ok=True)
         ids: dict[str, str | None] = {}
-        for ok, name, column in ((True, "output", "output_file_id"), (False, "errors", "error_file_id")):
+        for ok, name, column in (
+            (True, "output", "output_file_id"),
+            (False, "errors", "error_file_id"),
+        ):
             path = folder / f"{name}.jsonl"
             size = _write_atomic(path, self._lines(job["id"], ok))
             file_id = f"file-{job['id'].removeprefix('batch_')}-{name}"
             if size:
                 self.repo.add_file(
-                    file_id, job["workspace_id"], f"{job['id']}_{name}.jsonl",
-                    "batch_output", size, str(path),
+                    file_id,
+                    job["workspace_id"],
+                    f"{job['id']}_{name}.jsonl",
+                    "batch_output",
+                    size,
+                    str(path),
                 )
             ids[column] = file_id if size else None
         self.repo.set_fields(job["id"], finished_at=time.time(), **ids)

@@ -110,7 +110,9 @@ class BatchRepository:
         columns = ", ".join(job)
         marks = ", ".join("?" for _ in job)
         with self.store.transaction() as conn:
-            conn.execute(f"INSERT INTO batch_jobs ({columns}) VALUES ({marks})", tuple(job.values()))
+            conn.execute(
+                f"INSERT INTO batch_jobs ({columns}) VALUES ({marks})", tuple(job.values())
+            )
             conn.executemany(
                 "INSERT INTO batch_lines (batch_id, line_no, custom_id, url, body) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -174,7 +176,9 @@ class BatchRepository:
 
     def set_fields(self, batch_id: str, **fields: Any) -> None:
         sets = ", ".join(f"{k} = ?" for k in fields)
-        self.store.execute(f"UPDATE batch_jobs SET {sets} WHERE id = ?", (*fields.values(), batch_id))
+        self.store.execute(
+            f"UPDATE batch_jobs SET {sets} WHERE id = ?", (*fields.values(), batch_id)
+        )
 
     def request_cancel(self, batch_id: str, workspace: str) -> dict[str, Any]:
         job = self.job(batch_id, workspace)
@@ -213,9 +217,7 @@ class BatchRepository:
             if cur.rowcount != 1:
                 return False
             column = "completed" if ok else "failed"
-            conn.execute(
-                f"UPDATE batch_jobs SET {column} = {column} + 1 WHERE id = ?", (batch_id,)
-            )
+            conn.execute(f"UPDATE batch_jobs SET {column} = {column} + 1 WHERE id = ?", (batch_id,))
         return True
 
     def close_pending(

@@ -59,8 +59,10 @@ class BatchService:
         self.files = ResultFiles(root, self.repo)
         self.limits = limits or limits_from_env()
         env_deadline = os.environ.get(DEADLINE_ENV)
-        self.deadline_s = deadline_s if deadline_s is not None else (
-            float(env_deadline) if env_deadline else None
+        self.deadline_s = (
+            deadline_s
+            if deadline_s is not None
+            else (float(env_deadline) if env_deadline else None)
         )
         self.runner = BatchRunner(gateway, self.repo, self.files, max_in_flight=max_in_flight)
 
