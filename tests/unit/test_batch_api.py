@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tokenfactory.engine.protocol import PRIORITY_BATCH_1H, PRIORITY_BATCH_24H
+from tokenfactory.engine.protocol import PRIORITY_BATCH_1H
 
 MODEL = "test/chat"
 

@@ -114,9 +114,9 @@ class BatchRunner:
         for job in self.repo.active_jobs():
             self._fill(job)
         for job in self.repo.active_jobs():
-            if job["status"] != "cancelling" and not self._job_tasks(job["id"]):
-                if self.repo.count_pending(job["id"]) == 0:
-                    self._complete(job)
+            idle = job["status"] != "cancelling" and not self._job_tasks(job["id"])
+            if idle and self.repo.count_pending(job["id"]) == 0:
+                self._complete(job)
 
     def _fill(self, job: dict[str, Any]) -> None:
         free = self.max_in_flight - len(self._inflight)
