@@ -13,6 +13,7 @@ from .gateway.state import Gateway
 
 FEATURES: list[str] = [
     "tokenfactory.batch",
+    "tokenfactory.usage",
 ]
 
 

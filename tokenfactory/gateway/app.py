@@ -20,6 +20,9 @@ ROUTERS = [
     "tokenfactory.gateway.routes.embeddings",
     "tokenfactory.gateway.routes.batch",
     "tokenfactory.gateway.routes.openai_batches",
+    "tokenfactory.gateway.routes.usage",
+    "tokenfactory.gateway.routes.metrics",
+    "tokenfactory.gateway.routes.admin",
 ]
 
 
@@ -38,4 +41,7 @@ def create_app(gateway: Gateway) -> FastAPI:
 
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
+    # ASGI middleware registered by features' install() (metering: rate-limit headers)
+    for middleware in gateway.services.get("middleware", ()):
+        app.add_middleware(middleware)
     return app

@@ -94,6 +94,27 @@ class KeyStore:
         )
         return [Workspace(**row) for row in rows]
 
+    def set_tier(self, name_or_id: str, tier: str) -> Workspace:
+        ws = self.workspace(name_or_id)
+        self.store.execute("UPDATE workspaces SET tier = ? WHERE id = ?", (tier, ws.id))
+        return self.workspace(ws.id)
+
+    def set_balance(self, name_or_id: str, balance_micros: int | None) -> Workspace:
+        """Set the wallet (in microdollars); ``None`` removes it (no wallet: never 402)."""
+        ws = self.workspace(name_or_id)
+        self.store.execute(
+            "UPDATE workspaces SET balance_micros = ? WHERE id = ?", (balance_micros, ws.id)
+        )
+        return self.workspace(ws.id)
+
+    def find_key(self, key_id: str) -> dict | None:
+        """A key's metadata (never the key): id, workspace_id, prefix, name, is_admin, ..."""
+        return self.store.one(
+            "SELECT id, workspace_id, prefix, name, is_admin, created_at, revoked_at"
+            " FROM api_keys WHERE id = ?",
+            (key_id,),
+        )
+
     def create_key(
         self,
         workspace: str,

@@ -1,0 +1,195 @@
+"""/v1/admin: workspaces, tiers, wallets and keys. Only an admin key may call these.
+
+An admin key is a key created with ``is_admin`` (``tokenfactory keys create --admin``). A key
+is shown once, in the response that creates it; listings show its prefix only.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...errors import InvalidRequestError, ServiceError
+from ...store import Principal, Workspace
+from ...usage import reports
+from ..auth import authenticate
+from ..metering import gateway_of
+
+router = APIRouter(prefix="/v1/admin")
+
+DEFAULT_NEW_TIER = "standard"
+
+
+class PermissionDeniedError(ServiceError):
+    status_code = 403
+    type = "permission_denied"
+    code = "admin_key_required"
+
+
+async def require_admin(principal: Principal = Depends(authenticate)) -> Principal:
+    if not principal.is_admin:
+        raise PermissionDeniedError("This endpoint needs an admin key")
+    return principal
+
+
+class WorkspaceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
+    tier: str = DEFAULT_NEW_TIER
+    balance_usd: float | None = None
+
+
+class WorkspaceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tier: str | None = None
+    balance_usd: float | None = None
+    balance_micros: int | None = None
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=100)
+    admin: bool = False
+
+
+def usd_to_micros(value: float | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        micros = int(Decimal(str(value)) * 1_000_000)
+    except InvalidOperation as exc:
+        raise InvalidRequestError(f"Invalid balance: {value}", param="balance_usd") from exc
+    if micros < 0:
+        raise InvalidRequestError("A balance cannot be negative", param="balance_usd")
+    return micros
+
+
+def _check_tier(request: Request, tier: str) -> str:
+    tiers = gateway_of(request).services["ratelimit"].tiers
+    if tier not in tiers:
+        raise InvalidRequestError(
+            f"Unknown tier '{tier}'; choose from {', '.join(tiers)}", param="tier"
+        )
+    return tier
+
+
+def workspace_json(request: Request, ws: Workspace) -> dict:
+    tier = gateway_of(request).services["ratelimit"].tier(ws.tier)
+    return {
+        "object": "workspace",
+        "id": ws.id,
+        "name": ws.name,
+        "tier": ws.tier,
+        "limits": {"requests_per_minute": tier.rpm, "tokens_per_minute": tier.tpm},
+        "balance_micros": ws.balance_micros,
+        "balance_usd": None if ws.balance_micros is None else ws.balance_micros / 1e6,
+    }
+
+
+def key_json(row: dict, workspace: Workspace) -> dict:
+    return {
+        "object": "api_key",
+        "id": row["id"],
+        "workspace": workspace.name,
+        "prefix": row["prefix"],
+        "name": row["name"],
+        "admin": bool(row["is_admin"]),
+        "created_at": row["created_at"],
+        "revoked_at": row["revoked_at"],
+    }
+
+
+@router.get("/workspaces")
+async def list_workspaces(request: Request, _: Principal = Depends(require_admin)) -> dict:
+    keys = gateway_of(request).keys
+    return {"object": "list", "data": [workspace_json(request, w) for w in keys.list_workspaces()]}
+
+
+@router.post("/workspaces")
+async def create_workspace(
+    body: WorkspaceCreate, request: Request, _: Principal = Depends(require_admin)
+) -> dict:
+    keys = gateway_of(request).keys
+    if keys.find_workspace(body.name) is not None:
+        raise InvalidRequestError(
+            f"Workspace '{body.name}' already exists", param="name", code="workspace_exists"
+        )
+    ws = keys.create_workspace(body.name, tier=_check_tier(request, body.tier))
+    if body.balance_usd is not None:
+        ws = keys.set_balance(ws.id, usd_to_micros(body.balance_usd))
+    return workspace_json(request, ws)
+
+
+@router.get("/workspaces/{workspace}")
+async def get_workspace(
+    workspace: str, request: Request, _: Principal = Depends(require_admin)
+) -> dict:
+    return workspace_json(request, gateway_of(request).keys.workspace(workspace))
+
+
+@router.patch("/workspaces/{workspace}")
+async def update_workspace(
+    workspace: str, body: WorkspaceUpdate, request: Request, _: Principal = Depends(require_admin)
+) -> dict:
+    keys = gateway_of(request).keys
+    ws = keys.workspace(workspace)
+    given = body.model_fields_set
+    if "balance_usd" in given and "balance_micros" in given:
+        raise InvalidRequestError("Give balance_usd or balance_micros, not both")
+    if body.tier is not None:
+        ws = keys.set_tier(ws.id, _check_tier(request, body.tier))
+    if "balance_usd" in given:
+        ws = keys.set_balance(ws.id, usd_to_micros(body.balance_usd))
+    if "balance_micros" in given:
+        if body.balance_micros is not None and body.balance_micros < 0:
+            raise InvalidRequestError("A balance cannot be negative", param="balance_micros")
+        ws = keys.set_balance(ws.id, body.balance_micros)
+    return workspace_json(request, ws)
+
+
+@router.get("/workspaces/{workspace}/keys")
+async def list_keys(
+    workspace: str, request: Request, _: Principal = Depends(require_admin)
+) -> dict:
+    keys = gateway_of(request).keys
+    ws = keys.workspace(workspace)
+    return {"object": "list", "data": [key_json(r, ws) for r in keys.list_keys(ws.id)]}
+
+
+@router.post("/workspaces/{workspace}/keys")
+async def create_key(
+    workspace: str, body: KeyCreate, request: Request, _: Principal = Depends(require_admin)
+) -> dict:
+    keys = gateway_of(request).keys
+    ws = keys.workspace(workspace)
+    key_id, key = keys.create_key(ws.name, name=body.name, is_admin=body.admin)
+    row = keys.find_key(key_id)
+    assert row is not None
+    return {**key_json(row, ws), "key": key}
+
+
+@router.delete("/keys/{key_id}")
+async def revoke_key(key_id: str, request: Request, _: Principal = Depends(require_admin)) -> dict:
+    keys = gateway_of(request).keys
+    keys.revoke_key(key_id)
+    return {"object": "api_key", "id": key_id, "revoked": True}
+
+
+@router.get("/workspaces/{workspace}/usage")
+async def workspace_usage(
+    workspace: str,
+    request: Request,
+    start: str | None = None,
+    end: str | None = None,
+    group_by: str | None = None,
+    model: str | None = None,
+    tier: str | None = None,
+    _: Principal = Depends(require_admin),
+) -> dict:
+    gw = gateway_of(request)
+    ws = gw.keys.workspace(workspace)
+    return reports.summary(
+        gw.services["usage"], ws, start=start, end=end, group_by=group_by, model=model, tier=tier
+    )

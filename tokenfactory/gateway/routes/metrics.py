@@ -1,0 +1,36 @@
+"""GET /metrics: Prometheus text exposition (server-wide, no per-workspace labels)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+
+from ..metering import gateway_of
+
+router = APIRouter()
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(request: Request) -> PlainTextResponse:
+    gw = gateway_of(request)
+    health = gw.engine.health()
+    metrics = gw.services["metrics"]
+    gauges = {
+        "tokenfactory_queue_depth": ("Requests waiting for the engine.", health.requests_waiting),
+        "tokenfactory_requests_running": (
+            "Requests the engine is running.",
+            health.requests_running,
+        ),
+        "tokenfactory_engine_utilization": (
+            "Share of the last minute the engine had at least one request running (0-1).",
+            metrics.utilisation(),
+        ),
+        "tokenfactory_engine_ready": ("1 once the served models are loaded.", int(gw.ready)),
+        "tokenfactory_models_loaded": (
+            "Models currently loaded.",
+            sum(1 for m in health.models if m.status == "loaded"),
+        ),
+    }
+    return PlainTextResponse(metrics.render(gauges), media_type=CONTENT_TYPE)
