@@ -11,6 +11,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     create = ksub.add_parser("create", help="create a key (the key is the last line printed)")
     create.add_argument("--workspace", default="default")
     create.add_argument("--name")
+    create.add_argument(
+        "--admin", action="store_true", help="an admin key (may call /v1/admin: workspaces, keys)"
+    )
     create.set_defaults(func=create_key)
     lst = ksub.add_parser("list", help="list a workspace's keys (never the keys themselves)")
     lst.add_argument("--workspace", default="default")
@@ -28,8 +31,10 @@ def _keys():
 
 
 def create_key(args: argparse.Namespace) -> int:
-    key_id, key = _keys().create_key(args.workspace, name=args.name)
-    print(f"created key {key_id} for workspace '{args.workspace}' (shown once):")
+    admin = getattr(args, "admin", False)
+    key_id, key = _keys().create_key(args.workspace, name=args.name, is_admin=admin)
+    kind = "admin key" if admin else "key"
+    print(f"created {kind} {key_id} for workspace '{args.workspace}' (shown once):")
     print(key)
     return 0
 
@@ -37,6 +42,8 @@ def create_key(args: argparse.Namespace) -> int:
 def list_keys(args: argparse.Namespace) -> int:
     for row in _keys().list_keys(args.workspace):
         state = "revoked" if row["revoked_at"] else "active"
+        if row["is_admin"]:
+            state += " admin"
         print(f"{row['id']}\t{row['prefix']}…\t{row['name'] or ''}\t{state}")
     return 0
 
