@@ -14,6 +14,7 @@ from .gateway.state import Gateway
 FEATURES: list[str] = [
     "tokenfactory.batch",
     "tokenfactory.usage",
+    "tokenfactory.lora",
 ]
 
 

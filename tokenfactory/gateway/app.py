@@ -23,6 +23,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.usage",
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
+    "tokenfactory.gateway.routes.adapters",
 ]
 
 

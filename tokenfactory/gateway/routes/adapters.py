@@ -1,0 +1,165 @@
+"""/v1/adapters: create, upload data, train, cancel, follow, import, delete LoRA adapters.
+
+Also the seed's creation path ``POST /api/dashboard/token-factory/lora`` and
+``DELETE /v1/models/{adapter}``. The logic lives in ``tokenfactory.lora.service``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from ...errors import InvalidRequestError, ModelNotFoundError
+from ...lora.wire import (
+    Adapter,
+    AdapterEvent,
+    AdapterEventList,
+    AdapterList,
+    DeletedAdapter,
+    adapter_view,
+)
+from ...store import Principal
+from ..auth import authenticate
+from ..metering import gateway_of
+
+router = APIRouter()
+JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json", "text/")
+
+
+def lora_of(request: Request):
+    return gateway_of(request).services["lora"]
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequestError(
+            f"The request body is not valid JSON: {exc}", code="invalid_json"
+        ) from None
+    if not isinstance(body, dict):
+        raise InvalidRequestError("The request body must be a JSON object")
+    return body
+
+
+def view(request: Request, record) -> Adapter:
+    return adapter_view(record, lora_of(request).is_loaded(record))
+
+
+@router.post("/v1/adapters")
+@router.post("/api/dashboard/token-factory/lora")
+async def create_adapter(request: Request, principal: Principal = Depends(authenticate)) -> Adapter:
+    record = lora_of(request).create(principal, await json_body(request))
+    return view(request, record)
+
+
+@router.get("/v1/adapters")
+async def list_adapters(
+    request: Request, principal: Principal = Depends(authenticate)
+) -> AdapterList:
+    return AdapterList(data=[view(request, r) for r in lora_of(request).list(principal)])
+
+
+@router.post("/v1/adapters/import")
+async def import_adapter(request: Request, principal: Principal = Depends(authenticate)) -> Adapter:
+    record = await lora_of(request).import_adapter(principal, await json_body(request))
+    return view(request, record)
+
+
+@router.get("/v1/adapters/{name}")
+async def get_adapter(
+    name: str, request: Request, principal: Principal = Depends(authenticate)
+) -> Adapter:
+    return view(request, lora_of(request).get(principal, name))
+
+
+@router.delete("/v1/adapters/{name}")
+async def delete_adapter(
+    name: str, request: Request, principal: Principal = Depends(authenticate)
+) -> DeletedAdapter:
+    record = await lora_of(request).delete(principal, name)
+    return DeletedAdapter(id=record.id, name=record.name)
+
+
+@router.delete("/v1/models/{model_id:path}")
+async def delete_model(
+    model_id: str, request: Request, principal: Principal = Depends(authenticate)
+) -> DeletedAdapter:
+    service = lora_of(request)
+    if service.records.find(principal.workspace.id, model_id) is None:
+        raise ModelNotFoundError(
+            f"'{model_id}' is not a fine-tuned model of this workspace; base models cannot be"
+            " deleted",
+            param="model",
+        )
+    record = await service.delete(principal, model_id)
+    return DeletedAdapter(id=record.id, name=record.name)
+
+
+async def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
+    """The JSONL of an upload: a multipart ``file`` field, or the raw body."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidRequestError("Missing required parameter: 'file'", param="file")
+        purpose = form.get("purpose")
+        return await upload.read(), purpose if isinstance(purpose, str) else None
+    if content_type and not content_type.startswith(JSONL_TYPES):
+        raise InvalidRequestError(
+            "Send the JSONL as multipart/form-data (field 'file') or as the request body"
+            " (Content-Type: application/jsonl)",
+            code="unsupported_content_type",
+        )
+    return await request.body(), request.query_params.get("purpose")
+
+
+@router.post("/v1/adapters/{name}/training_data")
+async def upload_training_data(
+    name: str, request: Request, principal: Principal = Depends(authenticate)
+) -> Adapter:
+    data, purpose = await _upload_bytes(request)
+    record = lora_of(request).upload(principal, name, data, purpose or "training")
+    return view(request, record)
+
+
+@router.post("/v1/adapters/{name}/validation_data")
+async def upload_validation_data(
+    name: str, request: Request, principal: Principal = Depends(authenticate)
+) -> Adapter:
+    data, _ = await _upload_bytes(request)
+    return view(request, lora_of(request).upload(principal, name, data, "validation"))
+
+
+@router.post("/v1/adapters/{name}/train")
+async def train_adapter(
+    name: str, request: Request, principal: Principal = Depends(authenticate)
+) -> Adapter:
+    body = await json_body(request)
+    resume = body.get("resume", False)
+    if not isinstance(resume, bool):
+        raise InvalidRequestError("'resume' must be true or false", param="resume")
+    return view(request, lora_of(request).start(principal, name, resume=resume))
+
+
+@router.post("/v1/adapters/{name}/cancel")
+async def cancel_adapter(
+    name: str, request: Request, principal: Principal = Depends(authenticate)
+) -> Adapter:
+    return view(request, await lora_of(request).cancel(principal, name))
+
+
+@router.get("/v1/adapters/{name}/events")
+async def adapter_events(
+    name: str, request: Request, after: int = 0, principal: Principal = Depends(authenticate)
+) -> AdapterEventList:
+    service = lora_of(request)
+    record = service.get(principal, name)
+    events = service.records.events(record.id, after)
+    return AdapterEventList(data=[AdapterEvent(**e) for e in events], status=record.status)

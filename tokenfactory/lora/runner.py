@@ -1,0 +1,215 @@
+"""The background thread that trains adapters one at a time, then serves them.
+
+The gateway (and the kernel) keep answering while it trains. Each job reports progress into
+the store as it goes; on success the adapter is loaded into the running engine (no restart).
+A job interrupted by a crash or a shutdown keeps its ``running`` status, and the next start
+resumes it from its last epoch checkpoint (:meth:`TrainingRunner.recover`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from .dataset import parse_jsonl
+from .records import AdapterStore
+
+if TYPE_CHECKING:
+    from ..gateway.state import Gateway
+
+log = logging.getLogger("tokenfactory.lora")
+ENGINE_CALL_TIMEOUT = 600.0
+
+
+class JobCallbacks:
+    """What the training loop reports, written to the adapter's record and event list."""
+
+    def __init__(self, runner: TrainingRunner, adapter_id: str) -> None:
+        self.runner = runner
+        self.records = runner.records
+        self.id = adapter_id
+
+    def started(self, total_steps: int, step: int, epoch: int) -> None:
+        self.records.update(
+            self.id,
+            total_steps=total_steps,
+            step=step,
+            epoch=epoch,
+            run_started_at=time.time(),
+            run_start_step=step,
+        )
+        if step:
+            message = f"resumed from the checkpoint of epoch {epoch} (step {step}/{total_steps})"
+        else:
+            message = f"training started: {total_steps} steps"
+        self.records.add_event(self.id, "info", step=step, epoch=epoch, message=message)
+
+    def step(self, step: int, epoch: int, loss: float) -> None:
+        self.records.update(self.id, step=step, epoch=epoch, train_loss=loss)
+        self.records.add_event(self.id, "loss", step=step, epoch=epoch, loss=loss)
+
+    def epoch_done(self, epoch: int, step: int, validation_loss: float | None) -> None:
+        fields: dict[str, Any] = {"epoch": epoch}
+        if validation_loss is not None:
+            fields["validation_loss"] = validation_loss
+        self.records.update(self.id, **fields)
+        self.records.add_event(
+            self.id,
+            "epoch",
+            step=step,
+            epoch=epoch,
+            validation_loss=validation_loss,
+            message=f"epoch {epoch} done; checkpoint saved",
+        )
+
+    def stop_reason(self) -> str | None:
+        if self.id in self.runner.cancel_requested:
+            return "cancel"
+        if self.runner.stopping.is_set():
+            return "shutdown"
+        return None
+
+
+class TrainingRunner:
+    def __init__(self, gateway: Gateway, records: AdapterStore) -> None:
+        self.gateway = gateway
+        self.records = records
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.cancel_requested: set[str] = set()
+        self.stopping = threading.Event()
+        self.current: str | None = None
+        self._queue: queue.Queue[tuple[str, bool]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- control -------------------------------------------------------------------------
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The gateway's event loop, where engine calls must run."""
+        self.loop = loop
+
+    def submit(self, adapter_id: str, resume: bool) -> None:
+        self.cancel_requested.discard(adapter_id)
+        self._queue.put((adapter_id, resume))
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self.stopping.clear()
+                self._thread = threading.Thread(
+                    target=self._work, name="tokenfactory-lora-trainer", daemon=True
+                )
+                self._thread.start()
+
+    def is_busy_with(self, adapter_id: str) -> bool:
+        return self.current == adapter_id
+
+    def stop(self, timeout: float = 60.0) -> None:
+        self.stopping.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    # -- the thread ----------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                adapter_id, resume = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            record = self.records.by_id(adapter_id)
+            if record is None or record.status not in ("queued", "running"):
+                continue
+            self.current = adapter_id
+            try:
+                self._run(adapter_id, resume)
+            except Exception:
+                log.exception("training job %s crashed", adapter_id)
+            finally:
+                self.current = None
+                self.cancel_requested.discard(adapter_id)
+
+    def _engine_call(self, coro: Any) -> Any:
+        if self.loop is None:
+            raise RuntimeError("the LoRA runner is not bound to the gateway's event loop")
+        future: Future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return future.result(ENGINE_CALL_TIMEOUT)
+
+    def _engine_on_gpu(self) -> bool:
+        try:
+            return str(self.gateway.engine.health().device).startswith("cuda")
+        except Exception:
+            return False
+
+    def _run(self, adapter_id: str, resume: bool) -> None:
+        from .trainer import Stopped, TrainingJob, train
+
+        record = self.records.by_id(adapter_id)
+        now = time.time()
+        self.records.update(
+            adapter_id, status="running", started_at=record.started_at or now, error=None
+        )
+        self.records.add_event(adapter_id, "status", message="running")
+        on_gpu = self._engine_on_gpu()
+        slept = False
+        try:
+            if on_gpu:  # free the accelerator for training (vLLM sleep mode)
+                self._engine_call(self.gateway.engine.sleep())
+                slept = True
+                self.records.add_event(adapter_id, "info", message="engine asleep while training")
+            job = TrainingJob(
+                base_path=self._base_path(record.base_model),
+                train=parse_jsonl(self.records.training_file(adapter_id).read_bytes()),
+                validation=self._validation(adapter_id),
+                params=record.params,
+                output_dir=self.records.adapter_dir(adapter_id),
+                checkpoint_dir=self.records.checkpoints(adapter_id),
+                device="cuda" if on_gpu else "cpu",
+            )
+            path = train(job, JobCallbacks(self, adapter_id), resume=resume)
+        except Stopped as stop:
+            if stop.reason == "cancel":
+                self._finish(adapter_id, "cancelled", "cancelled at a step boundary")
+            else:  # shutdown: keep "running" so the next start resumes it
+                self.records.add_event(
+                    adapter_id, "info", message="interrupted by shutdown; resumes at next start"
+                )
+            return
+        except Exception as exc:
+            log.exception("training %s failed", adapter_id)
+            self._finish(adapter_id, "failed", f"{type(exc).__name__}: {exc}", error=True)
+            return
+        finally:
+            if slept:
+                self._engine_call(self.gateway.engine.wake())
+        try:
+            self._engine_call(
+                self.gateway.engine.load_adapter(adapter_id, str(path), record.base_model)
+            )
+        except Exception as exc:
+            self._finish(adapter_id, "failed", f"trained, but loading failed: {exc}", error=True)
+            return
+        self._finish(adapter_id, "succeeded", "trained and loaded into the engine")
+
+    def _finish(self, adapter_id: str, status: str, message: str, error: bool = False) -> None:
+        self.records.update(
+            adapter_id, status=status, finished_at=time.time(), error=message if error else None
+        )
+        self.records.add_event(adapter_id, "status", message=f"{status}: {message}")
+
+    def _validation(self, adapter_id: str) -> list:
+        path = self.records.validation_file(adapter_id)
+        if not path.exists():
+            return []
+        return parse_jsonl(path.read_bytes(), minimum=1, purpose="validation")
+
+    def _base_path(self, base_model: str) -> str:
+        """The base weights the engine serves (its cached local copy), so the adapter fits."""
+        from ..engine import model_files
+
+        info = self.gateway.find_model(base_model)
+        if info is not None and info.path:
+            return info.path
+        return model_files.resolve(base_model)

@@ -1,0 +1,312 @@
+"""LoraService: what the ``/v1/adapters`` routes call, and how adapters become models.
+
+Adapters are workspace-scoped: a request's model id is looked up among its own workspace's
+adapters (``resolve``), ``/v1/models`` shows only those (``visible``), and another workspace
+gets 404 for them. The engine knows each adapter by its id, never by its user-chosen name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import (
+    InvalidRequestError,
+    ModelLoadingError,
+    ModelNotFoundError,
+)
+from ..store import Principal
+from .dataset import parse_jsonl, to_jsonl
+from .params import TrainingParams, check_name, training_params
+from .records import ACTIVE, AdapterRecord, AdapterStore
+from .runner import TrainingRunner
+
+if TYPE_CHECKING:
+    from ..gateway.state import Gateway
+
+log = logging.getLogger("tokenfactory.lora")
+ID_PREFIX = "lora_"
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
+
+
+class LoraService:
+    def __init__(self, gateway: Gateway, root: Path) -> None:
+        self.gateway = gateway
+        self.records = AdapterStore(gateway.store, root)
+        self.runner = TrainingRunner(gateway, self.records)
+
+    # -- lookups -------------------------------------------------------------------------
+    def get(self, principal: Principal, name: str) -> AdapterRecord:
+        return self.records.get(principal.workspace.id, name)
+
+    def list(self, principal: Principal) -> list[AdapterRecord]:
+        return self.records.list(principal.workspace.id)
+
+    def is_loaded(self, record: AdapterRecord) -> bool:
+        return record.id in self.gateway.engine.adapters()
+
+    def events(self, principal: Principal, name: str, after: int = 0) -> list[dict]:
+        return self.records.events(self.get(principal, name).id, after)
+
+    # -- create / upload -----------------------------------------------------------------
+    def _default_base(self) -> str:
+        from ..config import DEFAULT_CHAT_MODEL
+
+        loaded = [
+            m.id
+            for m in self.gateway.engine.models()
+            if m.modality == "chat" and m.status == "loaded"
+        ]
+        return DEFAULT_CHAT_MODEL if DEFAULT_CHAT_MODEL in loaded or not loaded else loaded[0]
+
+    def _check_base(self, base_model: Any) -> str:
+        if base_model is None:
+            return self._default_base()
+        if not isinstance(base_model, str) or not base_model:
+            raise InvalidRequestError("'base_model' must be a model id", param="base_model")
+        info = self.gateway.find_model(base_model)
+        if info is None or info.modality != "chat":
+            raise InvalidRequestError(
+                f"'base_model' {base_model!r} is not a chat model served here; GET /v1/models"
+                " lists them",
+                param="base_model",
+                code="invalid_base_model",
+            )
+        return base_model
+
+    def create(self, principal: Principal, body: dict[str, Any]) -> AdapterRecord:
+        name = check_name(body.get("name"))
+        display_name = body.get("display_name")
+        if display_name is not None and not isinstance(display_name, str):
+            raise InvalidRequestError("'display_name' must be a string", param="display_name")
+        params = training_params(body)
+        base = self._check_base(body.get("base_model"))
+        return self.records.create(principal.workspace.id, name, display_name, base, params)
+
+    def upload(
+        self, principal: Principal, name: str, data: bytes, purpose: str = "training"
+    ) -> AdapterRecord:
+        record = self.get(principal, name)
+        if record.source != "trained":
+            raise InvalidRequestError(f"Adapter '{name}' was imported; it takes no training data")
+        if record.status in ACTIVE:
+            raise InvalidRequestError(
+                f"Adapter '{name}' is {record.status}; cancel it before changing its data",
+                code="adapter_busy",
+            )
+        if purpose not in ("training", "validation"):
+            raise InvalidRequestError(
+                "'purpose' must be 'training' or 'validation'", param="purpose"
+            )
+        minimum = 10 if purpose == "training" else 1
+        examples = parse_jsonl(data, minimum=minimum, purpose=purpose)
+        target = (
+            self.records.training_file(record.id)
+            if purpose == "training"
+            else self.records.validation_file(record.id)
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(to_jsonl(examples), encoding="utf-8")
+        column = "training_examples" if purpose == "training" else "validation_examples"
+        self.records.update(record.id, **{column: len(examples)})
+        self.records.add_event(
+            record.id, "info", message=f"{purpose} data uploaded: {len(examples)} examples"
+        )
+        return self.records.by_id(record.id)
+
+    # -- training ------------------------------------------------------------------------
+    def start(self, principal: Principal, name: str, resume: bool = False) -> AdapterRecord:
+        record = self.get(principal, name)
+        if record.source != "trained":
+            raise InvalidRequestError(f"Adapter '{name}' was imported; there is nothing to train")
+        if record.status in ACTIVE:
+            raise InvalidRequestError(
+                f"Adapter '{name}' is already {record.status}", code="adapter_busy"
+            )
+        if record.status == "succeeded":
+            raise InvalidRequestError(
+                f"Adapter '{name}' is already trained; create a new adapter to train again",
+                code="adapter_trained",
+            )
+        self.records.update(record.id, status="validating", error=None, finished_at=None)
+        self.records.add_event(record.id, "status", message="validating")
+        try:
+            self._validate_for_training(record)
+        except Exception as exc:
+            message = getattr(exc, "message", str(exc))
+            self.records.update(record.id, status=record.status, error=message)
+            raise
+        if not resume:
+            shutil.rmtree(self.records.checkpoints(record.id), ignore_errors=True)
+            self.records.update(record.id, step=0, epoch=0, train_loss=None, validation_loss=None)
+        self.records.update(record.id, status="queued")
+        self.records.add_event(record.id, "status", message="queued")
+        self.runner.submit(record.id, resume)
+        return self.records.by_id(record.id)
+
+    def _validate_for_training(self, record: AdapterRecord) -> None:
+        path = self.records.training_file(record.id)
+        if not path.exists():
+            raise InvalidRequestError(
+                f"Upload training data to '{record.name}' before training", code="no_training_data"
+            )
+        parse_jsonl(path.read_bytes())
+        info = self.gateway.find_model(record.base_model)
+        if info is None or info.status != "loaded":
+            raise ModelLoadingError(
+                f"The base model '{record.base_model}' is not loaded; load it before training"
+            )
+
+    async def cancel(self, principal: Principal, name: str, wait_s: float = 10.0) -> AdapterRecord:
+        record = self.get(principal, name)
+        if record.status in ("validating", "queued") and not self.runner.is_busy_with(record.id):
+            self.records.update(record.id, status="cancelled", finished_at=time.time())
+            self.records.add_event(record.id, "status", message="cancelled: before it started")
+            return self.records.by_id(record.id)
+        if record.status != "running":
+            raise InvalidRequestError(
+                f"Adapter '{name}' is {record.status}; only a queued or running job can be"
+                " cancelled",
+                code="not_cancellable",
+            )
+        self.runner.cancel_requested.add(record.id)
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and self.runner.is_busy_with(record.id):
+            await asyncio.sleep(0.05)
+        return self.records.by_id(record.id)
+
+    # -- delete / import -----------------------------------------------------------------
+    async def delete(self, principal: Principal, name: str) -> AdapterRecord:
+        record = self.get(principal, name)
+        if self.runner.is_busy_with(record.id):
+            self.runner.cancel_requested.add(record.id)
+            while self.runner.is_busy_with(record.id):
+                await asyncio.sleep(0.05)
+        if self.is_loaded(record):
+            await self.gateway.engine.unload_adapter(record.id)
+        await asyncio.to_thread(self.records.delete, record.id)
+        return record
+
+    async def import_adapter(self, principal: Principal, body: dict[str, Any]) -> AdapterRecord:
+        """Register an existing PEFT adapter folder (trained elsewhere) and serve it."""
+        name = check_name(body.get("name"))
+        source = body.get("path")
+        if not isinstance(source, str) or not source:
+            raise InvalidRequestError("Missing required parameter: 'path'", param="path")
+        folder = Path(source).expanduser()
+        config_file = folder / "adapter_config.json"
+        if not config_file.is_file():
+            raise InvalidRequestError(
+                f"No PEFT adapter at {source} (adapter_config.json missing)", param="path"
+            )
+        config = json.loads(config_file.read_text())
+        if str(config.get("peft_type", "LORA")).upper() != "LORA":
+            raise InvalidRequestError(
+                f"Only LoRA adapters can be imported (this one is {config.get('peft_type')})",
+                param="path",
+            )
+        base = body.get("base_model") or self._base_from_config(config)
+        base = self._check_base(base)
+        rank = int(config.get("r", 16))
+        params = TrainingParams(
+            epochs=1,
+            rank=rank,
+            alpha=float(config.get("lora_alpha", 2 * rank)),
+            dropout=float(config.get("lora_dropout", 0.0)),
+        )
+        record = self.records.create(
+            principal.workspace.id,
+            name,
+            body.get("display_name"),
+            base,
+            params,
+            source="imported",
+            status="validating",
+        )
+        target = self.records.adapter_dir(record.id)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            for file in ADAPTER_FILES:
+                if (folder / file).exists():
+                    shutil.copy2(folder / file, target / file)
+            await self.gateway.engine.load_adapter(record.id, str(target), base)
+        except Exception:
+            await asyncio.to_thread(self.records.delete, record.id)
+            raise
+        self.records.update(record.id, status="succeeded", finished_at=time.time())
+        self.records.add_event(record.id, "status", message=f"succeeded: imported from {source}")
+        return self.records.by_id(record.id)
+
+    def _base_from_config(self, config: dict) -> str | None:
+        named = config.get("base_model_name_or_path")
+        if not named:
+            return None
+        for info in self.gateway.engine.models():
+            if info.modality == "chat" and (info.id == named or (info.path and info.path == named)):
+                return info.id
+        return None
+
+    # -- serving -------------------------------------------------------------------------
+    def resolve(
+        self, model: str, modality: str, principal: Principal | None
+    ) -> tuple[str, str | None] | None:
+        """``gateway.model_resolvers`` entry: an adapter name of the caller's workspace."""
+        if model.startswith(ID_PREFIX) and model in self.gateway.engine.adapters():
+            owner = self.records.by_id(model)
+            if principal is None or owner is None or owner.workspace_id != principal.workspace.id:
+                raise ModelNotFoundError(f"The model '{model}' does not exist", param="model")
+            return owner.base_model, owner.id
+        if principal is None or "/" in model:
+            return None
+        record = self.records.find(principal.workspace.id, model)
+        if record is None:
+            return None
+        if modality != "chat":
+            raise InvalidRequestError(
+                f"'{model}' is a chat adapter and cannot serve this endpoint",
+                param="model",
+                code="model_not_supported",
+            )
+        if record.status != "succeeded":
+            raise InvalidRequestError(
+                f"Adapter '{model}' is not ready to serve (status: {record.status})",
+                param="model",
+                code="adapter_not_ready",
+            )
+        if not self.is_loaded(record):
+            raise ModelLoadingError(
+                f"Adapter '{model}' is not loaded: its base model '{record.base_model}' must be"
+                " loaded first"
+            )
+        return record.base_model, record.id
+
+    def visible(self, adapters: dict[str, str], principal: Principal) -> dict[str, str]:
+        """``services["adapter_filter"]``: the caller's adapters by name."""
+        mine = self.records.list(principal.workspace.id, ("succeeded",))
+        return {r.name: adapters[r.id] for r in mine if r.id in adapters}
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def on_startup(self) -> None:
+        """Serve the adapters trained before, and resume the jobs a crash interrupted."""
+        self.runner.bind(asyncio.get_running_loop())
+        for record in self.records.list(statuses=("succeeded",)):
+            path = self.records.adapter_dir(record.id)
+            info = self.gateway.find_model(record.base_model)
+            if info is None or info.status != "loaded" or not path.exists():
+                continue
+            try:
+                await self.gateway.engine.load_adapter(record.id, str(path), record.base_model)
+            except Exception as exc:
+                log.warning("could not reload adapter %s: %s", record.name, exc)
+        for record in self.records.list(statuses=ACTIVE):
+            self.records.update(record.id, status="queued")
+            self.records.add_event(record.id, "info", message="picked up again after a restart")
+            self.runner.submit(record.id, resume=True)
+
+    async def on_shutdown(self) -> None:
+        await asyncio.to_thread(self.runner.stop)
