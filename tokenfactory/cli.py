@@ -13,6 +13,7 @@ import sys
 COMMANDS = [
     "tokenfactory.cli_serve",
     "tokenfactory.cli_keys",
+    "tokenfactory.cli_batch",
     "tokenfactory.cli_workspaces",
 ]
 
