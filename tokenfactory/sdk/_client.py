@@ -138,8 +138,13 @@ class BaseClient:
             **kwargs,
         )
 
-    def _max_retries(self, request: APIRequest) -> int:
-        return request.options.get("max_retries", self.max_retries)
+    def _retry_delay(self, error: APIError, retries_done: int, request: APIRequest) -> float:
+        """How long to wait before the next attempt; raises ``error`` when there is none."""
+        max_retries = request.options.get("max_retries", self.max_retries)
+        delay = self.retry_policy.next_delay(error, retries_done, max_retries)
+        if delay is None:
+            raise error
+        return delay
 
     def _parse(self, response: httpx.Response, request: APIRequest, started: float) -> Any:
         if request.chunk_type is not None:
@@ -207,10 +212,7 @@ class TokenFactory(BaseClient):
                 error: APIError = _transport_error(exc, http_request)
             else:
                 error = error_from_response(response)
-            delay = self.retry_policy.next_delay(error, retries, self._max_retries(request))
-            if delay is None:
-                raise error
-            self.retry_policy.sleep(delay)
+            self.retry_policy.sleep(self._retry_delay(error, retries, request))
             retries += 1
 
     def close(self) -> None:
@@ -248,10 +250,7 @@ class AsyncTokenFactory(BaseClient):
                 error: APIError = _transport_error(exc, http_request)
             else:
                 error = error_from_response(response)
-            delay = self.retry_policy.next_delay(error, retries, self._max_retries(request))
-            if delay is None:
-                raise error
-            await self.retry_policy.async_sleep(delay)
+            await self.retry_policy.async_sleep(self._retry_delay(error, retries, request))
             retries += 1
 
     async def close(self) -> None:

@@ -96,4 +96,3 @@ class ModelList(ResponseMeta, wire.ModelList):
         lines = ["| id | modality | status |", "|---|---|---|"]
         lines += [f"| {m.id} | {m.modality or ''} | {m.status or ''} |" for m in self.data]
         return "\n".join(lines)
-
