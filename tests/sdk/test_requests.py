@@ -134,3 +134,22 @@ def test_unknown_resource_is_an_attribute_error(make_client):
     with pytest.raises(AttributeError):
         client.nothing_here  # noqa: B018
     assert {"chat", "completions", "embeddings", "models"} <= set(dir(client))
+
+
+def test_with_options_copies_settings_and_shares_the_pool(make_client):
+    handler = Recorder(reply(500, {"error": {"message": "x", "type": "server_error"}}))
+    client = make_client(handler, default_headers={"X-Team": "nlp"}, max_retries=2)
+    quick = client.with_options(max_retries=0, timeout=3.0, default_headers={"X-Run": "7"})
+    with pytest.raises(tokenfactory.InternalServerError):
+        quick.models.list()
+    assert handler.calls == 1
+    request = handler.requests[0]
+    assert (request.headers["x-team"], request.headers["x-run"]) == ("nlp", "7")
+    assert request.extensions["timeout"]["read"] == 3.0
+    assert quick.models._client is quick and client.models._client is client
+    assert quick._http is client._http
+    quick.close()  # the copy does not close the shared pool
+    with pytest.raises(tokenfactory.InternalServerError):
+        client.models.list()
+    assert handler.calls == 1 + 3
+    assert "x-run" not in handler.requests[-1].headers

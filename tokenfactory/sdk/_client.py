@@ -8,6 +8,7 @@ next to ``Name`` for an async client that needs different code (e.g. polling).
 
 from __future__ import annotations
 
+import copy
 import importlib
 import time
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
+from typing_extensions import Self
 
 from .._version import __version__
 from ._config import resolve
@@ -47,6 +49,7 @@ RESOURCES: dict[str, str] = {
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
+_UNCHANGED = object()
 
 
 class BaseClient:
@@ -81,6 +84,30 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self.base_url)!r})"
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        timeout: Timeout | object = _UNCHANGED,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Self:
+        """A copy with some settings changed, sharing this client's connection pool:
+        ``client.with_options(max_retries=0, timeout=5).chat.completions.create(...)``."""
+        other = copy.copy(self)
+        for name in RESOURCES:  # resources made for this client are bound to it
+            other.__dict__.pop(name, None)
+        other._owns_http = False
+        other.api_key = api_key or self.api_key
+        other.timeout = self.timeout if timeout is _UNCHANGED else timeout
+        other.max_retries = self.max_retries if max_retries is None else max_retries
+        other.retry_policy = retry_policy or self.retry_policy
+        other._default_headers = {**self._default_headers, **(default_headers or {})}
+        other._default_query = {**self._default_query, **(default_query or {})}
+        return other
 
     # resources ---------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
