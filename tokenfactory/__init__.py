@@ -17,6 +17,7 @@ _LAZY: dict[str, str] = {
     "ServerHandle": "tokenfactory.server",
     "Playground": "tokenfactory.widgets.playground",
     "ModelLibrary": "tokenfactory.widgets.model_library",
+    "BatchMonitor": "tokenfactory.widgets.batch_monitor",
     # the Python SDK
     "TokenFactory": "tokenfactory.sdk",
     "AsyncTokenFactory": "tokenfactory.sdk",
@@ -64,3 +65,10 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     """The Jupyter server extension listing running gateways (``tokenfactory.jupyter``)."""
     return [{"module": "tokenfactory.jupyter"}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext tokenfactory``: registers the ``%%tf_batch`` cell magic."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
