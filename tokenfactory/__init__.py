@@ -17,6 +17,7 @@ _LAZY: dict[str, str] = {
     "ServerHandle": "tokenfactory.server",
     "Playground": "tokenfactory.widgets.playground",
     "ModelLibrary": "tokenfactory.widgets.model_library",
+    "UsageDashboard": "tokenfactory.widgets.usage_dashboard",
     "BatchMonitor": "tokenfactory.widgets.batch_monitor",
     # the Python SDK
     "TokenFactory": "tokenfactory.sdk",
