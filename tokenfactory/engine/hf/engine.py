@@ -200,6 +200,14 @@ class TransformersEngine:
         require_ready(self.catalog.get(model), model)
         raise ModelNotFoundError(f"The model '{model}' is not loaded")
 
+    def hf_model(self, model: str):
+        """The loaded ``transformers`` model object (e.g. to compare with ``generate``)."""
+        if model in self._chat:
+            return self._chat[model].model
+        if model in self._embedders:
+            return self._embedders[model].loaded.model
+        raise ModelNotFoundError(f"The model '{model}' is not loaded")
+
     # -- adapters ------------------------------------------------------------------------
     def adapters(self) -> dict[str, str]:
         return dict(self._adapters)

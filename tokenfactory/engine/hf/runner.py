@@ -157,7 +157,7 @@ class ChatRunner:
         )
         self.batch.mask = mask
         self._advance(rows, out.logits[:, -1])
-        self._keep([i for i, s in enumerate(self.running) if not s.finished and not s.aborted])
+        self._keep([i for i, s in enumerate(self.running) if not s.finished])
 
     def _admit(self) -> None:
         self._preempt_for_better_priority()
@@ -204,7 +204,7 @@ class ChatRunner:
         self.batch = merge(self.batch, BatchCache(cache, mask))
         self.running.extend(joining)
         self._advance(joining, out.logits[:, -1])
-        self._keep([i for i, s in enumerate(self.running) if not s.finished and not s.aborted])
+        self._keep([i for i, s in enumerate(self.running) if not s.finished])
 
     def _advance(self, rows: list[Sequence], logits: torch.Tensor) -> None:
         """Sample one token per row, apply constraints, and emit (finishing rows that end)."""
