@@ -268,3 +268,38 @@ def test_extra_args_from_env_reach_the_engine(monkeypatch):
     assert args["tensor_parallel_size"] == 2
     assert args["gpu_memory_utilization"] == 0.3
     assert args["max_model_len"] == 1024
+
+
+def test_translation_builds_real_vllm_objects():
+    """Where vLLM is importable (the GPU machine, no GPU needed) the dicts are accepted by
+    vLLM's own classes: the field names match the installed version."""
+    pytest.importorskip("vllm", reason="vllm is not installed")
+    from vllm import AsyncEngineArgs, PoolingParams
+    from vllm import SamplingParams as VllmSamplingParams
+    from vllm.inputs import TokensPrompt
+    from vllm.lora.request import LoRARequest
+    from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
+
+    specs = [
+        StructuredSpec(json_schema='{"type": "object"}'),
+        StructuredSpec(json_object=True),
+        StructuredSpec(regex="a+"),
+        StructuredSpec(ebnf='root ::= "a"'),
+        None,
+    ]
+    for spec in specs:
+        kwargs = vllm_params.sampling_kwargs(SamplingParams(temperature=0.5, seed=3))
+        structured = vllm_params.structured_kwargs(spec)
+        if structured is not None:
+            kwargs["structured_outputs"] = StructuredOutputsParams(**structured)
+        params = VllmSamplingParams(output_kind=RequestOutputKind.DELTA, **kwargs)
+        assert params.seed == 3 and params.detokenize is False
+    settings = vllm_params.EngineSettings()
+    chat = AsyncEngineArgs(**vllm_params.chat_engine_args("o/m", "/m", settings))
+    assert chat.enable_lora and chat.scheduling_policy == "priority" and chat.enable_sleep_mode
+    embed = AsyncEngineArgs(**vllm_params.embedding_engine_args("o/e", "/e", settings))
+    assert embed.runner == "pooling"
+    lora = LoRARequest(lora_name="a", lora_int_id=1, lora_path="/a", load_inplace=True)
+    assert lora.lora_int_id == 1
+    assert PoolingParams(task="embed").task == "embed"
+    assert TokensPrompt(prompt_token_ids=[1, 2])["prompt_token_ids"] == [1, 2]
