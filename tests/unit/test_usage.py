@@ -36,10 +36,10 @@ def sse_usage(text: str) -> dict:
     return next(c["usage"] for c in chunks if c.get("usage"))
 
 
-def wait_batch(api, batch_id, timeout=30):
+def wait_batch(api, batch_id, auth=None, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = api.get(f"/v1/batch/{batch_id}").json()
+        job = api.get(f"/v1/batch/{batch_id}", headers=auth).json()
         if job["status"] in ("completed", "failed", "cancelled", "expired"):
             return job
         time.sleep(0.05)
@@ -215,3 +215,23 @@ def test_usage_report_filters_and_validation(api):
     assert series["models"] == ["test/chat", "test/embed"]
     assert all(p["latency_p50_ms"] <= p["latency_p99_ms"] for p in series["data"])
     assert api.get("/v1/usage/timeseries", params={"bucket": "week"}).status_code == 400
+
+
+def test_batch_lines_are_debited_once_each_at_the_batch_price(api, fake_gateway):
+    keys = fake_gateway.keys
+    keys.create_workspace("bulk", tier="free")
+    keys.set_balance("bulk", 1_000_000)
+    auth = {"Authorization": f"Bearer {keys.create_key('bulk')[1]}"}
+    lines = [{"custom_id": f"c{i}", "body": chat(f"line {i}", 6)} for i in range(5)]
+    payload = "".join(json.dumps(x) + "\n" for x in lines).encode()
+    r = api.post(
+        "/v1/batch", files={"file": ("b.jsonl", payload)}, data={"sla": "1h"}, headers=auth
+    )
+    job = r.json()
+    assert wait_batch(api, job["id"], auth)["status"] == "completed"
+    results = api.get(f"/v1/batch/{job['id']}/results", headers=auth).text.splitlines()
+    tokens = sum(json.loads(x)["response"]["body"]["usage"]["total_tokens"] for x in results)
+    rows = fake_gateway.store.all("SELECT tier, cost_pico FROM usage_records")
+    assert len(rows) == 5 and {r["tier"] for r in rows} == {"batch_1h"}
+    ws = keys.workspace("bulk")
+    assert fake_gateway.services["usage"].available_pico(ws.id) == 10**12 - tokens * 70_000
