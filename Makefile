@@ -58,3 +58,44 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# ---- GPU (vLLM) ------------------------------------------------------------------------------
+# docs/gpu.md walks through a GPU session with the device tool. In short:
+#   here (registry access):  make gpu-stage   -> .gpu/part1..N (vLLM) + .gpu/tf/part1..M (ours)
+#   on the GPU machine:      make gpu-install once every part has arrived, then
+#                            make gpu-check, make gpu-test, make gpu-bench
+# The GPU machine needs no .venv: it runs its own python3 (torch + CUDA) with the staged
+# wheels on PYTHONPATH.
+GPU_DIR ?= .gpu
+GPU_PY  ?= python3
+VSITE   ?= /tmp/vsite
+TFSITE  ?= /tmp/tfsite
+GPU_ENV  = PYTHONPATH=$(CURDIR):$(VSITE):$(TFSITE)$${PYTHONPATH:+:$$PYTHONPATH} \
+	VLLM_USE_FLASHINFER_SAMPLER=0 VLLM_WORKER_MULTIPROC_METHOD=spawn VLLM_NO_USAGE_STATS=1 \
+	HF_HUB_OFFLINE=1 TOKENFACTORY_MODEL_CACHE=$(CURDIR)/$(GPU_DIR)/model-cache
+
+.PHONY: gpu-stage gpu-install gpu-check gpu-test gpu-bench
+
+gpu-stage:
+	EXTRAS=api GPU_DIR=$(GPU_DIR) PYTHON=$(BIN)/python bash tests/gpu/stage-vllm.sh
+	GPU_DIR=$(GPU_DIR) $(BIN)/python tests/gpu/stage_tf.py
+
+gpu-install:
+	GPU_DIR=$(GPU_DIR) VSITE=$(VSITE) PYTHON=$(GPU_PY) bash tests/gpu/install-on-gpu.sh
+	PYTHONPATH=$(VSITE) GPU_DIR=$(GPU_DIR)/tf VSITE=$(TFSITE) PYTHON=$(GPU_PY) \
+		bash tests/gpu/install-on-gpu.sh
+
+gpu-check:
+	$(GPU_ENV) $(GPU_PY) -c "from benchmarks.gpu.common import environment as e; print(e())"
+	$(GPU_ENV) $(GPU_PY) -c "from tokenfactory.engine import vllm_engine as v, model_files as m; \
+		print('vllm engine available:', v.available()); \
+		print([m.resolve(x) for x in m.PACKAGED_MODELS])"
+
+gpu-test:
+	$(GPU_ENV) $(GPU_PY) -m pytest tests/gpu tests/unit/test_vllm_params.py \
+		-p no:cacheprovider -q -rs $(PYTEST_ARGS)
+
+gpu-bench:
+	$(GPU_ENV) $(GPU_PY) -m benchmarks.gpu.bench_serving
+	$(GPU_ENV) $(GPU_PY) -m benchmarks.gpu.bench_batch
+	$(GPU_ENV) $(GPU_PY) -m benchmarks.gpu.bench_cold_start

@@ -29,8 +29,6 @@ vllm_engine.prepare_environment()  # spawn, no flashinfer sampler: inherited by 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "gpu.jsonl"
 CHAT_MODEL = DEFAULT_CHAT_MODEL
-#: One setting for every engine in every benchmark, so the comparisons are like for like.
-GPU_MEMORY_UTILIZATION = float(os.environ.get(vllm_params.ENV_GPU_MEMORY, "0.5"))
 
 ADJECTIVES = ["brave", "sleepy", "curious", "tiny", "ancient", "clever", "noisy", "gentle"]
 ANIMALS = ["fox", "owl", "whale", "robot", "dragon", "cat", "otter", "bee"]
@@ -123,9 +121,15 @@ def chat_model_path() -> str:
 
 
 def engine_args(path: str) -> dict[str, Any]:
-    """The AsyncEngineArgs every side of a comparison uses (LoRA, sleep mode, priority)."""
-    settings = vllm_params.EngineSettings(gpu_memory_utilization=GPU_MEMORY_UTILIZATION)
-    return vllm_params.chat_engine_args(CHAT_MODEL, path, settings)
+    """The AsyncEngineArgs every side of a comparison uses (LoRA, sleep mode, priority).
+
+    Read from the same ``TOKENFACTORY_VLLM_*`` variables the gateway's engine reads, so a
+    setting such as ``TOKENFACTORY_VLLM_ENFORCE_EAGER=1`` applies to both sides.
+    """
+    settings = vllm_params.settings_from_env(os.environ)
+    return vllm_params.chat_engine_args(
+        CHAT_MODEL, path, settings, vllm_params.extra_args_from_env(os.environ)
+    )
 
 
 def cli_flags(args: dict[str, Any]) -> list[str]:
