@@ -44,9 +44,9 @@ class Bucket:
         return now + self.wait_for(self.capacity)
 
     def rescale(self, capacity: float) -> None:
-        fraction = self.level / self.capacity if self.capacity else 1.0
+        """A new capacity keeps what was used this minute: the level moves by the difference."""
+        self.level = min(capacity, self.level + (capacity - self.capacity))
         self.capacity = capacity
-        self.level = fraction * capacity
 
 
 @dataclass
@@ -93,7 +93,7 @@ class RateLimiter:
                 Bucket(tier.tpm, now) if tier.tpm is not None else None,
             )
             self._buckets[workspace_id] = state
-        elif state.tier != tier:  # the tier changed: keep the used fraction of each budget
+        elif state.tier != tier:  # the tier changed: what was used this minute still counts
             state.requests = _rebucket(state.requests, tier.rpm, now)
             state.tokens = _rebucket(state.tokens, tier.tpm, now)
             state.tier = tier
