@@ -1,0 +1,223 @@
+"""VLLMEngine's own logic over a scripted stand-in for ``AsyncLLM`` (no GPU needed).
+
+The stand-in answers with vLLM's real output classes and receives vLLM's real parameter
+objects, so this checks what our engine sends and how it reads vLLM's answers: streaming of
+delta token ids, finish reasons, LoRA ids, sleep gating, errors, embeddings, shutdown. It
+runs where vLLM is importable (the GPU machine); the GPU tests check the real engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+pytest.importorskip("vllm", reason="vllm is not installed")
+
+from vllm.outputs import CompletionOutput, PoolingOutput, PoolingRequestOutput, RequestOutput
+from vllm.sampling_params import RequestOutputKind
+
+from tokenfactory.engine.protocol import GenerationRequest, SamplingParams, StructuredSpec
+from tokenfactory.engine.vllm_engine import VLLMEngine
+from tokenfactory.errors import (
+    InvalidRequestError,
+    ModelNotFoundError,
+    ServiceUnavailableError,
+    UnsupportedSchemaError,
+)
+
+CHAT, EMBED = "org/chat", "org/embed"
+
+
+class ScriptedAsyncLLM:
+    """Emits tokens 100, 101, ... one per step; records what the engine asked for."""
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.calls: list[dict] = []
+        self.closed: list[str] = []
+        self.loras: dict[int, object] = {}
+        self.sleeps: list[tuple] = []
+        self.wakes = 0
+        self.shut = False
+        self.fail_with = fail_with
+        self.step = asyncio.Event()
+        self.step.set()
+
+    async def generate(self, prompt, params, request_id, *, lora_request=None, priority=0):
+        self.calls.append(
+            {"prompt": prompt, "params": params, "id": request_id, "lora": lora_request,
+             "priority": priority}
+        )  # fmt: skip
+        if self.fail_with is not None:
+            raise self.fail_with
+        try:
+            for i in range(params.max_tokens):
+                await self.step.wait()
+                last = i == params.max_tokens - 1
+                completion = CompletionOutput(
+                    index=0, text="", token_ids=[100 + i], cumulative_logprob=None,
+                    logprobs=None, finish_reason="length" if last else None,
+                )  # fmt: skip
+                yield RequestOutput(
+                    request_id, None, prompt["prompt_token_ids"], None, [completion], last
+                )
+        except GeneratorExit:
+            self.closed.append(request_id)
+            raise
+
+    async def encode(self, prompt, pooling_params, request_id):
+        import torch
+
+        n = len(prompt["prompt_token_ids"])
+        data = torch.tensor([float(n), 0.0, 3.0 * n])
+        yield PoolingRequestOutput(request_id, PoolingOutput(data), prompt["prompt_token_ids"],
+                                   0, True)  # fmt: skip
+
+    async def abort(self, request_id):
+        self.closed.append(request_id)
+
+    async def add_lora(self, request):
+        self.loras[request.lora_int_id] = request
+        return True
+
+    async def remove_lora(self, lora_id):
+        return self.loras.pop(lora_id, None) is not None
+
+    async def sleep(self, level=1, mode="abort"):
+        self.sleeps.append((level, mode))
+
+    async def wake_up(self, tags=None):
+        self.wakes += 1
+
+    def shutdown(self, timeout=None):
+        self.shut = True
+
+
+class CharTokenizer:
+    def __call__(self, texts, truncation=True, max_length=512):
+        return {"input_ids": [[ord(c) for c in t][:max_length] for t in texts]}
+
+
+def make_engine(llm: ScriptedAsyncLLM) -> VLLMEngine:
+    engine = VLLMEngine(chat_models=[CHAT], embedding_models=[EMBED])
+    for model in (CHAT, EMBED):
+        served = engine._served[model]
+        served.llm, served.status, served.context_length = llm, "loaded", 8
+        served.tokenizer = CharTokenizer()
+    return engine
+
+
+async def collect(engine, request):
+    return [out async for out in engine.generate(request)]
+
+
+async def test_streams_delta_tokens_and_finishes_with_length():
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    request = GenerationRequest(
+        "r1", CHAT, [1, 2, 3], SamplingParams(max_tokens=3, temperature=0.5, seed=9), priority=10
+    )
+    outs = await collect(engine, request)
+    assert [o.token_ids for o in outs] == [[100], [101], [102]]
+    assert [o.finished for o in outs] == [False, False, True]
+    assert outs[-1].finish_reason == "length" and outs[0].finish_reason is None
+    assert outs[-1].num_prompt_tokens == 3
+    call = llm.calls[0]
+    assert call["prompt"]["prompt_token_ids"] == [1, 2, 3]
+    assert call["params"].output_kind == RequestOutputKind.DELTA
+    assert call["params"].seed == 9 and call["params"].max_tokens == 3
+    assert call["priority"] == 10 and call["lora"] is None
+    assert engine.health().requests_running == 0
+
+
+async def test_structured_spec_reaches_vllm_and_schema_errors_are_400s():
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    spec = StructuredSpec(json_schema=json.dumps(schema))
+    await collect(engine, GenerationRequest("r2", CHAT, [1], SamplingParams(max_tokens=1), spec))
+    structured = llm.calls[0]["params"].structured_outputs
+    assert structured.json == schema and structured.disable_any_whitespace
+
+    llm.fail_with = ValueError("The provided JSON schema contains features not supported")
+    with pytest.raises(UnsupportedSchemaError):
+        await collect(engine, GenerationRequest("r3", CHAT, [1], structured=spec))
+    llm.fail_with = ValueError("prompt is longer than the maximum model length")
+    with pytest.raises(InvalidRequestError) as info:
+        await collect(engine, GenerationRequest("r4", CHAT, [1]))
+    assert not isinstance(info.value, UnsupportedSchemaError)
+
+
+async def test_closing_the_stream_early_closes_vllms_stream():
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    stream = engine.generate(GenerationRequest("r5", CHAT, [1], SamplingParams(max_tokens=50)))
+    first = await anext(stream)
+    assert first.token_ids == [100]
+    await stream.aclose()
+    assert llm.closed == ["r5"]
+    assert engine.health().requests_running == 0
+
+
+async def test_adapters_get_stable_ids_and_reach_generate(tmp_path):
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "adapter_config.json").write_text("{}")
+        await engine.load_adapter(name, str(tmp_path / name), CHAT)
+    assert engine.adapters() == {"a": CHAT, "b": CHAT}
+    assert {r.lora_name: r.lora_int_id for r in llm.loras.values()} == {"a": 1, "b": 2}
+
+    await collect(engine, GenerationRequest("r6", CHAT, [1], SamplingParams(max_tokens=1),
+                                            adapter="b"))  # fmt: skip
+    assert llm.calls[-1]["lora"].lora_int_id == 2
+    with pytest.raises(ModelNotFoundError):
+        await collect(engine, GenerationRequest("r7", CHAT, [1], adapter="nope"))
+
+    await engine.unload_adapter("a")
+    assert 1 not in llm.loras and engine.adapters() == {"b": CHAT}
+    await engine.load_adapter("a", str(tmp_path / "a"), CHAT)
+    assert llm.loras[1].lora_name == "a" and llm.loras[1].load_inplace
+    with pytest.raises(InvalidRequestError):
+        await engine.load_adapter("c", str(tmp_path / "missing"), CHAT)
+
+
+async def test_requests_wait_while_asleep_and_run_after_wake():
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    await engine.sleep()
+    assert llm.sleeps == [(1, "wait")]
+    assert not engine.health().ready and engine.health().detail == "sleeping"
+    task = asyncio.create_task(
+        collect(engine, GenerationRequest("r8", CHAT, [1], SamplingParams(max_tokens=2)))
+    )
+    await asyncio.sleep(0.05)
+    assert not task.done() and llm.calls == []
+    await engine.wake()
+    outs = await asyncio.wait_for(task, 5)
+    assert outs[-1].finished and llm.wakes == 1 and engine.health().ready
+
+
+async def test_embeddings_are_normalised_in_order_with_token_counts():
+    engine = make_engine(ScriptedAsyncLLM())
+    result = await engine.embed(EMBED, ["ab", "abcd"])
+    assert result.num_tokens == 6
+    for vector, n in zip(result.vectors, (2, 4), strict=True):
+        norm = (n**2 + (3 * n) ** 2) ** 0.5
+        assert vector == pytest.approx([n / norm, 0.0, 3 * n / norm])
+    with pytest.raises(InvalidRequestError):
+        await engine.embed(CHAT, ["x"])
+    with pytest.raises(InvalidRequestError):
+        await engine.embed(EMBED, [])
+
+
+async def test_shutdown_stops_every_instance_and_refuses_new_work():
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    await engine.shutdown()
+    assert llm.shut
+    assert all(m.status == "available" for m in engine.models())
+    with pytest.raises(ServiceUnavailableError):
+        await collect(engine, GenerationRequest("r9", CHAT, [1]))
