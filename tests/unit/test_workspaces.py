@@ -103,6 +103,10 @@ def test_adapters_are_invisible_across_workspaces(api, two, fake_gateway):
     assert api.get("/v1/adapters/alice-style", headers=auth(alice)).status_code == 200
     assert api.get("/v1/adapters/alice-style", headers=auth(bob)).status_code == 404
     assert api.delete("/v1/adapters/alice-style", headers=auth(bob)).status_code == 404
+    assert api.get("/v1/adapters/alice-style/events", headers=auth(bob)).status_code == 404
+    assert api.post("/v1/adapters/alice-style/train", json={}, headers=auth(bob)).status_code == 404
+    r = api.post(CHAT, json={**chat(), "model": "alice-style"}, headers=auth(bob))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_found"
     assert api.get("/v1/adapters", headers=auth(bob)).json()["data"] == []
     ids = [m["id"] for m in api.get("/v1/models", headers=auth(bob)).json()["data"]]
     assert "alice-style" not in ids
