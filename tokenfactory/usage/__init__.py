@@ -33,7 +33,7 @@ def install(gateway: Gateway) -> None:
     limiter = RateLimiter()
     prices = PriceTable.from_config(config.home())
     meter = Meter(records, limiter, prices)
-    metrics = Metrics()
+    metrics = Metrics(known_model=lambda model: _served(gateway, model))
     gateway.services.update(
         meter=meter, ratelimit=limiter, usage=records, prices=prices, metrics=metrics
     )
@@ -59,3 +59,10 @@ def install(gateway: Gateway) -> None:
 
     gateway.startup_hooks.append(start_sampler)
     gateway.shutdown_hooks.append(stop_sampler)
+
+
+def _served(gateway: Gateway, model: str) -> bool:
+    try:
+        return gateway.find_model(model) is not None or model in gateway.engine.adapters()
+    except Exception:
+        return False

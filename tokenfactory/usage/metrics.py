@@ -65,7 +65,10 @@ class Histogram:
 class Metrics:
     """No workspace label: ``/metrics`` shows server-wide totals, not who spent them."""
 
-    def __init__(self) -> None:
+    def __init__(self, known_model: Callable[[str], bool] | None = None) -> None:
+        # a model id nobody serves (a typo in a failed request) is labelled "other", so bad
+        # requests cannot grow the number of series without bound
+        self.known_model = known_model or (lambda _model: True)
         self._lock = threading.Lock()
         self.requests = Counter(
             "tokenfactory_requests_total", "Requests by endpoint, model, usage tier and status."
@@ -90,26 +93,27 @@ class Metrics:
 
     def observe(self, record: UsageRecord) -> None:
         """A usage sink."""
+        model = record.model if self.known_model(record.model) else "other"
         with self._lock:
             self.requests.inc(
                 (
                     ("endpoint", record.endpoint),
-                    ("model", record.model),
+                    ("model", model),
                     ("tier", record.tier),
                     ("status", str(record.status)),
                 )
             )
-            by_model = (("model", record.model), ("tier", record.tier))
+            by_model = (("model", model), ("tier", record.tier))
             if record.prompt_tokens:
                 self.prompt_tokens.inc(by_model, record.prompt_tokens)
             if record.completion_tokens:
                 self.completion_tokens.inc(by_model, record.completion_tokens)
             if record.latency_s is not None and record.status < 400:
                 self.latency.observe(
-                    (("endpoint", record.endpoint), ("model", record.model)), record.latency_s
+                    (("endpoint", record.endpoint), ("model", model)), record.latency_s
                 )
             if record.ttft_s is not None:
-                self.ttft.observe((("model", record.model),), record.ttft_s)
+                self.ttft.observe((("model", model),), record.ttft_s)
 
     # -- engine utilisation: the share of recent samples with a request running ------------
     def sample_engine(self, busy: bool, now: float | None = None) -> None:

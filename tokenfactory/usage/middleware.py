@@ -98,7 +98,7 @@ def _redact_api_key(scope) -> None:  # type: ignore[no-untyped-def]
 def _model_of(body: bytes) -> str:
     try:
         model = json.loads(body).get("model")
-        return model if isinstance(model, str) else ""
+        return model[:256] if isinstance(model, str) else ""
     except (ValueError, AttributeError):
         found = MODEL_FIELD.search(body)
         return found.group(1).decode("utf-8", "replace") if found else ""
