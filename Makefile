@@ -91,11 +91,14 @@ gpu-check:
 		print('vllm engine available:', v.available()); \
 		print([m.resolve(x) for x in m.PACKAGED_MODELS])"
 
+# On the device machine $OUT is the folder that comes back: results are copied there.
 gpu-test:
 	$(GPU_ENV) $(GPU_PY) -m pytest tests/gpu tests/unit/test_vllm_params.py \
-		-p no:cacheprovider -q -rs $(PYTEST_ARGS)
+		tests/unit/test_vllm_engine_stream.py -p no:cacheprovider -q -rs \
+		$${OUT:+--junitxml=$$OUT/gpu-tests.xml} $(PYTEST_ARGS)
 
+GPU_BENCHES ?= bench_serving bench_batch bench_cold_start
 gpu-bench:
-	$(GPU_ENV) $(GPU_PY) -m benchmarks.gpu.bench_serving
-	$(GPU_ENV) $(GPU_PY) -m benchmarks.gpu.bench_batch
-	$(GPU_ENV) $(GPU_PY) -m benchmarks.gpu.bench_cold_start
+	@status=0; for b in $(GPU_BENCHES); do \
+		$(GPU_ENV) $(GPU_PY) -m benchmarks.gpu.$$b || status=1; done; \
+	if [ -n "$$OUT" ]; then cp -r benchmarks/results "$$OUT/"; fi; exit $$status
