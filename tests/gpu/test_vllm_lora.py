@@ -37,15 +37,27 @@ def _make_adapter(base_path: str, out: Path, seed: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def two_adapters(gpu_server, chat_model_path, tmp_path_factory):
+def http(gpu_server):
+    headers = {"Authorization": f"Bearer {gpu_server.api_key}"}
+    with httpx.Client(base_url=gpu_server.base_url, headers=headers, timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def two_adapters(http, chat_model_path, tmp_path_factory):
+    """Two adapters made here and registered through ``POST /v1/adapters/import``."""
     root = tmp_path_factory.mktemp("adapters")
     names = ["gpu-test-a", "gpu-test-b"]
     for seed, name in enumerate(names):
         path = _make_adapter(chat_model_path, root / name, seed=seed + 1)
-        gpu_server.run(gpu_server.engine.load_adapter(name, str(path), CHAT_MODEL), timeout=120)
+        imported = http.post(
+            "/adapters/import", json={"name": name, "path": str(path), "base_model": CHAT_MODEL}
+        )
+        assert imported.status_code == 200, imported.text
+        assert imported.json()["status"] == "succeeded"
     yield names
     for name in names:
-        gpu_server.run(gpu_server.engine.unload_adapter(name), timeout=60)
+        http.delete(f"/adapters/{name}")
 
 
 def _answer(client, model: str) -> str:
@@ -71,9 +83,11 @@ def test_two_adapters_and_the_base_in_one_batch(client, two_adapters):
     assert base[:20] == base_alone[:20]
 
 
-def test_adapters_are_listed(gpu_server, two_adapters):
-    body = httpx.get(f"{gpu_server.url}/health", timeout=10).json()
-    assert set(two_adapters) <= set(body["adapters"])
+def test_adapters_are_listed_as_loaded(http, two_adapters):
+    listed = {a["name"]: a for a in http.get("/adapters").json()["data"]}
+    for name in two_adapters:
+        assert listed[name]["loaded"] is True
+        assert listed[name]["base_model"] == CHAT_MODEL
 
 
 def test_unknown_adapter_is_a_404(client):
@@ -112,48 +126,47 @@ TRAINING_EXAMPLES = [
 ]
 
 
-def test_engine_sleeps_during_lora_training_and_serves_the_adapter_after(gpu_server, client):
+def test_engine_sleeps_during_lora_training_and_serves_the_adapter_after(gpu_server, client, http):
     """Training through /v1/adapters on the GPU the engine shares: vLLM sleeps while the
     trainer runs (its memory comes back), then wakes and serves the new adapter by name."""
-    headers = {"Authorization": f"Bearer {gpu_server.api_key}"}
-    http = httpx.Client(base_url=gpu_server.base_url, headers=headers, timeout=60)
-    if http.get("/adapters").status_code == 404:
-        pytest.skip("the /v1/adapters API is not installed in this gateway")
-    data = "\n".join(json.dumps(e) for e in TRAINING_EXAMPLES).encode()
-    upload = http.post(
-        "/files",
-        files={"file": ("train.jsonl", data, "application/jsonl")},
-        data={"purpose": "fine-tune"},
-    )
-    assert upload.status_code == 200, upload.text
+    name = "gpu-pirate"
     created = http.post(
         "/adapters",
         json={
-            "name": "gpu-pirate",
+            "name": name,
             "display_name": "GPU pirate",
             "base_model": CHAT_MODEL,
-            "training_file": upload.json()["id"],
             "epochs": 3,
             "learning_rate": 0.001,
             "rank": 8,
         },
     )
-    assert created.status_code in (200, 201), created.text
-    adapter_id = created.json().get("id", "gpu-pirate")
+    assert created.status_code == 200, created.text
+    data = "\n".join(json.dumps(e) for e in TRAINING_EXAMPLES).encode()
+    uploaded = http.post(
+        f"/adapters/{name}/training_data",
+        content=data,
+        headers={"Content-Type": "application/jsonl"},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    started = http.post(f"/adapters/{name}/train", json={})
+    assert started.status_code == 200, started.text
+
     saw_sleeping, status = False, None
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
         health = httpx.get(f"{gpu_server.url}/health", timeout=10).json()
         if any(m.get("extra", {}).get("sleeping") for m in health["models"]):
             saw_sleeping = True
-        status = http.get(f"/adapters/{adapter_id}").json().get("status")
-        if status in {"ready", "succeeded", "completed", "failed", "cancelled"}:
+        status = http.get(f"/adapters/{name}").json()["status"]
+        if status in {"succeeded", "failed", "cancelled"}:
             break
-        time.sleep(0.5)
-    assert status in {"ready", "succeeded", "completed"}, status
+        time.sleep(0.2)
+    events = http.get(f"/adapters/{name}/events").json()["data"]
+    assert status == "succeeded", events[-5:]
+    saw_sleeping = saw_sleeping or any("asleep" in str(e.get("message")) for e in events)
     assert saw_sleeping, "the vLLM engine should sleep while the trainer uses the GPU"
-    assert gpu_server.engine.health().ready
-    assert "gpu-pirate" in gpu_server.engine.adapters()
+    assert gpu_server.engine.health().ready, "the engine must be awake again"
     question = [{"role": "user", "content": "What is 3 plus 3?"}]
 
     def reply(model: str) -> str:
@@ -162,4 +175,5 @@ def test_engine_sleeps_during_lora_training_and_serves_the_adapter_after(gpu_ser
         )
         return response.choices[0].message.content
 
-    assert reply("gpu-pirate") != reply(CHAT_MODEL)
+    assert reply(name) != reply(CHAT_MODEL)
+    http.delete(f"/adapters/{name}")
