@@ -150,6 +150,7 @@ class Meter:
                 )
                 if ticket is not None:
                     self._close(ticket, used)
+                    scope.tickets.remove(ticket)  # a long-lived scope (a runner task) stays small
             cost = self.prices.cost_pico(
                 record.tier, record.endpoint, record.prompt_tokens, record.completion_tokens
             )
