@@ -95,3 +95,13 @@ def test_engine_utilisation_is_the_busy_share_of_the_last_minute():
     assert metrics.utilisation() == 0.3
     metrics.sample_engine(busy=True, now=1000.0 + 65)  # older samples leave the window
     assert metrics.utilisation() == 1 / 6  # samples at 1005..1009 and the new one
+
+
+def test_queue_depth_and_running_come_from_the_engine(api, fake_engine, monkeypatch):
+    from tokenfactory.engine.protocol import EngineHealth
+
+    health = EngineHealth(True, "fake", "cpu", fake_engine.models(), 2, 5)
+    monkeypatch.setattr(fake_engine, "health", lambda: health)
+    m = parse(api.get("/metrics").text)
+    assert (m["tokenfactory_queue_depth"], m["tokenfactory_requests_running"]) == (5, 2)
+    assert m["tokenfactory_models_loaded"] == 2

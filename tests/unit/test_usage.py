@@ -127,6 +127,15 @@ def test_402_before_anything_runs_and_nothing_is_charged(api, fake_gateway, fake
     assert report["balance_usd"] == pytest.approx(1e-6)
     # a 402 does not use up the rate limit either
     assert r.headers["x-ratelimit-remaining"] == r.headers["x-ratelimit-limit"]
+    streamed = api.post(CHAT, json=chat(max_tokens=50, stream=True), headers=auth)
+    assert (
+        streamed.status_code == 402 and streamed.json()["error"]["code"] == "insufficient_balance"
+    )
+    embed = api.post(
+        "/v1/embeddings", json={"model": "test/embed", "input": "x" * 200}, headers=auth
+    )
+    assert embed.status_code == 402
+    assert fake_engine.requests == [] and keys.workspace("poor").balance_micros == 1
 
 
 def test_wallet_is_debited_exactly_the_cost_once(api, fake_gateway):
