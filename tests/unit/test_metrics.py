@@ -105,3 +105,17 @@ def test_queue_depth_and_running_come_from_the_engine(api, fake_engine, monkeypa
     m = parse(api.get("/metrics").text)
     assert (m["tokenfactory_queue_depth"], m["tokenfactory_requests_running"]) == (5, 2)
     assert m["tokenfactory_models_loaded"] == 2
+
+
+async def test_the_sampler_feeds_utilisation_until_cancelled():
+    import asyncio
+
+    from tokenfactory.usage.metrics import sample_forever
+
+    metrics = Metrics()
+    busy = iter([True, True, False, True] * 100)
+    task = asyncio.create_task(sample_forever(metrics, lambda: next(busy), interval=0.001))
+    while len(metrics.busy_samples) < 8:
+        await asyncio.sleep(0.001)
+    task.cancel()
+    assert 0.5 <= metrics.utilisation() <= 0.8
