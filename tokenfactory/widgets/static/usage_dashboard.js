@@ -107,7 +107,7 @@ export default {
       const b = model.get("bucket");
       charts.replaceChildren(
         chart("Tokens", pts, [{ label: "input", key: "prompt_tokens" }, { label: "output", key: "completion_tokens" }], b, (v) => fmt(v)),
-        chart("Cost (USD)", pts, [{ label: "cost", key: "cost_usd" }], b, (v) => `$${Number(v).toPrecision(2)}`),
+        chart("Cost (USD)", pts, [{ label: "cost", key: "cost_usd" }], b, (v) => (v >= 0.01 || v === 0 ? `$${v.toFixed(2)}` : `$${Number(v).toExponential(1)}`)),
         chart("Latency (ms)", pts, [{ label: "p50", key: "latency_p50_ms" }, { label: "p90", key: "latency_p90_ms" }, { label: "p99", key: "latency_p99_ms" }], b, (v) => fmt(v)),
         chart("Errors", pts, [{ label: "errors", key: "errors" }, { label: "requests", key: "requests" }], b, (v) => fmt(v)),
       );
