@@ -1,4 +1,9 @@
-"""Chat completions: messages -> prompt via the model's chat template -> engine -> response."""
+"""Chat completions: messages -> prompt via the model's chat template -> engine -> response.
+
+Structured outputs and tools are decided in :meth:`ChatService.prepare` (a :class:`ToolPlan`
+carries the decoding constraint and the tool-call parser), so a bad schema or tool set fails
+with a 400 before anything is generated, streaming or not.
+"""
 
 from __future__ import annotations
 
@@ -15,20 +20,23 @@ from ..wire.chat import (
     ChatCompletionRequest,
     ChoiceDelta,
     ChunkChoice,
+    FunctionCall,
     ResponseMessage,
+    ToolCall,
 )
 from ..wire.common import Usage
 from .generation import GenerationResult, new_request_id, stream_text
 from .sampling import check_context, sampling_params, stop_sequences
+from .tool_deltas import ToolStream, finish_reason
+from .tool_render import has_native_tools, template_input
+from .tools import ToolPlan, plan_tools
 
 Resolver = Callable[[str, str], "tuple[str, str | None]"]
 
 
 def render_messages(req: ChatCompletionRequest) -> list[dict[str, Any]]:
-    messages = []
-    for m in req.messages:
-        role = "system" if m.role == "developer" else m.role
-        messages.append({"role": role, "content": m.text()})
+    """The template input of a request without tools (kept for callers that render only)."""
+    messages, _ = template_input(req, ToolPlan("none"), native=False)
     return messages
 
 
@@ -46,6 +54,7 @@ class PreparedChat:
     generation: GenerationRequest
     stops: list[str]
     tokenizer: Any
+    tools: ToolPlan = field(default_factory=lambda: ToolPlan("none"))
     result: GenerationResult = field(default_factory=GenerationResult)
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -66,9 +75,16 @@ class ChatService:
         tokenizer = self.engine.tokenizer(base)
         stops = stop_sequences(req)
         params = sampling_params(req)
+        native = has_native_tools(tokenizer)
+        plan = plan_tools(req, native_template=native)
+        messages, template_kwargs = template_input(req, plan, native)
         prompt_ids = list(
             tokenizer.apply_chat_template(
-                render_messages(req), add_generation_prompt=True, tokenize=True, return_dict=False
+                messages,
+                add_generation_prompt=True,
+                tokenize=True,
+                return_dict=False,
+                **template_kwargs,
             )
         )
         check_context(len(prompt_ids), params.max_tokens, self._context_length(base))
@@ -77,10 +93,11 @@ class ChatService:
             model=base,
             prompt_token_ids=prompt_ids,
             sampling=params,
+            structured=plan.structured,
             adapter=adapter,
             priority=priority,
         )
-        return PreparedChat(req, gen, stops, tokenizer)
+        return PreparedChat(req, gen, stops, tokenizer, plan)
 
     def _context_length(self, model: str) -> int | None:
         info = next((m for m in self.engine.models() if m.id == model), None)
@@ -89,16 +106,27 @@ class ChatService:
     async def complete(self, p: PreparedChat) -> ChatCompletion:
         async for _ in stream_text(self.engine, p.tokenizer, p.generation, p.stops, p.result):
             pass
+        message = ResponseMessage(content=p.result.text)
+        finish = p.result.finish_reason
+        parser = p.tools.parser()
+        if parser is not None:
+            parser.feed(p.result.text)
+            parser.finish()
+            calls = parser.complete_calls
+            if calls:
+                message = ResponseMessage(
+                    content=parser.content.strip() or None,
+                    tool_calls=[
+                        ToolCall(id=c.id, function=FunctionCall(name=c.name, arguments=c.arguments))
+                        for c in calls
+                    ],
+                )
+            finish = finish_reason(finish, bool(calls))
         return ChatCompletion(
             id=p.generation.request_id,
             created=p.created,
             model=p.request.model,
-            choices=[
-                ChatChoice(
-                    message=ResponseMessage(content=p.result.text),
-                    finish_reason=p.result.finish_reason,
-                )
-            ],
+            choices=[ChatChoice(message=message, finish_reason=finish)],
             usage=usage_of(p.result),
         )
 
@@ -112,9 +140,13 @@ class ChatService:
             )
 
         yield chunk(ChoiceDelta(role="assistant", content=""))
+        tools = ToolStream(p.tools.parser())
         async for text in stream_text(self.engine, p.tokenizer, p.generation, p.stops, p.result):
-            yield chunk(ChoiceDelta(content=text))
-        yield chunk(ChoiceDelta(), p.result.finish_reason)
+            for delta in tools.feed(text):
+                yield chunk(delta)
+        for delta in tools.finish():
+            yield chunk(delta)
+        yield chunk(ChoiceDelta(), tools.finish_reason(p.result.finish_reason))
         opts = p.request.stream_options
         if opts and opts.include_usage:
             yield ChatCompletionChunk(
