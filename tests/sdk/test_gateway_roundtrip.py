@@ -60,6 +60,8 @@ def test_chat_stream(client):
 def test_completions_embeddings_models(client):
     completion = client.completions.create(model="test/chat", prompt="Say", max_tokens=3)
     assert completion.choices[0].text == REPLY[:3]
+    with client.completions.create(model="test/chat", prompt="Say", stream=True) as stream:
+        assert "".join(c.choices[0].text for c in stream if c.choices) == REPLY
     matrix = client.embeddings.create(model="test/embed", input=["a", "bb", "ccc"]).to_numpy()
     assert matrix.shape == (3, 3)
     assert matrix[0] == pytest.approx(matrix[0] / (matrix[0] ** 2).sum() ** 0.5)

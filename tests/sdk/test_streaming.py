@@ -33,7 +33,8 @@ def test_decoder_fields_comments_and_multiline_data():
 def test_every_split_point_gives_the_same_events(newline):
     payloads = [json.dumps(chunk(text)) for text in ["Hé", "llo ☃", " wörld"]]
     raw = b"".join(b"data: " + p.encode() + newline + newline for p in payloads)
-    expected = payloads
+    raw += b"data: two" + newline + b"data: lines" + newline + newline
+    expected = [*payloads, "two\nlines"]
     for cut in range(1, len(raw)):
         assert [e.data for e in events_of([raw[:cut], raw[cut:]])] == expected, cut
     # byte by byte: split inside multi-byte characters and between \r and \n
