@@ -58,6 +58,19 @@ async def test_requests_joining_a_running_batch_get_their_solo_output(hf_engine,
     assert [f for _, f in joined] == [f for _, f in solo[1:]]
 
 
+async def test_rows_leaving_the_batch_do_not_disturb_the_others(hf_engine, chat_tokenizer):
+    """The longest prompt finishes first, so the batch trims its left padding while the
+    other rows keep decoding."""
+    long_prompt = chat_prompt(chat_tokenizer, "Summarise this: " + "the river runs. " * 40)
+    short = [chat_prompt(chat_tokenizer, q) for q in ("Name three colors.", "Say hi.")]
+    jobs = [request(long_prompt, max_tokens=2)] + [request(p, max_tokens=14) for p in short]
+    solo = [
+        await collect(hf_engine, request(j.prompt_token_ids, j.sampling.max_tokens)) for j in jobs
+    ]
+    together = await asyncio.gather(*(collect(hf_engine, j) for j in jobs))
+    assert together == solo
+
+
 async def test_max_tokens_ends_with_length(hf_engine, chat_tokenizer):
     tokens, finish = await collect(hf_engine, request(chat_prompt(chat_tokenizer, STORY), 5))
     assert (len(tokens), finish) == (5, "length")

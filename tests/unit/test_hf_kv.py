@@ -52,3 +52,31 @@ def test_select_keeps_rows_in_order_and_trims_shared_padding():
 def test_extend_mask_adds_one_real_column():
     batch = cache_of([[0, 1]], [[0, 1]])
     assert extend_mask(batch).tolist() == [[0, 1, 1]]
+
+
+def kv(rows: list[list[float]]) -> torch.Tensor:
+    """``[batch, 1 head, time, 2]`` with each row's values along time."""
+    return torch.tensor(rows)[:, None, :, None].repeat(1, 1, 1, 2)
+
+
+def test_growing_layer_appends_in_place_and_survives_merge_and_select():
+    from tokenfactory.engine.hf.kv import GrowingLayer, new_cache
+
+    cache = new_cache()
+    keys, values = cache.update(kv([[0, 1, 2], [3, 4, 5]]), -kv([[0, 1, 2], [3, 4, 5]]), 0)
+    assert values[:, 0, :, 0].tolist() == [[0, -1, -2], [-3, -4, -5]]
+    layer = cache.layers[0]
+    assert isinstance(layer, GrowingLayer)
+    buffer = layer._k
+    keys, _ = cache.update(kv([[9], [8]]), kv([[0], [0]]), 0)
+    assert layer._k is buffer  # written into spare room, not copied
+    assert keys[:, 0, :, 0].tolist() == [[0, 1, 2, 9], [3, 4, 5, 8]]
+    assert cache.get_seq_length() == 4
+
+    batch = BatchCache(cache, torch.ones(2, 4, dtype=torch.long))
+    joined = merge(batch, cache_of([[7]], [[1]], layers=1))
+    assert tokens(joined) == [[0, 1, 2, 9], [3, 4, 5, 8], [0, 0, 0, 7]]
+    kept = select(joined, [2])
+    assert tokens(kept) == [[7]] and kept.mask.tolist() == [[1]]
+    keys, _ = cache.update(kv([[6]]), kv([[0]]), 0)
+    assert keys[:, 0, :, 0].tolist() == [[7, 6]]

@@ -3,7 +3,9 @@ left padding is trimmed.
 
 Rows are left-padded to a common length; the 2-D attention mask marks real tokens, and each
 row carries its own position ids, so rows of different lengths decode together. The cache is a
-transformers ``DynamicCache`` whose per-layer tensors are ``[batch, kv_heads, time, head_dim]``.
+transformers ``DynamicCache`` whose per-layer tensors are ``[batch, kv_heads, time, head_dim]``,
+kept in :class:`GrowingLayer` buffers so that a decode step writes one column in place instead
+of copying the whole cache (``DynamicLayer`` concatenates on every step).
 """
 
 from __future__ import annotations
@@ -12,6 +14,73 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from transformers.cache_utils import DynamicCache, DynamicLayer
+
+
+class GrowingLayer(DynamicLayer):
+    """A ``DynamicLayer`` whose keys/values are views into buffers with spare time columns."""
+
+    SPARE = 64
+
+    def __init__(self) -> None:
+        self._k: torch.Tensor | None = None
+        self._v: torch.Tensor | None = None
+        self._k_len = self._v_len = 0
+        super().__init__()
+
+    @property
+    def keys(self) -> torch.Tensor | None:
+        return _used(self._k, self._k_len)
+
+    @keys.setter
+    def keys(self, tensor: torch.Tensor | None) -> None:
+        self._k, self._k_len = tensor, _time_len(tensor)
+
+    @property
+    def values(self) -> torch.Tensor | None:
+        return _used(self._v, self._v_len)
+
+    @values.setter
+    def values(self, tensor: torch.Tensor | None) -> None:
+        self._v, self._v_len = tensor, _time_len(tensor)
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        n, new = self._k_len, key_states.shape[-2]
+        if self._k is None or self._k.dim() != 4 or self._k.shape[-2] < n + new:
+            capacity = n + new + max(self.SPARE, (n + new) // 4)
+            self._k = _regrow(self._k, key_states, n, capacity)
+            self._v = _regrow(self._v, value_states, n, capacity)
+        self._k[:, :, n : n + new] = key_states
+        self._v[:, :, n : n + new] = value_states
+        self._k_len = self._v_len = n + new
+        return self.keys, self.values
+
+
+def _time_len(tensor: torch.Tensor | None) -> int:
+    return tensor.shape[-2] if tensor is not None and tensor.dim() == 4 else 0
+
+
+def _used(buffer: torch.Tensor | None, length: int) -> torch.Tensor | None:
+    if buffer is None or buffer.dim() != 4:
+        return buffer
+    return buffer[:, :, :length]
+
+
+def _regrow(old: torch.Tensor | None, like: torch.Tensor, used: int, capacity: int):
+    batch, heads, _, dim = like.shape
+    buffer = like.new_empty((batch, heads, capacity, dim))
+    if used:
+        buffer[:, :, :used] = old[:, :, :used]
+    return buffer
+
+
+def new_cache():
+    """An empty ``DynamicCache`` that creates :class:`GrowingLayer` layers."""
+    cache = DynamicCache()
+    cache.layer_class_to_replicate = GrowingLayer
+    return cache
 
 
 @dataclass

@@ -18,7 +18,7 @@ import torch
 
 from ...errors import InternalError
 from .constraints import GrammarCompiler, allocate_bitmask, apply_bitmask
-from .kv import BatchCache, extend_mask, left_pad, merge, select
+from .kv import BatchCache, extend_mask, left_pad, merge, new_cache, select
 from .loader import LoadedChatModel
 from .sampler import sample
 from .sequence import Sequence
@@ -186,12 +186,10 @@ class ChatRunner:
 
     @torch.inference_mode()
     def _prefill(self, joining: list[Sequence]) -> None:
-        from transformers import DynamicCache
-
         ids, mask, positions = left_pad(
             [s.all_token_ids for s in joining], self.pad_id, self.loaded.device
         )
-        cache = DynamicCache()
+        cache = new_cache()
         out = self.model(
             input_ids=ids,
             attention_mask=mask,
