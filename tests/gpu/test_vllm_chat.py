@@ -115,7 +115,7 @@ def test_json_schema_output_is_valid_across_seeds(client, seed):
 def test_json_object_mode(client):
     response = client.chat.completions.create(
         model=CHAT_MODEL,
-        messages=[{"role": "user", "content": "Give me a JSON object with a name field."}],
+        messages=[{"role": "user", "content": 'Return {"name": "Ada"} as JSON.'}],
         response_format={"type": "json_object"},
         max_tokens=64,
         temperature=0,

@@ -67,20 +67,26 @@ def _answer(client, model: str) -> str:
     return response.choices[0].message.content
 
 
+#: Greedy answers are compared on their first characters (a few tokens): batch composition
+#: may change low-order bits of the logits and, many tokens later, a near tie.
+PREFIX = 8
+
+
 def test_two_adapters_and_the_base_in_one_batch(client, two_adapters):
     base_alone = _answer(client, CHAT_MODEL)
     models = [CHAT_MODEL, *two_adapters, CHAT_MODEL, *two_adapters]
     with ThreadPoolExecutor(len(models)) as pool:
         answers = list(pool.map(lambda m: _answer(client, m), models))
-    by_model: dict[str, set[str]] = {}
+    by_model: dict[str, list[str]] = {}
     for model, answer in zip(models, answers, strict=True):
-        by_model.setdefault(model, set()).add(answer)
-    # greedy: the same model gives the same answer in the same batch
-    assert all(len(found) == 1 for found in by_model.values()), by_model
-    base, a, b = (by_model[m].pop() for m in (CHAT_MODEL, *two_adapters))
-    assert a != base and b != base and a != b
-    # base rows are untouched by the adapters sharing their batch
-    assert base[:20] == base_alone[:20]
+        by_model.setdefault(model, []).append(answer)
+    # base rows are untouched by the adapters sharing their batch ...
+    for answer in by_model[CHAT_MODEL]:
+        assert answer[:PREFIX] == base_alone[:PREFIX], (answer, base_alone)
+    # ... and each adapter (random, non-zero weights) changes the answer from the start
+    a, b = (by_model[name][0] for name in two_adapters)
+    assert a[:PREFIX] != base_alone[:PREFIX] and b[:PREFIX] != base_alone[:PREFIX], (a, b)
+    assert a != b
 
 
 def test_adapters_are_listed_as_loaded(http, two_adapters):
@@ -97,8 +103,9 @@ def test_unknown_adapter_is_a_404(client):
         _answer(client, "no-such-adapter")
 
 
-def test_sleep_frees_gpu_memory_and_requests_wait_for_wake(gpu_server, client):
+def test_sleep_frees_gpu_memory_and_requests_wait_for_wake(gpu_server, client, two_adapters):
     engine = gpu_server.engine
+    before = {m: _answer(client, m) for m in (CHAT_MODEL, two_adapters[0])}
     awake_free = gpu_free_bytes()
     gpu_server.run(engine.sleep(), timeout=120)
     try:
@@ -109,10 +116,13 @@ def test_sleep_frees_gpu_memory_and_requests_wait_for_wake(gpu_server, client):
             time.sleep(2)
             assert not pending.done(), "a request must wait while the engine sleeps"
             gpu_server.run(engine.wake(), timeout=120)
-            assert pending.result(timeout=120).strip()  # and completes once awake
+            assert pending.result(timeout=120)[:PREFIX] == before[CHAT_MODEL][:PREFIX]
     finally:
         gpu_server.run(engine.wake(), timeout=120)
     assert gpu_free_bytes() < asleep_free
+    # weights and LoRA weights came back intact
+    for model, answer in before.items():
+        assert _answer(client, model)[:PREFIX] == answer[:PREFIX], model
 
 
 TRAINING_EXAMPLES = [
