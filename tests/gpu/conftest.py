@@ -43,7 +43,7 @@ def _skip_reason() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reason = _skip_reason()
     for item in items:
-        if _GPU_DIR not in Path(str(item.fspath)).parents:
+        if _GPU_DIR not in Path(item.path).parents:
             continue
         item.add_marker(pytest.mark.gpu)
         if reason is not None:
