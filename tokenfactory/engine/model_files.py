@@ -98,7 +98,11 @@ def resolve(model_id: str) -> str:
     packaged = PACKAGED_MODELS.get(model_id)
     if packaged is None:
         local = Path(model_id).expanduser()
-        return str(local) if local.exists() else model_id
+        if local.exists():
+            return str(local)
+        if model_id.startswith(("/", "./", "../", "~")):
+            raise ModelNotFoundError(f"No model folder at '{model_id}'")
+        return model_id
     shipped = packaged_file(model_id)
     if shipped is None:
         raise ModelNotFoundError(

@@ -57,7 +57,7 @@ def detect_modality(source: str) -> Modality:
         return "embedding"
     from transformers import AutoConfig
 
-    config = AutoConfig.from_pretrained(source)
+    config = _from_pretrained(AutoConfig, source)
     arches = getattr(config, "architectures", None) or []
     if any(a.endswith(("ForCausalLM", "ForConditionalGeneration")) for a in arches):
         return "chat"
@@ -92,7 +92,7 @@ class LoadedEmbeddingModel:
 def _from_pretrained(loader: Any, source: str, **kwargs: Any) -> Any:
     try:
         return loader.from_pretrained(source, **kwargs)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise ModelNotFoundError(
             f"Model '{source}' could not be found or loaded: {str(exc).splitlines()[0]}"
         ) from exc
