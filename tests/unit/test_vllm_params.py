@@ -303,3 +303,11 @@ def test_translation_builds_real_vllm_objects():
     assert lora.lora_int_id == 1
     assert PoolingParams(task="embed").task == "embed"
     assert TokensPrompt(prompt_token_ids=[1, 2])["prompt_token_ids"] == [1, 2]
+
+
+def test_embedding_truncation_follows_sentence_transformers(tmp_path):
+    from tokenfactory.engine.vllm_engine import _sentence_transformers_max_len
+
+    (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
+    assert _sentence_transformers_max_len(str(tmp_path)) == 128
+    assert _sentence_transformers_max_len(str(tmp_path / "missing")) is None

@@ -26,8 +26,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib.util
+import json
 import logging
 import os
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -164,6 +166,7 @@ class VLLMEngine:
         self._sleeping = False
         self._running = 0
         self._closed = False
+        self._device = "cuda"
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -209,6 +212,13 @@ class VLLMEngine:
         served.llm = await asyncio.to_thread(_build_async_llm, kwargs)
         served.tokenizer = await asyncio.to_thread(_load_tokenizer, path)
         served.context_length = _max_model_len(served.llm)
+        if served.modality == "embedding":
+            # truncate where sentence-transformers (and the CPU engine) truncate
+            limit = _sentence_transformers_max_len(path)
+            if limit and (served.context_length is None or limit < served.context_length):
+                served.context_length = limit
+        if self._device == "cuda":
+            self._device = await asyncio.to_thread(_device_name)
 
     async def unload_model(self, model: str) -> None:
         served = self._require(model)
@@ -400,7 +410,7 @@ class VLLMEngine:
         return EngineHealth(
             ready=chat_ready and not self._sleeping and not self._closed,
             engine=self.name,
-            device="cuda",
+            device=self._device,
             models=self.models(),
             requests_running=self._running,
             requests_waiting=0,
@@ -476,6 +486,31 @@ def _load_tokenizer(path: str) -> Any:
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path)
+
+
+def _sentence_transformers_max_len(path: str) -> int | None:
+    config = Path(path) / "sentence_bert_config.json"
+    try:
+        return int(json.loads(config.read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _device_name() -> str:
+    """``cuda (<GPU name>)`` from nvidia-smi: asking torch would create a CUDA context in this
+    process, which the engine (running in its own child process) does not need."""
+    try:
+        done = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader", "--id=0"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "cuda"
+    name = done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout else ""
+    return f"cuda ({name})" if name else "cuda"
 
 
 def _max_model_len(llm: Any) -> int | None:
