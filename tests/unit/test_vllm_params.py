@@ -306,8 +306,8 @@ def test_translation_builds_real_vllm_objects():
 
 
 def test_embedding_truncation_follows_sentence_transformers(tmp_path):
-    from tokenfactory.engine.vllm_engine import _sentence_transformers_max_len
+    from tokenfactory.engine.vllm_runtime import sentence_transformers_max_len
 
     (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
-    assert _sentence_transformers_max_len(str(tmp_path)) == 128
-    assert _sentence_transformers_max_len(str(tmp_path / "missing")) is None
+    assert sentence_transformers_max_len(str(tmp_path)) == 128
+    assert sentence_transformers_max_len(str(tmp_path / "missing")) is None

@@ -5,17 +5,7 @@ priority scheduling; embedding models run a pooling runner with a small slice of
 Prompts arrive as token ids (templating, detokenisation and stop strings happen above the
 engine), and vLLM streams back new token ids per step (``RequestOutputKind.DELTA``).
 
-Process model: vLLM's engine core runs in a child process. This module makes that child a
-*spawned* process (``VLLM_WORKER_MULTIPROC_METHOD=spawn``) unless the user chose otherwise:
-
-- a Jupyter kernel is multi-threaded (ZMQ I/O threads, the ``tf.serve()`` gateway thread), and
-  forking a multi-threaded process can deadlock the child on a lock some other thread held;
-- the kernel may already have initialised CUDA (a LoRA training run, a TransformersEngine on
-  the GPU), and a forked child cannot use CUDA then; vLLM would switch to spawn anyway, so
-  choosing it up front makes the behaviour the same on every run;
-- spawn re-imports only the child's entry point (a vLLM function), and ipykernel's
-  ``__main__`` has no file for multiprocessing to re-run, so notebooks need no
-  ``if __name__ == "__main__"`` guard.
+The engine core runs in a spawned child process; ``vllm_runtime`` says why.
 
 vLLM is imported only inside methods, so importing this module costs nothing and works on a
 machine without vLLM or CUDA.
@@ -24,12 +14,8 @@ machine without vLLM or CUDA.
 from __future__ import annotations
 
 import asyncio
-import gc
-import importlib.util
-import json
 import logging
 import os
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -47,6 +33,7 @@ from ..errors import (
     UnsupportedSchemaError,
 )
 from . import vllm_params
+from . import vllm_runtime as runtime
 from .protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -54,42 +41,15 @@ from .protocol import (
     GenerationRequest,
     ModelInfo,
 )
+from .vllm_runtime import available, cuda_available, prepare_environment, vllm_installed
+
+__all__ = ["VLLMEngine", "available", "cuda_available", "prepare_environment", "vllm_installed"]
 
 log = logging.getLogger(__name__)
 
 #: Words in vLLM's ValueError messages that mean "this structured-output constraint cannot be
 #: enforced" rather than "this request is malformed".
 _SCHEMA_ERROR_WORDS = ("schema", "grammar", "regex", "structured", "xgrammar", "guidance")
-
-
-def prepare_environment() -> None:
-    """Environment vLLM reads at import time; the user's own settings win."""
-    os.environ.setdefault("VLLM_WORKER_MULTIPROC_METHOD", "spawn")
-    os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
-    if importlib.util.find_spec("flashinfer") is None:
-        # vLLM's sampler otherwise tries flashinfer's top-p/top-k kernels and fails to import.
-        os.environ.setdefault("VLLM_USE_FLASHINFER_SAMPLER", "0")
-
-
-def vllm_installed() -> bool:
-    try:
-        return importlib.util.find_spec("vllm") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def cuda_available() -> bool:
-    """Whether a CUDA GPU is visible, without creating a CUDA context in this process."""
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
-
-
-def available() -> bool:
-    """vLLM can run here: the package is installed and a CUDA GPU is visible."""
-    return vllm_installed() and cuda_available()
 
 
 @dataclass
@@ -209,25 +169,25 @@ class VLLMEngine:
         # Building the engine blocks for the child's start-up (weights, profiling, CUDA
         # graphs): do it off the event loop. AsyncLLM starts its output task lazily on the
         # first request when it is built outside a running loop.
-        served.llm = await asyncio.to_thread(_build_async_llm, kwargs)
-        served.tokenizer = await asyncio.to_thread(_load_tokenizer, path)
-        served.context_length = _max_model_len(served.llm)
+        served.llm = await asyncio.to_thread(runtime.build_async_llm, kwargs)
+        served.tokenizer = await asyncio.to_thread(runtime.load_tokenizer, path)
+        served.context_length = runtime.max_model_len(served.llm)
         if served.modality == "embedding":
             # truncate where sentence-transformers (and the CPU engine) truncate
-            limit = _sentence_transformers_max_len(path)
+            limit = runtime.sentence_transformers_max_len(path)
             if limit and (served.context_length is None or limit < served.context_length):
                 served.context_length = limit
         if self._device == "cuda":
-            self._device = await asyncio.to_thread(_device_name)
+            self._device = await asyncio.to_thread(runtime.device_name)
 
     async def unload_model(self, model: str) -> None:
         served = self._require(model)
         async with served.lock:
             for name in [a.name for a in self._adapters.values() if a.base_model == model]:
                 del self._adapters[name]
-            _shutdown_llm(served.llm)
+            runtime.shutdown_llm(served.llm)
             served.llm, served.tokenizer, served.status = None, None, "available"
-        _release_memory()
+        runtime.release_memory()
 
     async def shutdown(self) -> None:
         """Stop every vLLM instance (their child processes exit and give the GPU memory
@@ -235,12 +195,12 @@ class VLLMEngine:
         self._closed = True
         self._awake.set()  # let anything parked on sleep run into the closed check
         for served in self._served.values():
-            _shutdown_llm(served.llm)
+            runtime.shutdown_llm(served.llm)
             served.llm, served.tokenizer = None, None
             if served.status == "loaded":
                 served.status = "available"
         self._adapters.clear()
-        _release_memory()
+        runtime.release_memory()
 
     async def sleep(self) -> None:
         """Free the chat models' GPU memory (vLLM sleep level 1: weights to CPU RAM, KV cache
@@ -474,50 +434,6 @@ def _guess_modality(model: str) -> str:
     return packaged.modality if packaged else "chat"
 
 
-def _build_async_llm(kwargs: dict[str, Any]) -> Any:
-    prepare_environment()
-    from vllm import AsyncEngineArgs
-    from vllm.v1.engine.async_llm import AsyncLLM
-
-    return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
-
-
-def _load_tokenizer(path: str) -> Any:
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(path)
-
-
-def _sentence_transformers_max_len(path: str) -> int | None:
-    config = Path(path) / "sentence_bert_config.json"
-    try:
-        return int(json.loads(config.read_text())["max_seq_length"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _device_name() -> str:
-    """``cuda (<GPU name>)`` from nvidia-smi: asking torch would create a CUDA context in this
-    process, which the engine (running in its own child process) does not need."""
-    try:
-        done = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader", "--id=0"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "cuda"
-    name = done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout else ""
-    return f"cuda ({name})" if name else "cuda"
-
-
-def _max_model_len(llm: Any) -> int | None:
-    config = getattr(llm, "vllm_config", None)
-    return getattr(getattr(config, "model_config", None), "max_model_len", None)
-
-
 def _make_lora_request(adapter: _Adapter, load_inplace: bool = False) -> Any:
     from vllm.lora.request import LoRARequest
 
@@ -534,22 +450,3 @@ def _request_error(exc: BaseException, structured: bool) -> InvalidRequestError:
     if structured and any(word in message.lower() for word in _SCHEMA_ERROR_WORDS):
         return UnsupportedSchemaError(message)
     return InvalidRequestError(message)
-
-
-def _shutdown_llm(llm: Any) -> None:
-    if llm is None:
-        return
-    try:
-        llm.shutdown()
-    except Exception:  # a dead engine core is already gone; nothing left to release
-        log.warning("vLLM shutdown raised", exc_info=True)
-
-
-def _release_memory() -> None:
-    gc.collect()
-    try:
-        import torch
-    except ImportError:
-        return
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        torch.cuda.empty_cache()

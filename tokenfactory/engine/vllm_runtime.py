@@ -1,0 +1,122 @@
+"""The process side of running vLLM: environment, availability, building and stopping an
+``AsyncLLM``, and what the engine reads from a model folder. vLLM, torch and transformers are
+imported inside the functions only.
+
+Process model: vLLM's engine core runs in a child process, made a *spawned* process
+(``VLLM_WORKER_MULTIPROC_METHOD=spawn``) unless the user chose otherwise:
+
+- a Jupyter kernel is multi-threaded (ZMQ I/O threads, the ``tf.serve()`` gateway thread), and
+  forking a multi-threaded process can deadlock the child on a lock some other thread held;
+- the kernel may already have initialised CUDA (a LoRA training run, a TransformersEngine on
+  the GPU), and a forked child cannot use CUDA then; vLLM would switch to spawn anyway, so
+  choosing it up front makes the behaviour the same on every run;
+- spawn re-imports only the child's entry point (a vLLM function), and ipykernel's
+  ``__main__`` has no file for multiprocessing to re-run, so notebooks need no
+  ``if __name__ == "__main__"`` guard.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def prepare_environment() -> None:
+    """Environment vLLM reads at import time; the user's own settings win."""
+    os.environ.setdefault("VLLM_WORKER_MULTIPROC_METHOD", "spawn")
+    os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
+    if importlib.util.find_spec("flashinfer") is None:
+        # vLLM's sampler otherwise tries flashinfer's top-p/top-k kernels and fails to import.
+        os.environ.setdefault("VLLM_USE_FLASHINFER_SAMPLER", "0")
+
+
+def vllm_installed() -> bool:
+    try:
+        return importlib.util.find_spec("vllm") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def cuda_available() -> bool:
+    """Whether a CUDA GPU is visible, without creating a CUDA context in this process."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def available() -> bool:
+    """vLLM can run here: the package is installed and a CUDA GPU is visible."""
+    return vllm_installed() and cuda_available()
+
+
+def build_async_llm(kwargs: dict[str, Any]) -> Any:
+    prepare_environment()
+    from vllm import AsyncEngineArgs
+    from vllm.v1.engine.async_llm import AsyncLLM
+
+    return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
+
+
+def load_tokenizer(path: str) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
+
+
+def sentence_transformers_max_len(path: str) -> int | None:
+    config = Path(path) / "sentence_bert_config.json"
+    try:
+        return int(json.loads(config.read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def device_name() -> str:
+    """``cuda (<GPU name>)`` from nvidia-smi: asking torch would create a CUDA context in this
+    process, which the engine (running in its own child process) does not need."""
+    try:
+        done = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader", "--id=0"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "cuda"
+    name = done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout else ""
+    return f"cuda ({name})" if name else "cuda"
+
+
+def max_model_len(llm: Any) -> int | None:
+    config = getattr(llm, "vllm_config", None)
+    return getattr(getattr(config, "model_config", None), "max_model_len", None)
+
+
+def shutdown_llm(llm: Any) -> None:
+    if llm is None:
+        return
+    try:
+        llm.shutdown()
+    except Exception:  # a dead engine core is already gone; nothing left to release
+        log.warning("vLLM shutdown raised", exc_info=True)
+
+
+def release_memory() -> None:
+    gc.collect()
+    try:
+        import torch
+    except ImportError:
+        return
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
