@@ -15,9 +15,9 @@ import pytest
 
 pytest.importorskip("vllm", reason="vllm is not installed")
 
-from vllm.outputs import CompletionOutput, PoolingOutput, PoolingRequestOutput, RequestOutput
 from vllm.sampling_params import RequestOutputKind
 
+from tests.vllm_scripted import ScriptedAsyncLLM
 from tokenfactory.engine.protocol import GenerationRequest, SamplingParams, StructuredSpec
 from tokenfactory.engine.vllm_engine import VLLMEngine
 from tokenfactory.errors import (
@@ -28,70 +28,6 @@ from tokenfactory.errors import (
 )
 
 CHAT, EMBED = "org/chat", "org/embed"
-
-
-class ScriptedAsyncLLM:
-    """Emits tokens 100, 101, ... one per step; records what the engine asked for."""
-
-    def __init__(self, fail_with: Exception | None = None) -> None:
-        self.calls: list[dict] = []
-        self.closed: list[str] = []
-        self.loras: dict[int, object] = {}
-        self.sleeps: list[tuple] = []
-        self.wakes = 0
-        self.shut = False
-        self.fail_with = fail_with
-        self.step = asyncio.Event()
-        self.step.set()
-
-    async def generate(self, prompt, params, request_id, *, lora_request=None, priority=0):
-        self.calls.append(
-            {"prompt": prompt, "params": params, "id": request_id, "lora": lora_request,
-             "priority": priority}
-        )  # fmt: skip
-        if self.fail_with is not None:
-            raise self.fail_with
-        try:
-            for i in range(params.max_tokens):
-                await self.step.wait()
-                last = i == params.max_tokens - 1
-                completion = CompletionOutput(
-                    index=0, text="", token_ids=[100 + i], cumulative_logprob=None,
-                    logprobs=None, finish_reason="length" if last else None,
-                )  # fmt: skip
-                yield RequestOutput(
-                    request_id, None, prompt["prompt_token_ids"], None, [completion], last
-                )
-        except GeneratorExit:
-            self.closed.append(request_id)
-            raise
-
-    async def encode(self, prompt, pooling_params, request_id):
-        import torch
-
-        n = len(prompt["prompt_token_ids"])
-        data = torch.tensor([float(n), 0.0, 3.0 * n])
-        yield PoolingRequestOutput(request_id, PoolingOutput(data), prompt["prompt_token_ids"],
-                                   0, True)  # fmt: skip
-
-    async def abort(self, request_id):
-        self.closed.append(request_id)
-
-    async def add_lora(self, request):
-        self.loras[request.lora_int_id] = request
-        return True
-
-    async def remove_lora(self, lora_id):
-        return self.loras.pop(lora_id, None) is not None
-
-    async def sleep(self, level=1, mode="abort"):
-        self.sleeps.append((level, mode))
-
-    async def wake_up(self, tags=None):
-        self.wakes += 1
-
-    def shutdown(self, timeout=None):
-        self.shut = True
 
 
 class CharTokenizer:
