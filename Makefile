@@ -74,7 +74,7 @@ GPU_ENV  = PYTHONPATH=$(CURDIR):$(VSITE):$(TFSITE)$${PYTHONPATH:+:$$PYTHONPATH} 
 	VLLM_USE_FLASHINFER_SAMPLER=0 VLLM_WORKER_MULTIPROC_METHOD=spawn VLLM_NO_USAGE_STATS=1 \
 	HF_HUB_OFFLINE=1 TOKENFACTORY_MODEL_CACHE=$(CURDIR)/$(GPU_DIR)/model-cache
 
-.PHONY: gpu-stage gpu-install gpu-check gpu-test gpu-bench
+.PHONY: gpu-stage gpu-install gpu-check gpu-test gpu-bench gpu-api-check
 
 gpu-stage:
 	EXTRAS=api GPU_DIR=$(GPU_DIR) PYTHON=$(BIN)/python bash tests/gpu/stage-vllm.sh
@@ -91,10 +91,23 @@ gpu-check:
 		print('vllm engine available:', v.available()); \
 		print([m.resolve(x) for x in m.PACKAGED_MODELS])"
 
+# Tests that need vLLM importable but no GPU (vLLM's real parameter and output classes).
+VLLM_API_TESTS = tests/unit/test_vllm_params.py tests/unit/test_vllm_engine_stream.py \
+	tests/integration/test_vllm_gateway_scripted.py
+# The same here, on the CPU: vLLM's Python sources from the staged wheel plus the small
+# packages they import (needs `make gpu-stage` first; no CUDA, no vLLM install).
+VLLM_CPU_DEPS = cbor2 msgspec pyzmq cachetools pybase64 aiohttp multidict yarl propcache \
+	aiohappyeyeballs aiosignal frozenlist openai-harmony pillow py-cpuinfo partial-json-parser
+gpu-api-check:
+	@ls $(GPU_DIR)/wheels/vllm-*.whl >/dev/null 2>&1 || { echo "run make gpu-stage first"; exit 1; }
+	rm -rf $(GPU_DIR)/vsrc && unzip -q $(GPU_DIR)/wheels/vllm-*.whl 'vllm/*' -d $(GPU_DIR)/vsrc
+	$(BIN)/pip install -q --no-deps --target $(GPU_DIR)/vdeps $(VLLM_CPU_DEPS)
+	PYTHONPATH=$(CURDIR):$(GPU_DIR)/vsrc:$(GPU_DIR)/vdeps $(BIN)/python -m pytest \
+		$(VLLM_API_TESTS) -p no:cacheprovider -q $(PYTEST_ARGS)
+
 # On the device machine $OUT is the folder that comes back: results are copied there.
 gpu-test:
-	$(GPU_ENV) $(GPU_PY) -m pytest tests/gpu tests/unit/test_vllm_params.py \
-		tests/unit/test_vllm_engine_stream.py -p no:cacheprovider -q -rs \
+	$(GPU_ENV) $(GPU_PY) -m pytest tests/gpu $(VLLM_API_TESTS) -p no:cacheprovider -q -rs \
 		$${OUT:+--junitxml=$$OUT/gpu-tests.xml} $(PYTEST_ARGS)
 
 GPU_BENCHES ?= bench_serving bench_batch bench_cold_start
