@@ -3,8 +3,8 @@
 - ``required`` / a named tool: the whole output is one call object, a JSON Schema
   (``anyOf`` over ``{"name": <const>, "arguments": <that tool's parameters>}``), so its
   arguments always validate.
-- ``auto``: the output is either plain text (not starting with ``<``) or one or more
-  ``<tool_call>`` blocks holding such an object, as an EBNF grammar built from the same schema
+- ``auto``: the output is either plain text (not starting with ``<``, ``{`` or ``[``) or
+  ``<tool_call>`` blocks, each holding such an object: an EBNF grammar built from the schema
   by xgrammar (the grammar dialect both engines compile).
 """
 
@@ -84,7 +84,7 @@ def _auto_ebnf(schema: str, parallel: bool, alternative: tuple[str, str] | None)
             tail = xgr.Grammar.union(xgr.Grammar.from_ebnf('root ::= ""'), step)
         calls = xgr.Grammar.concat(call, tail)
     if alternative is None:
-        other = xgr.Grammar.from_ebnf(r"root ::= [^<\0 \t\r\n] [^\0]*")
+        other = xgr.Grammar.from_ebnf(r"root ::= [^<{[\0 \t\r\n] [^\0]*")
     else:
         other = xgr.Grammar.from_json_schema(
             alternative[1], any_whitespace=False, strict_mode=alternative[1] != '{"type": "object"}'
