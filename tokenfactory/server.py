@@ -29,7 +29,7 @@ _lock = threading.Lock()
 class ServerHandle:
     host: str
     port: int
-    api_key: str
+    api_key: str = field(repr=False)
     workspace: str
     gateway: Any = field(repr=False)
     _server: Any = field(repr=False, default=None)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import TypeVar
 
 from fastapi import Request, Response
 
+from ..errors import ServiceError
 from ..services.generation import GenerationResult
 from ..store import Principal
 from .state import Admission, Gateway, UsageRecord
@@ -74,8 +76,14 @@ async def metered_stream(
     try:
         async for chunk in chunks:
             yield chunk
-    except BaseException:
-        status = 499
+    except (asyncio.CancelledError, GeneratorExit):
+        status = 499  # the client went away
+        raise
+    except ServiceError as exc:
+        status = exc.status_code
+        raise
+    except Exception:
+        status = 500
         raise
     finally:
         await record(request, principal, endpoint, model, tier, results, status)
