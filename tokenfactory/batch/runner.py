@@ -52,18 +52,25 @@ class BatchRunner:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
+        self._stopping = False
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="tokenfactory-batch-runner")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        # A flag, not only task.cancel(): Python 3.11's wait_for can swallow a cancellation.
+        self._stopping = True
+        if self._task is not None and self._wake is not None:
+            self._wake.set()
+            done, _ = await asyncio.wait({self._task}, timeout=5)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait({self._task}, timeout=5)
         await self._cancel_tasks(list(self._inflight))
         self._task = None
 
@@ -88,7 +95,7 @@ class BatchRunner:
     async def _run(self) -> None:
         for job in self.repo.unfinalized_jobs():
             self.files.write(job)
-        while True:
+        while not self._stopping:
             try:
                 await self.step()
             except asyncio.CancelledError:
