@@ -17,6 +17,8 @@ _LAZY: dict[str, str] = {
     "ServerHandle": "tokenfactory.server",
     "Playground": "tokenfactory.widgets.playground",
     "ModelLibrary": "tokenfactory.widgets.model_library",
+    "TrainingMonitor": "tokenfactory.widgets.training_monitor",
+    "compare_adapter": "tokenfactory.lora.compare",
     "UsageDashboard": "tokenfactory.widgets.usage_dashboard",
     "BatchMonitor": "tokenfactory.widgets.batch_monitor",
     # the Python SDK
