@@ -86,3 +86,24 @@ def test_wait_returns_a_finished_adapter(client, live):
     lora.records.update(record.id, status="failed", error="boom")
     finished = client.adapters.wait("done-v1", timeout=10, poll_interval=0.05)
     assert finished.status == "failed" and finished.error == "boom"
+
+
+def test_batch_jobs_call_adapters_of_their_workspace(client, live, tmp_path):
+    folder = tmp_path / "peft"
+    folder.mkdir()
+    config = {"peft_type": "LORA", "r": 8, "lora_alpha": 16, "base_model_name_or_path": "test/chat"}
+    (folder / "adapter_config.json").write_text(json.dumps(config))
+    (folder / "adapter_model.safetensors").write_bytes(b"weights")
+    adapter = client.adapters.import_folder("brought", folder)
+    assert adapter.status == "succeeded" and adapter.loaded
+    messages = [{"role": "user", "content": "x"}]
+    rows = [
+        {"custom_id": f"r{i}", "body": {"model": model, "messages": messages}}
+        for i, model in enumerate(["brought", "test/chat"])
+    ]
+    job = client.batches.create(rows)
+    job = client.batches.wait(job.id, timeout=30)
+    results = {r["custom_id"]: r for r in client.batches.results(job.id)}
+    assert results["r0"]["response"]["body"]["model"] == "brought"
+    adapters_used = sorted(str(r.adapter) for r in live.engine.requests)
+    assert adapters_used == sorted([adapter.id, "None"])
