@@ -74,9 +74,9 @@ export default {
     cleanups.push(watch(model, ["train_loss", "validation_loss", "total_steps"], () => {
       drawCurve(chart, model.get("train_loss"), model.get("validation_loss"), model.get("total_steps"));
     }));
-    el.classList.add("tf-widget", "tf-training-monitor");
-    el.append(banner.el, h("div", { class: "tf-row" }, title, status, cancel), progress,
-      h("div", { class: "tf-row" }, detail, eta), chart, legend, message);
+    el.append(h("div", { class: "tf-widget tf-training-monitor" }, banner.el,
+      h("div", { class: "tf-row" }, title, status, cancel), progress,
+      h("div", { class: "tf-row" }, detail, eta), chart, legend, message));
     return () => cleanups.forEach((fn) => fn());
   },
 };
