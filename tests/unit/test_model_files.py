@@ -86,5 +86,7 @@ def test_engine_selection():
     with pytest.raises(ServiceUnavailableError, match="CUDA"):
         create_engine("vllm")
     engine = create_engine("auto", chat_models=[DEFAULT_CHAT_MODEL], embedding_models=[])
-    assert engine.name == "transformers"
+    from tokenfactory.engine.protocol import Engine
+
+    assert engine.name == "transformers" and isinstance(engine, Engine)
     assert {m.id: m.status for m in engine.models()}[DEFAULT_CHAT_MODEL] == "available"
