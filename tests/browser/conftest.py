@@ -1,0 +1,102 @@
+"""A real JupyterLab (isolated Jupyter dirs, token, 127.0.0.1) and Debian's Chromium via Playwright.
+
+Chromium comes from the distribution (``apt-get install -y chromium``), never from
+``playwright install``. Without it the browser tests are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from tests.jupyter.jupyter_process import JupyterProcess, running_jupyter
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DEMO = "tokenfactory-demo.ipynb"
+
+
+def write_demo_notebook(root: Path) -> None:
+    """The notebook the tests run in the browser: a gateway, a Playground, a Model Library."""
+    nb = new_notebook(
+        cells=[
+            new_code_cell("import tokenfactory as tf\n\nserver = tf.serve()\nserver"),
+            new_code_cell("pg = tf.Playground()\npg.max_tokens = 32\npg.temperature = 0.2\npg"),
+            new_code_cell("library = tf.ModelLibrary()\nlibrary"),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, root / DEMO)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Iterator[JupyterProcess]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    base = tmp_path_factory.mktemp("lab")
+    env = {"TOKENFACTORY_HOME": str(base / "tf-home")}
+    with running_jupyter(base, app="lab", env=env) as proc:
+        write_demo_notebook(proc.root_dir)
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def page(lab: JupyterProcess, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1440, "height": 960},
+        )
+        context.set_default_timeout(30_000)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+        page.wait_for_selector(".jp-Launcher", timeout=60_000)
+        page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+        yield page
+        context.close()
+
+
+def run_command(page, command: str, args: dict | None = None, *, wait: bool = True) -> None:
+    """Execute a JupyterLab command; ``wait=False`` returns without awaiting its promise
+    (``notebook:run-all-cells`` resolves only when every cell has run)."""
+    script = (
+        "async ([id, args]) => { await window.jupyterapp.commands.execute(id, args); }"
+        if wait
+        else "([id, args]) => { window.jupyterapp.commands.execute(id, args); }"
+    )
+    page.evaluate(script, [command, args or {}])
+
+
+def current_panel(page):
+    """The main-area widget in front (hidden tabs stay in the DOM, so scope by its id)."""
+    panel_id = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    return page.locator(f"[id='{panel_id}']")
+
+
+def screenshot(locator, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    locator.screenshot(path=str(SCREENSHOTS / name))

@@ -1,0 +1,104 @@
+"""The Jupyter surface in a real browser: launcher, sidebar, Playground, Model Library, batch cell.
+
+The tests run in file order on one JupyterLab page: the demo notebook started in
+``test_sidebar_*`` serves the gateway the later tests use; the launcher test comes last so its
+new notebook does not stand in front of the demo.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DEMO, current_panel, run_command, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
+
+MODEL_WAIT = 360_000  # ms: the demo notebook loads the embedded models
+
+
+def test_sidebar_shows_a_gateway_started_from_a_notebook(page, lab):
+    run_command(page, "docmanager:open", {"path": DEMO})
+    page.wait_for_selector(f".lm-TabBar-tab.lm-mod-current:has-text('{DEMO}')")
+    demo = current_panel(page)
+    page.wait_for_function(  # cells sent before the kernel is up are dropped, not queued
+        "() => window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status"
+        " === 'idle'",
+        timeout=120_000,
+    )
+    demo.locator(".jp-Cell").first.locator(".jp-InputPrompt").click()
+    run_command(page, "notebook:run-all-cells", wait=False)
+    page.locator(".lm-TabBar-tab[data-id='tokenfactory-sidebar']").click()
+    sidebar = page.locator("#tokenfactory-sidebar")
+    gateway = sidebar.locator(".tf-gateway")
+    gateway.wait_for(timeout=MODEL_WAIT)
+    page.wait_for_selector("#tokenfactory-sidebar .tf-dot-ready", timeout=MODEL_WAIT)
+    text = gateway.first.inner_text()
+    assert "transformers" in text
+    assert "HuggingFaceTB/SmolLM2-135M-Instruct" in text
+    assert "sentence-transformers/all-MiniLM-L6-v2" in text
+    assert "requests in flight" in text
+    demo.locator(".tf-playground").wait_for(timeout=MODEL_WAIT)
+    demo.locator(".tf-model-library .tf-ml-row").first.wait_for(timeout=60_000)
+    screenshot(page, "sidebar.png")
+
+
+def test_playground_streams_an_answer(page):
+    pg = current_panel(page).locator(".tf-playground")
+    expect(pg.locator(".tf-pg-model")).to_have_value("HuggingFaceTB/SmolLM2-135M-Instruct")
+    pg.locator(".tf-pg-input").fill("Name a color.")
+    pg.locator(".tf-pg-send").click()
+    pg.locator("[data-role='user']").wait_for()
+    pg.locator("[data-role='draft']").wait_for(state="attached")
+    answer = pg.locator("[data-role='assistant'] .tf-pg-text").first
+    answer.wait_for(timeout=120_000)
+    assert answer.inner_text().strip()
+    assert "tokens" in pg.locator(".tf-pg-stats").first.inner_text()
+    assert pg.locator(".tf-error").is_hidden()
+    pg.locator(".tf-pg-view-code").click()
+    assert "client.chat.completions.create(" in pg.locator(".tf-pg-code-text").inner_text()
+    pg.scroll_into_view_if_needed()
+    screenshot(pg, "playground.png")
+
+
+def test_model_library_filter_narrows_the_table(page):
+    lib = current_panel(page).locator(".tf-model-library")
+    rows = lib.locator(".tf-ml-row")
+    lib.scroll_into_view_if_needed()
+    assert rows.count() == 2
+    screenshot(lib, "model-library.png")
+    lib.locator(".tf-ml-modality").select_option("embedding")
+    expect(rows).to_have_count(1)
+    assert "all-MiniLM-L6-v2" in rows.first.inner_text()
+    lib.locator(".tf-ml-modality").select_option("")
+    lib.locator(".tf-ml-search").fill("smol")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-model", "HuggingFaceTB/SmolLM2-135M-Instruct")
+
+
+def test_command_inserts_a_batch_cell_at_the_cursor(page):
+    cells = current_panel(page).locator(".jp-Cell")
+    cells.first.locator(".jp-InputPrompt").click()
+    before = cells.count()
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator(".lm-CommandPalette-input")
+    palette.fill("Insert Batch Submission Cell")
+    page.keyboard.press("Enter")
+    expect(cells).to_have_count(before + 1)
+    inserted = cells.nth(1)
+    assert "%%tf_batch --sla 24h --model HuggingFaceTB/SmolLM2-135M-Instruct" in (
+        inserted.inner_text()
+    )
+
+
+def test_launcher_card_creates_a_notebook_from_a_template(page, lab):
+    run_command(page, "launcher:create")
+    launcher = current_panel(page)
+    section = launcher.locator(".jp-Launcher-section", has=page.locator("text=Token Factory"))
+    card = section.locator(".jp-LauncherCard", has_text="Model Library")
+    card.click()
+    page.wait_for_selector(".lm-TabBar-tab:has-text('Models.ipynb')")
+    created = lab.root_dir / "Models.ipynb"
+    assert created.exists()
+    assert "tf.ModelLibrary(" in created.read_text()
+    current_panel(page).locator(".jp-Cell:has-text('tf.ModelLibrary')").first.wait_for()
