@@ -91,13 +91,13 @@ async def summary(client: httpx.AsyncClient, record: dict) -> dict:
             for m in _items(models)
             if not m.get("parent")
         ]
-        out["adapters"] = [m["id"] for m in _items(models) if m.get("parent")]
+        out["adapters"] = sorted(m["id"] for m in _items(models) if m.get("parent"))
     else:
         out["models"] = [
             {"id": m.get("id"), "modality": m.get("modality"), "status": m.get("status")}
             for m in health.get("models") or []
         ]
-        out["adapters"] = list(health.get("adapters") or [])
+        out["adapters"] = sorted(health.get("adapters") or [])
     # batch jobs and training jobs are optional features: null when the gateway lacks them
     out["batches_active"] = (
         sum(1 for b in _items(batches) if b.get("status") in BATCH_ACTIVE)
