@@ -74,7 +74,7 @@ SEARCH_TOOL = {
         "parameters": {
             "type": "object",
             "properties": {
-                "query": {"type": "string", "description": "Search query"},
+                "query": {"type": "string", "description": "Search query", "maxLength": 40},
                 "max_results": {"type": "integer", "minimum": 1, "maximum": 50},
             },
             "required": ["query"],
@@ -200,7 +200,11 @@ def check_call(call, tools=(WEATHER_TOOL, SEARCH_TOOL)) -> dict:
 
 
 def test_required_and_named_calls_validate_across_seeds(client):
+    """Sampled at 0.8: the strings are bounded (maxLength), or a 135M model can ramble inside
+    one until max_tokens (which is then reported as ``length``, never as a call)."""
     named = {"type": "function", "function": {"name": "search_database"}}
+    weather = json.loads(json.dumps(WEATHER_TOOL))
+    weather["function"]["parameters"]["properties"]["location"]["maxLength"] = 40
     jobs = [("required", seed) for seed in range(3)] + [(named, seed) for seed in range(3)]
 
     def call(choice, seed):
