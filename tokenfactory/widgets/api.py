@@ -1,14 +1,20 @@
-"""The few gateway calls the widgets make, with the API's error message kept intact."""
+"""The few gateway calls the widgets make, through the tokenfactory SDK.
+
+Every failure becomes an ``ApiError`` whose text is the API's own message (or, when the
+gateway cannot be reached, says so with its address); the widgets show it as it is.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from typing import Any
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
-import httpx
-
+from ..sdk import APIConnectionError, APIError, TokenFactory
+from ..sdk._request import APIRequest
 from .connection import Connection
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -20,20 +26,8 @@ class ApiError(Exception):
         self.code = code
 
 
-def error_message(response: httpx.Response) -> ApiError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        err = body["error"]
-        return ApiError(
-            str(err.get("message") or response.reason_phrase),
-            status=response.status_code,
-            code=err.get("code"),
-        )
-    text = response.text.strip()[:300] or response.reason_phrase
-    return ApiError(f"HTTP {response.status_code}: {text}", status=response.status_code)
+def _dump(obj: Any) -> dict:
+    return obj.model_dump() if hasattr(obj, "model_dump") else dict(obj)
 
 
 class GatewayApi:
@@ -41,61 +35,60 @@ class GatewayApi:
 
     def __init__(self, connection: Connection, *, timeout: float = 30.0) -> None:
         self.connection = connection
-        headers = {"Authorization": f"Bearer {connection.api_key}"} if connection.api_key else {}
-        self._client = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout, read=None), trust_env=False
+        # no retries: a widget shows an error at once rather than after backoff
+        self._client = TokenFactory(
+            base_url=connection.base_url, api_key=connection.api_key, max_retries=0
         )
 
     def close(self) -> None:
-        self._client.close()
+        with contextlib.suppress(Exception):
+            self._client.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        url = self.connection.root_url + path
+    def _call(self, fn: Callable[[], T]) -> T:
         try:
-            response = self._client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ApiError(f"Cannot reach the gateway at {url}: {exc}") from exc
-        if response.status_code >= 400:
-            raise error_message(response)
-        return response.json()
+            return fn()
+        except APIConnectionError as exc:
+            raise ApiError(
+                f"Cannot reach the gateway at {self.connection.base_url}: {exc.message}"
+            ) from exc
+        except APIError as exc:
+            raise ApiError(
+                exc.message,
+                status=getattr(exc, "status_code", None),
+                code=getattr(exc, "code", None),
+            ) from exc
 
-    def health(self) -> dict:
-        url = self.connection.root_url + "/health"
-        try:
-            response = self._client.get(url)
-        except httpx.HTTPError as exc:
-            raise ApiError(f"Cannot reach the gateway at {url}: {exc}") from exc
-        return response.json()
+    def request(
+        self, method: str, path: str, *, params: dict | None = None, json: dict | None = None
+    ) -> Any:
+        """Any JSON route of the gateway, e.g. ``request("GET", "/v1/usage")``."""
+        if not path.startswith("/v1/"):
+            raise ValueError(f"only /v1 routes go through the SDK client, not {path!r}")
+        call = APIRequest(method, path[len("/v1") :], body=json, params=params, cast_to=dict)
+        return self._call(lambda: self._client.request(call))
+
+    _request = request  # the name the monitor widgets call
 
     def models(self) -> list[dict]:
-        return self._request("GET", "/v1/models")["data"]
+        page = self._call(self._client.models.list)
+        return [_dump(m) for m in page.data]
 
     def load(self, model: str) -> dict:
-        return self._request("POST", "/v1/models/load", json={"model": model})
+        return _dump(self._call(lambda: self._client.models.load(model)))
 
     def unload(self, model: str) -> dict:
-        return self._request("POST", "/v1/models/unload", json={"model": model})
+        return _dump(self._call(lambda: self._client.models.unload(model)))
 
     def stream_chat(self, body: dict) -> Iterator[dict]:
         """Yield the chunks of a streamed chat completion; closing the iterator aborts it."""
-        url = self.connection.root_url + "/v1/chat/completions"
-        payload = {**body, "stream": True, "stream_options": {"include_usage": True}}
+        params = {**body, "stream_options": {"include_usage": True}}
+        stream = self._call(lambda: self._client.chat.completions.create(**params, stream=True))
+        chunks = iter(stream)
         try:
-            with self._client.stream("POST", url, json=payload) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise error_message(response)
-                for line in response.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[len("data:") :].strip()
-                    if data == "[DONE]":
-                        return
-                    chunk = json.loads(data)
-                    if isinstance(chunk.get("error"), dict):
-                        raise ApiError(
-                            str(chunk["error"].get("message")), code=chunk["error"].get("code")
-                        )
-                    yield chunk
-        except httpx.HTTPError as exc:
-            raise ApiError(f"Cannot reach the gateway at {url}: {exc}") from exc
+            while True:
+                chunk = self._call(lambda: next(chunks, None))
+                if chunk is None:
+                    return
+                yield _dump(chunk)
+        finally:
+            stream.close()
