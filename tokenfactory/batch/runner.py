@@ -147,11 +147,16 @@ class BatchRunner:
             self._wake.set()
 
     async def _run_line(self, job: dict[str, Any], line: dict[str, Any]) -> None:
-        principal = self._principal(job)
-        outcome = await self.executor.run(
-            principal, TIER[job["sla"]], PRIORITY[job["sla"]], line, json.loads(line["body"])
-        )
-        self.repo.finish_line(job["id"], line["line_no"], outcome.ok, outcome.result)
+        try:
+            principal = self._principal(job)
+            outcome = await self.executor.run(
+                principal, TIER[job["sla"]], PRIORITY[job["sla"]], line, json.loads(line["body"])
+            )
+            ok, result = outcome.ok, outcome.result
+        except Exception as exc:  # never leave a line to be retried forever
+            log.exception("batch %s line %s failed", job["id"], line["line_no"])
+            ok, result = False, error_line(line["custom_id"], "server_error", str(exc))
+        self.repo.finish_line(job["id"], line["line_no"], ok, result)
 
     def _principal(self, job: dict[str, Any]) -> Principal:
         cached = self._principals.get(job["workspace_id"])
