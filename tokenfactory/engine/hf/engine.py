@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from ...config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
-from ...errors import InvalidRequestError, ModelNotFoundError
+from ...errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
 from .. import model_files
 from ..catalog import ModelCatalog, require_ready
 from ..protocol import (
@@ -142,6 +142,10 @@ class TransformersEngine:
         current = self.catalog.get(model)
         if current is not None and current.status == "loaded":
             return current
+        if current is not None and current.status == "loading":
+            raise ModelLoadingError(
+                f"The model '{model}' is already loading", headers={"Retry-After": "5"}
+            )
         worker = self._ensure_worker()
         modality = current.modality if current else await asyncio.to_thread(detect_modality, model)
         self.catalog.register(model, modality, "loading", error=None)

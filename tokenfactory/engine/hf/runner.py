@@ -122,6 +122,8 @@ class ChatRunner:
         if not self.adapter_paths:
             self.model = self.model.unload()  # removes the LoRA layers, base weights untouched
         else:
+            if self.model.active_adapter == name:  # peft warns when deleting the active one
+                self.model.set_adapter(next(iter(self.adapter_paths)), inference_mode=True)
             self.model.delete_adapter(name)
 
     def _forward(self, rows: list[Sequence], **inputs: Any) -> Any:
