@@ -110,3 +110,47 @@ async def test_an_interrupted_job_resumes_from_its_checkpoint(tf_home, monkeypat
     assert all(e["validation_loss"] is not None for e in epochs)
     await second.shutdown()
     await first.shutdown()
+
+
+class GpuReportingEngine(FakeEngine):
+    """Says it serves from a GPU, and records sleep/wake (the trainer must free the GPU)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls: list[str] = []
+
+    def health(self):
+        health = super().health()
+        health.device = "cuda"
+        return health
+
+    async def sleep(self) -> None:
+        self.calls.append("sleep")
+
+    async def wake(self) -> None:
+        self.calls.append("wake")
+
+
+async def test_an_engine_on_a_gpu_sleeps_while_training_and_wakes_after(tf_home):
+    from tokenfactory.features import install_features
+    from tokenfactory.gateway.state import Gateway
+    from tokenfactory.store import Store
+
+    engine = GpuReportingEngine(chat_model=DEFAULT_CHAT_MODEL)
+    gateway = Gateway(engine, Store(tf_home / "db.sqlite3"))
+    install_features(gateway)
+    await gateway.start_engine()
+    lora = gateway.services["lora"]
+    me = principal_of(gateway)
+    lora.create(me, {"name": "gpu", "epochs": 1})
+    lora.upload(me, "gpu", jsonl(styled("Arr!")))
+    lora.start(me, "gpu")
+    await wait_for(lambda: lora.get(me, "gpu").status in ("succeeded", "failed"))
+    assert engine.calls == ["sleep", "wake"]
+    events = [e["message"] for e in lora.events(me, "gpu")]
+    assert "engine asleep while training" in events
+    import torch
+
+    if not torch.cuda.is_available():  # this machine trains on CPU only: the job fails cleanly
+        assert lora.get(me, "gpu").status == "failed"
+    await gateway.shutdown()
