@@ -34,7 +34,7 @@ def write_demo_notebook(root: Path) -> None:
     """The notebook the tests run in the browser: a gateway, a Playground, a Model Library."""
     nb = new_notebook(
         cells=[
-            new_code_cell("import tokenfactory as tf\n\nserver = tf.serve()\nserver"),
+            new_code_cell("import tokenfactory as tf\n\nserver = tf.serve()\nserver.base_url"),
             new_code_cell("pg = tf.Playground()\npg.max_tokens = 32\npg.temperature = 0.2\npg"),
             new_code_cell("library = tf.ModelLibrary()\nlibrary"),
         ]
