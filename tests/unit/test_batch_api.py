@@ -203,7 +203,10 @@ def test_list_is_newest_first_and_paginated(api):
     page = api.get("/v1/batch", params={"limit": 2}).json()
     assert [j["id"] for j in page["data"]] == ids[::-1][:2] and page["has_more"]
     rest = api.get("/v1/batch", params={"limit": 2, "after": page["last_id"]}).json()
-    assert [j["id"] for j in rest["data"]] == [ids[0]]
+    assert [j["id"] for j in rest["data"]] == [ids[0]] and not rest["has_more"]
+    exact = api.get("/v1/batch", params={"limit": 3}).json()
+    assert len(exact["data"]) == 3 and not exact["has_more"]
+    assert api.get("/v1/batch", params={"limit": 0}).status_code == 400
 
 
 @pytest.mark.parametrize("endpoint", ["/v1/chat/completions", "/v1/completions"])

@@ -160,10 +160,14 @@ class BatchService:
     def get(self, principal: Principal, batch_id: str) -> dict[str, Any]:
         return self.repo.job(batch_id, principal.workspace.id)
 
-    def list(self, principal: Principal, limit: int = 20, after: str | None = None) -> list[dict]:
+    def list(
+        self, principal: Principal, limit: int = 20, after: str | None = None
+    ) -> tuple[list[dict], bool]:
+        """A page of jobs, newest first, and whether more follow."""
         if not 1 <= limit <= 100:
             raise InvalidRequestError("'limit' must be between 1 and 100", param="limit")
-        return self.repo.jobs(principal.workspace.id, limit, after)
+        jobs = self.repo.jobs(principal.workspace.id, limit + 1, after)
+        return jobs[:limit], len(jobs) > limit
 
     def cancel(self, principal: Principal, batch_id: str) -> dict[str, Any]:
         job = self.repo.request_cancel(batch_id, principal.workspace.id)

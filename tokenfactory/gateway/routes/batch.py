@@ -65,14 +65,14 @@ async def list_batches(
     after: str | None = None,
     principal: Principal = Depends(authenticate),
 ) -> dict:
-    jobs = batch_service(gateway_of(request)).list(principal, limit, after)
+    jobs, more = batch_service(gateway_of(request)).list(principal, limit, after)
     data = [seed_view(j) for j in jobs]
     return {
         "object": "list",
         "data": data,
         "first_id": data[0]["id"] if data else None,
         "last_id": data[-1]["id"] if data else None,
-        "has_more": len(data) == limit,
+        "has_more": more,
     }
 
 

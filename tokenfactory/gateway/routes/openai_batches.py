@@ -26,13 +26,13 @@ class CreateBatch(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
-def _page(items: list[dict], limit: int) -> dict:
+def _page(items: list[dict], has_more: bool) -> dict:
     return {
         "object": "list",
         "data": items,
         "first_id": items[0]["id"] if items else None,
         "last_id": items[-1]["id"] if items else None,
-        "has_more": len(items) == limit,
+        "has_more": has_more,
     }
 
 
@@ -83,8 +83,8 @@ async def list_batches(
     after: str | None = None,
     principal: Principal = Depends(authenticate),
 ) -> dict:
-    jobs = batch_service(gateway_of(request)).list(principal, limit, after)
-    return _page([openai_view(j) for j in jobs], limit)
+    jobs, more = batch_service(gateway_of(request)).list(principal, limit, after)
+    return _page([openai_view(j) for j in jobs], more)
 
 
 @router.get("/v1/batches/{batch_id}")
