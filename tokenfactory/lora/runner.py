@@ -119,11 +119,11 @@ class TrainingRunner:
                 adapter_id, resume = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
-            record = self.records.by_id(adapter_id)
-            if record is None or record.status not in ("queued", "running"):
-                continue
-            self.current = adapter_id
+            self.current = adapter_id  # first, so a cancel from now on goes through the flag
             try:
+                record = self.records.by_id(adapter_id)
+                if record is None or record.status not in ("queued", "running"):
+                    continue
                 self._run(adapter_id, resume)
             except Exception:
                 log.exception("training job %s crashed", adapter_id)

@@ -79,8 +79,18 @@ class LoraService:
             )
         return base_model
 
+    def _check_new_name(self, name: Any) -> str:
+        name = check_name(name)
+        if self.gateway.find_model(name) is not None:
+            raise InvalidRequestError(
+                f"'{name}' is already a model id here; pick another adapter name",
+                param="name",
+                code="adapter_exists",
+            )
+        return name
+
     def create(self, principal: Principal, body: dict[str, Any]) -> AdapterRecord:
-        name = check_name(body.get("name"))
+        name = self._check_new_name(body.get("name"))
         display_name = body.get("display_name")
         if display_name is not None and not isinstance(display_name, str):
             raise InvalidRequestError("'display_name' must be a string", param="display_name")
@@ -164,11 +174,12 @@ class LoraService:
 
     async def cancel(self, principal: Principal, name: str, wait_s: float = 10.0) -> AdapterRecord:
         record = self.get(principal, name)
-        if record.status in ("validating", "queued") and not self.runner.is_busy_with(record.id):
+        busy = self.runner.is_busy_with(record.id)
+        if record.status in ("validating", "queued") and not busy:
             self.records.update(record.id, status="cancelled", finished_at=time.time())
             self.records.add_event(record.id, "status", message="cancelled: before it started")
             return self.records.by_id(record.id)
-        if record.status != "running":
+        if record.status != "running" and not busy:
             raise InvalidRequestError(
                 f"Adapter '{name}' is {record.status}; only a queued or running job can be"
                 " cancelled",
@@ -194,7 +205,7 @@ class LoraService:
 
     async def import_adapter(self, principal: Principal, body: dict[str, Any]) -> AdapterRecord:
         """Register an existing PEFT adapter folder (trained elsewhere) and serve it."""
-        name = check_name(body.get("name"))
+        name = self._check_new_name(body.get("name"))
         source = body.get("path")
         if not isinstance(source, str) or not source:
             raise InvalidRequestError("Missing required parameter: 'path'", param="path")
