@@ -234,13 +234,13 @@ class ChatRunner:
 
     def _advance(self, rows: list[Sequence], logits: torch.Tensor) -> None:
         """Sample one token per row, apply constraints, and emit (finishing rows that end)."""
-        logits = logits.float()
+        logits = logits.float().cpu()  # sampling and grammar masks run on the CPU
         constrained = [i for i, s in enumerate(rows) if s.constraint is not None]
         if constrained:
             bitmask = allocate_bitmask(len(rows), self.loaded.vocab_size)
             for i in constrained:
                 rows[i].constraint.fill_bitmask(bitmask, i)
-            apply_bitmask(logits, bitmask.to(logits.device), constrained, self.loaded.vocab_size)
+            apply_bitmask(logits, bitmask, constrained, self.loaded.vocab_size)
         tokens = sample(logits, [s.sampler for s in rows])
         for seq, token in zip(rows, tokens, strict=True):
             seq.emit([token], self._finish_reason(seq, token))
