@@ -36,6 +36,7 @@ export class GatewaySidebar extends Widget {
   private _list: HTMLElement;
   private _status: HTMLElement;
   private _timer: number | null = null;
+  private _shown = '';
   private _actions: ISidebarActions;
 
   constructor(actions: ISidebarActions) {
@@ -79,7 +80,12 @@ export class GatewaySidebar extends Widget {
         ? `${gateways.length} gateway${gateways.length > 1 ? 's' : ''} running`
         : 'No gateway running. Start one in a notebook with tf.serve().';
       this._status.classList.remove('tf-sidebar-error');
-      this._list.replaceChildren(...gateways.map(g => this._card(g)));
+      const snapshot = JSON.stringify(gateways);
+      if (snapshot !== this._shown) {
+        // re-render only on change, so a button under the pointer stays put
+        this._shown = snapshot;
+        this._list.replaceChildren(...gateways.map(g => this._card(g)));
+      }
     } catch (error) {
       this._status.textContent = `Cannot list gateways: ${(error as Error).message}`;
       this._status.classList.add('tf-sidebar-error');

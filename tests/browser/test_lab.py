@@ -102,3 +102,13 @@ def test_launcher_card_creates_a_notebook_from_a_template(page, lab):
     assert created.exists()
     assert "tf.ModelLibrary(" in created.read_text()
     current_panel(page).locator(".jp-Cell:has-text('tf.ModelLibrary')").first.wait_for()
+
+
+def test_sidebar_button_opens_a_playground_notebook_on_that_gateway(page, lab):
+    page.evaluate("() => window.jupyterapp.shell.activateById('tokenfactory-sidebar')")
+    gateway = page.locator("#tokenfactory-sidebar .tf-gateway").first
+    base_url = gateway.locator(".tf-gateway-url").inner_text()
+    gateway.locator("button[data-template='playground']").click()
+    page.wait_for_selector(".lm-TabBar-tab.lm-mod-current:has-text('Playground.ipynb')")
+    text = (lab.root_dir / "Playground.ipynb").read_text()
+    assert f"BASE_URL = '{base_url}'" in text
