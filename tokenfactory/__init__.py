@@ -75,3 +75,21 @@ def load_ipython_extension(ipython: Any) -> None:
     from .magics import load_ipython_extension as load
 
     load(ipython)
+
+
+def _register_magics_if_in_ipython() -> None:
+    """Inside IPython/Jupyter, ``import tokenfactory`` makes ``%%tf_batch`` available at once."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return
+    try:
+        shell = ipython.get_ipython()
+        if shell is not None and "tf_batch" not in shell.magics_manager.magics.get("cell", {}):
+            load_ipython_extension(shell)
+    except Exception:  # never let a convenience break the import
+        return
+
+
+_register_magics_if_in_ipython()
