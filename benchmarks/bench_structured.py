@@ -7,7 +7,7 @@ requests are decoded with the constraint and again without it, from the same pro
 unconstrained (target >= 0.9x), and the first-request grammar compile latency (time to first
 token of a request with a never-seen schema minus that of a repeat of it).
 
-    .venv/bin/python -m benchmarks.bench_structured [--requests 6] [--max-tokens 32]
+    .venv/bin/python -m benchmarks.bench_structured [--requests 6] [--max-tokens 32] [--cases a,b]
 
 Results go to ``benchmarks/results/structured.json``.
 """
@@ -106,7 +106,8 @@ async def main(args: argparse.Namespace) -> dict:
     service = ChatService(engine, lambda model, kind: (model, None))
     rows = []
     try:
-        for name, case in CASES.items():
+        for name in args.cases.split(","):
+            case = CASES[name]
             constrained = [
                 prepared(service, case, i, args.max_tokens) for i in range(args.requests)
             ]
@@ -158,4 +159,5 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset")
     asyncio.run(main(parser.parse_args()))
