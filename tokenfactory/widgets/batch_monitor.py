@@ -89,6 +89,8 @@ class BatchMonitor(GatewayWidget):
         self._update(job)
 
     def _update(self, job: Any) -> None:
+        if self.done and job.status not in TERMINAL:
+            return  # a late reply (e.g. the cancel call's "cancelling") after the job ended
         finished = job.completed_requests + job.failed_requests
         now = time.monotonic()
         if self._first is None and job.status != "queued":
