@@ -165,7 +165,7 @@ def test_cancel_keeps_finished_results(api, fake_engine, fake_gateway):
 def test_unfinished_lines_expire_at_the_deadline(api, fake_engine, fake_gateway):
     fake_engine.delay = 0.01
     service = fake_gateway.services["batch"]
-    service.deadline_s = 0.6
+    service.deadline_s = 1.5
     service.runner.max_in_flight = 1
     r = submit(api, [chat_line(i) for i in range(30)], sla="1h")
     job = wait_for(api, r.json()["id"])
