@@ -69,6 +69,9 @@ async def test_adapters_serve_per_row_and_unload_cleanly(hf_engine, chat_tokeniz
             collect(hf_engine, request(prompt, 10, adapter="style-b")),
         )
         assert [t for t, _ in mixed] == [base_alone, a_alone, b_alone]
+        # a base-only batch while adapters are loaded (their layers switched off), then on again
+        assert (await collect(hf_engine, request(prompt, 10)))[0] == base_alone
+        assert (await collect(hf_engine, request(prompt, 10, adapter="style-a")))[0] == a_alone
 
         await hf_engine.unload_adapter("style-a")
         with pytest.raises(ModelNotFoundError, match="style-a"):

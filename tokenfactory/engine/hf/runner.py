@@ -44,6 +44,7 @@ class ChatRunner:
         self.batch: BatchCache | None = None
         self.adapter_paths: dict[str, str] = {}
         self._grammar: GrammarCompiler | None = None
+        self._lora_enabled = True
         self.pad_id = loaded.tokenizer.pad_token_id or 0
 
     # -- bookkeeping ---------------------------------------------------------------------
@@ -97,7 +98,9 @@ class ChatRunner:
             self.model = PeftModel.from_pretrained(
                 self.model, path, adapter_name=name, is_trainable=False
             )
+            self._lora_enabled = True
         else:
+            self._set_lora_enabled(True)
             self.model.load_adapter(path, adapter_name=name, is_trainable=False)
         self.model.eval()
         self._cast_adapter(name)
@@ -119,6 +122,7 @@ class ChatRunner:
                 seq.aborted = True
         self._drop_aborted()
         self.adapter_paths.pop(name, None)
+        self._set_lora_enabled(True)
         if not self.adapter_paths:
             self.model = self.model.unload()  # removes the LoRA layers, base weights untouched
         else:
@@ -135,16 +139,26 @@ class ChatRunner:
         if not self.has_adapters:
             return self.model(**inputs)
         names = {s.request.adapter for s in rows}
-        if names == {None}:
-            with self.model.disable_adapter():
-                return self.model(**inputs)
-        if len(names) == 1:
+        self._set_lora_enabled(names != {None})
+        if len(names) == 1 and names != {None}:
             name = names.pop()
             if self.model.active_adapter != name:
                 self.model.set_adapter(name, inference_mode=True)
             return self.model(**inputs)
+        if names == {None}:
+            return self.model(**inputs)
         adapter_names = [s.request.adapter or BASE_ADAPTER for s in rows]
         return self.model(**inputs, adapter_names=adapter_names)
+
+    def _set_lora_enabled(self, enabled: bool) -> None:
+        """Switch the LoRA layers on or off, only when a step needs the other state (peft
+        walks every module to switch them)."""
+        if enabled != self._lora_enabled:
+            if enabled:
+                self.model.base_model.enable_adapter_layers()
+            else:
+                self.model.base_model.disable_adapter_layers()
+            self._lora_enabled = enabled
 
     # -- the step --------------------------------------------------------------------------
     def _drop_aborted(self) -> None:
