@@ -43,10 +43,13 @@ def fake_build(monkeypatch, tf_home):
         return Gateway(engine, Store(tf_home / "db.sqlite3"))
 
     monkeypatch.setattr("tokenfactory.runtime.build_gateway", build_gateway)
+    outer = server._current  # a session-wide real server, if one runs: set it aside
+    server._current = None
     yield engines
     handle = server.current()
     if handle is not None:
         handle.stop()
+    server._current = outer
 
 
 def test_serve_reports_loading_then_ready_and_reuses(fake_build, tf_home):
