@@ -40,7 +40,9 @@ test-browser-deps:
 
 test: setup test-browser-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -q -rs $(PYTEST_ARGS)
+	# a fresh data directory per run, so notebooks never resume an earlier run's jobs
+	TOKENFACTORY_HOME=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks --nbval-lax \
+		-p no:cacheprovider -q -rs --durations=25 $(PYTEST_ARGS)
 
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit tests/sdk -q $(PYTEST_ARGS)
