@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 
@@ -87,3 +87,33 @@ async def metered_stream(
         raise
     finally:
         await record(request, principal, endpoint, model, tier, results, status)
+
+
+async def run_generation(
+    request: Request,
+    response: Response,
+    principal: Principal,
+    endpoint: str,
+    body: Any,
+    service: Any,
+    prepared: Any,
+    results: list[GenerationResult],
+) -> Any:
+    """Admit a prepared chat/completion request, run it (JSON or SSE) and record its usage."""
+    from fastapi.responses import StreamingResponse
+
+    from .sse import sse_events
+
+    headers = await admit(
+        request, response, principal, endpoint, body.model, "realtime", prepared.estimated_tokens
+    )
+    if body.stream:
+        chunks = metered_stream(
+            service.stream(prepared), request, principal, endpoint, body.model, "realtime", results
+        )
+        return StreamingResponse(
+            sse_events(chunks), media_type="text/event-stream", headers=headers
+        )
+    answer = await service.complete(prepared)
+    await record(request, principal, endpoint, body.model, "realtime", results)
+    return answer

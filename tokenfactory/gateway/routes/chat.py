@@ -9,8 +9,7 @@ from ...services.chat import ChatService
 from ...store import Principal
 from ...wire.chat import ChatCompletion, ChatCompletionRequest
 from ..auth import authenticate
-from ..metering import admit, gateway_of, metered_stream, record
-from ..sse import sse_events
+from ..metering import gateway_of, run_generation
 
 router = APIRouter()
 
@@ -29,23 +28,13 @@ async def create_chat_completion(
 ) -> ChatCompletion | StreamingResponse:
     service = chat_service(request, principal)
     prepared = service.prepare(body)
-    endpoint = "/v1/chat/completions"
-    headers = await admit(
-        request, response, principal, endpoint, body.model, "realtime", prepared.estimated_tokens
+    return await run_generation(
+        request,
+        response,
+        principal,
+        "/v1/chat/completions",
+        body,
+        service,
+        prepared,
+        [prepared.result],
     )
-    if body.stream:
-        chunks = metered_stream(
-            service.stream(prepared),
-            request,
-            principal,
-            endpoint,
-            body.model,
-            "realtime",
-            [prepared.result],
-        )
-        return StreamingResponse(
-            sse_events(chunks), media_type="text/event-stream", headers=headers
-        )
-    completion = await service.complete(prepared)
-    await record(request, principal, endpoint, body.model, "realtime", [prepared.result])
-    return completion

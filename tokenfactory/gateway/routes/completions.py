@@ -9,8 +9,7 @@ from ...services.completions import CompletionService
 from ...store import Principal
 from ...wire.completions import Completion, CompletionRequest
 from ..auth import authenticate
-from ..metering import admit, gateway_of, metered_stream, record
-from ..sse import sse_events
+from ..metering import gateway_of, run_generation
 
 router = APIRouter()
 
@@ -25,23 +24,6 @@ async def create_completion(
     gw = gateway_of(request)
     service = CompletionService(gw.engine, lambda m, k: gw.resolve_model(m, k, principal))
     prepared = service.prepare(body)
-    endpoint = "/v1/completions"
-    headers = await admit(
-        request, response, principal, endpoint, body.model, "realtime", prepared.estimated_tokens
+    return await run_generation(
+        request, response, principal, "/v1/completions", body, service, prepared, prepared.results
     )
-    if body.stream:
-        chunks = metered_stream(
-            service.stream(prepared),
-            request,
-            principal,
-            endpoint,
-            body.model,
-            "realtime",
-            prepared.results,
-        )
-        return StreamingResponse(
-            sse_events(chunks), media_type="text/event-stream", headers=headers
-        )
-    completion = await service.complete(prepared)
-    await record(request, principal, endpoint, body.model, "realtime", prepared.results)
-    return completion
