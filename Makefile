@@ -55,8 +55,10 @@ format: setup
 	$(BIN)/ruff format tokenfactory tests benchmarks examples
 	$(BIN)/ruff check --fix .
 
+BENCHMARKS ?= bench_gateway engine_throughput engine_features bench_structured bench_batch bench_lora metering_overhead
+
 bench: setup
-	$(BIN)/python -m benchmarks.run
+	for b in $(BENCHMARKS); do $(BIN)/python -m benchmarks.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
