@@ -20,7 +20,7 @@ import pytest
 from tokenfactory.config import DEFAULT_CHAT_MODEL
 
 KEY = "tf-batch-resume-key"
-LINES = 16
+LINES = 64
 
 
 def free_port() -> int:
@@ -77,7 +77,7 @@ def test_kill_9_mid_batch_then_restart_loses_nothing_and_reruns_nothing(tmp_path
             "body": {
                 "model": DEFAULT_CHAT_MODEL,
                 "messages": [{"role": "user", "content": f"Count from {i} to {i + 30}."}],
-                "max_tokens": 12,
+                "max_tokens": 24,
                 "temperature": 0,
             },
         }

@@ -71,6 +71,7 @@ def test_an_unknown_job_shows_the_error_instead_of_raising(gateway):
 
 def test_no_gateway_is_an_error_in_the_widget(monkeypatch):
     monkeypatch.delenv("TOKENFACTORY_BASE_URL", raising=False)
+    monkeypatch.setattr("tokenfactory.server._current", None)  # a session-wide tf.serve()
     monitor = BatchMonitor("batch_x")
     assert monitor.error and not monitor.done
     monitor._dispatch(monitor, {"action": "cancel"}, [])

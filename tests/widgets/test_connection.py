@@ -33,6 +33,7 @@ def announce(gateway, port: int | None = None) -> None:
 
 def test_no_gateway_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("TOKENFACTORY_BASE_URL", raising=False)
+    monkeypatch.setattr("tokenfactory.server._current", None)  # a session-wide tf.serve()
     with pytest.raises(ServiceUnavailableError, match=r"tf\.serve\(\)"):
         resolve()
     pg = Playground()
