@@ -36,7 +36,7 @@ class TransformersEngine:
         *,
         device: str | None = None,
         dtype: str | None = None,
-        max_batch_size: int = 16,
+        max_batch_size: int = 32,
         max_prefill_tokens: int = 2048,
     ) -> None:
         """``chat_models``/``embedding_models`` are loaded by :meth:`start` (default: the
