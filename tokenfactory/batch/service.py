@@ -21,6 +21,7 @@ from .files import ResultFiles
 from .repository import BatchRepository
 from .runner import BatchRunner
 from .validation import ENDPOINTS, Limits, normalise_endpoint, parse_batch
+from .wallet import check_wallet
 
 SLA_SECONDS = {"1h": 3600.0, "24h": 86400.0}
 #: Test hook: every job's deadline, in seconds after submission (instead of its SLA's).
@@ -104,6 +105,7 @@ class BatchService:
             self.limits,
             endpoint,
         )
+        check_wallet(self.gateway.services, principal, sla, lines)
         if input_file_id is None:
             upload = self.files.save_upload(principal.workspace.id, filename, "batch", data)
             input_file_id = upload["id"]
