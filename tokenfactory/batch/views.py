@@ -80,3 +80,14 @@ def file_view(row: dict[str, Any]) -> dict[str, Any]:
         "purpose": row["purpose"],
         "status": "processed",
     }
+
+
+def list_page(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+    """A page of a list endpoint, cursor-paginated by id (both dialects)."""
+    return {
+        "object": "list",
+        "data": items,
+        "first_id": items[0]["id"] if items else None,
+        "last_id": items[-1]["id"] if items else None,
+        "has_more": has_more,
+    }

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from ...batch import batch_service
-from ...batch.views import seed_view
+from ...batch.views import list_page, seed_view
 from ...errors import InvalidRequestError
 from ...store import Principal
 from ..auth import authenticate
@@ -66,14 +66,7 @@ async def list_batches(
     principal: Principal = Depends(authenticate),
 ) -> dict:
     jobs, more = batch_service(gateway_of(request)).list(principal, limit, after)
-    data = [seed_view(j) for j in jobs]
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": more,
-    }
+    return list_page([seed_view(j) for j in jobs], more)
 
 
 @router.get("/v1/batch/{batch_id}")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from ...batch import batch_service
 from ...batch.files import stream_file
-from ...batch.views import file_view, openai_view
+from ...batch.views import file_view, list_page, openai_view
 from ...store import Principal
 from ..auth import authenticate
 from ..metering import gateway_of
@@ -24,16 +24,6 @@ class CreateBatch(BaseModel):
     endpoint: str
     completion_window: str = "24h"
     metadata: dict[str, Any] | None = None
-
-
-def _page(items: list[dict], has_more: bool) -> dict:
-    return {
-        "object": "list",
-        "data": items,
-        "first_id": items[0]["id"] if items else None,
-        "last_id": items[-1]["id"] if items else None,
-        "has_more": has_more,
-    }
 
 
 @router.post("/v1/files")
@@ -84,7 +74,7 @@ async def list_batches(
     principal: Principal = Depends(authenticate),
 ) -> dict:
     jobs, more = batch_service(gateway_of(request)).list(principal, limit, after)
-    return _page([openai_view(j) for j in jobs], more)
+    return list_page([openai_view(j) for j in jobs], more)
 
 
 @router.get("/v1/batches/{batch_id}")
