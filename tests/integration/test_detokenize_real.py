@@ -55,7 +55,7 @@ def test_deltas_add_up_to_decode_across_multibyte_characters(chat_tokenizer, see
     tok = chat_tokenizer
     ids = tok.encode(TEXT, add_special_tokens=False)
     # special tokens in the middle are skipped, as decode(skip_special_tokens=True) does
-    ids = ids[:10] + [tok.eos_token_id] + ids[10:] + [tok.eos_token_id]
+    ids = [*ids[:10], tok.eos_token_id, *ids[10:], tok.eos_token_id]
     expected = tok.decode(ids, skip_special_tokens=True)
     for detok in (StreamDetokenizer(tok, tok._tokenizer), WindowDetokenizer(tok)):
         deltas = run(detok, chunked(ids, seed))

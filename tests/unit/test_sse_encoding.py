@@ -17,7 +17,7 @@ def chat_chunk(text: str) -> ChatCompletionChunk:
     return ChatCompletionChunk(
         id="chatcmpl-1",
         created=123,
-        model="m/\"odd\" name",
+        model='m/"odd" name',
         choices=[ChunkChoice(delta=ChoiceDelta(content=text))],
     )
 
