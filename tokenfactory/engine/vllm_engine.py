@@ -33,6 +33,7 @@ from ..errors import (
     UnsupportedSchemaError,
 )
 from . import vllm_params
+from .input_limits import check_embedding_inputs
 from . import vllm_runtime as runtime
 from .protocol import (
     EmbeddingResult,
@@ -301,10 +302,10 @@ class VLLMEngine:
         from vllm import PoolingParams
         from vllm.inputs import TokensPrompt
 
-        limit = served.context_length or 512
         encoded = await asyncio.to_thread(
-            lambda: served.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+            lambda: served.tokenizer(list(texts), truncation=False)["input_ids"]
         )
+        check_embedding_inputs(model, encoded, served.context_length or 512)
         batch = uuid.uuid4().hex[:16]
 
         async def one(index: int, ids: list[int]) -> Any:

@@ -26,7 +26,7 @@ from ..wire.chat import (
 )
 from ..wire.common import Usage
 from .generation import GenerationResult, new_request_id, stream_text
-from .sampling import check_context, sampling_params, stop_sequences
+from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 from .tool_deltas import ToolStream, finish_reason
 from .tool_render import has_native_tools, template_input
 from .tools import ToolPlan, plan_tools
@@ -87,7 +87,12 @@ class ChatService:
                 **template_kwargs,
             )
         )
-        check_context(len(prompt_ids), params.max_tokens, self._context_length(base))
+        params = fit_to_context(
+            len(prompt_ids),
+            params,
+            self._context_length(base),
+            requested=max_tokens_requested(req),
+        )
         gen = GenerationRequest(
             request_id=new_request_id("chatcmpl"),
             model=base,
