@@ -96,6 +96,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_lab(args: argparse.Namespace) -> int:
     """A gateway child process plus JupyterLab whose kernels know where it is."""
+    from .extras import require_extra
+
+    require_extra("jupyter", "`tokenfactory lab`")
     import secrets
 
     key = "tf-" + secrets.token_urlsafe(24)
