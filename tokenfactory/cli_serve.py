@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--api-key", help="register this key for the workspace instead of a new one")
     p.add_argument("--workspace", default="default")
     p.add_argument("--log-level", default="info")
+    add_upstream_flags(p)
     p.set_defaults(func=run_serve)
 
     lab = sub.add_parser("lab", help="start JupyterLab on the quickstart with a gateway running")
@@ -34,10 +35,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     lab.set_defaults(func=run_lab)
 
 
+def add_upstream_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--upstream",
+        action="append",
+        dest="upstreams",
+        metavar="MODEL_ID=URL",
+        help="serve MODEL_ID from an OpenAI-compatible server (repeat the id for replicas);"
+        " with upstreams and no --model, no local model is loaded",
+    )
+    p.add_argument("--upstream-key", help="the API key the gateway presents to upstreams")
+    p.add_argument(
+        "--upstream-config", help="TOML/JSON file of upstreams (per-upstream keys and caps)"
+    )
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
-    print(f"tokenfactory: loading models on the {args.engine} engine ...", flush=True)
+    if args.upstreams and not args.models:
+        print(f"tokenfactory: {len(args.upstreams)} upstream(s), no local model", flush=True)
+    else:
+        print(f"tokenfactory: loading models on the {args.engine} engine ...", flush=True)
     handle = serve(
         args.models,
         engine=args.engine,
@@ -47,6 +66,9 @@ def run_serve(args: argparse.Namespace) -> int:
         workspace=args.workspace,
         wait=False,
         log_level=args.log_level,
+        upstreams=args.upstreams,
+        upstream_key=args.upstream_key,
+        upstream_config=args.upstream_config,
     )
     print(f"tokenfactory: gateway at {handle.base_url}", flush=True)
     if args.api_key is None:
@@ -74,6 +96,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_lab(args: argparse.Namespace) -> int:
     """A gateway child process plus JupyterLab whose kernels know where it is."""
+    from .extras import require_extra
+
+    require_extra("jupyter", "`tokenfactory lab`")
     import secrets
 
     key = "tf-" + secrets.token_urlsafe(24)

@@ -110,11 +110,19 @@ def serve(
     wait: bool = True,
     timeout: float = 900.0,
     log_level: str = "warning",
+    upstreams: list[str] | dict[str, str | list[str]] | None = None,
+    upstream_key: str | None = None,
+    upstream_config: str | Path | None = None,
 ) -> ServerHandle:
     """Start the engine and the gateway in the background and return a handle.
 
     ``port=0`` picks a free port. With ``wait=True`` (the default) returns once the models are
     loaded; ``/health`` answers 503 until then.
+
+    ``upstreams`` serve models from OpenAI-compatible servers elsewhere: ``["MODEL_ID=URL",
+    ...]`` or ``{MODEL_ID: URL or [URLs]}`` (several URLs for one id make replicas), presenting
+    ``upstream_key`` (or per-upstream keys from ``upstream_config``, a TOML/JSON file). With
+    upstreams and no ``models``, no local model is loaded.
     """
     global _current
     with _lock:
@@ -124,7 +132,14 @@ def serve(
 
         if isinstance(models, str):
             models = [models]
-        gateway = build_gateway(engine=engine, models=models, embedding_models=embedding_models)
+        specs = None
+        if upstreams or upstream_config:
+            from .remote.config import parse_upstreams
+
+            specs = parse_upstreams(upstreams, api_key=upstream_key, config_file=upstream_config)
+        gateway = build_gateway(
+            engine=engine, models=models, embedding_models=embedding_models, upstreams=specs
+        )
         if api_key is None:
             _, api_key = gateway.keys.create_key(workspace, name=f"kernel-{os.getpid()}")
         else:
@@ -156,7 +171,7 @@ def _run_server(
 
     from .gateway.app import create_app
 
-    loop = asyncio.new_event_loop()
+    loop = _new_event_loop()
     asyncio.set_event_loop(loop)
     handle._loop = loop
     app = create_app(handle.gateway)
@@ -184,6 +199,16 @@ def _run_server(
         started.set()
         sock.close()
         loop.close()
+
+
+def _new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (as uvicorn and vLLM's server use): each streamed token costs
+    several loop callbacks, and uvloop's are several times cheaper than asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _announce(handle: ServerHandle) -> Path | None:

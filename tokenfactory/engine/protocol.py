@@ -39,6 +39,15 @@ class StructuredSpec:
     ebnf: str | None = None  # GBNF/EBNF grammar (xgrammar and vLLM both accept it)
 
 
+@dataclass(frozen=True)
+class TokenLogprob:
+    """The log-probability of one generated token, and of the most likely alternatives."""
+
+    token_id: int
+    logprob: float
+    top: tuple[tuple[int, float], ...] = ()  # (token id, logprob), most likely first
+
+
 @dataclass
 class GenerationRequest:
     request_id: str
@@ -48,6 +57,8 @@ class GenerationRequest:
     structured: StructuredSpec | None = None
     adapter: str | None = None  # name of a loaded LoRA adapter, None for the base model
     priority: int = PRIORITY_INTERACTIVE
+    #: None: no logprobs. N >= 0: each output token's logprob plus its N most likely alternatives.
+    logprobs: int | None = None
 
 
 @dataclass
@@ -63,6 +74,8 @@ class GenerationOutput:
     finished: bool = False
     finish_reason: FinishReason | None = None
     num_prompt_tokens: int = 0
+    #: One entry per ``token_ids`` entry when the request asked for logprobs, else None.
+    logprobs: list[TokenLogprob] | None = None
 
 
 @dataclass

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ..._version import __version__
 from ...errors import ServiceUnavailableError
+from ...remote.gateway_glue import remote_models, remote_of
 from ..metering import gateway_of
 
 router = APIRouter()
@@ -26,8 +27,9 @@ async def health(request: Request) -> JSONResponse:
         "device": h.device,
         "requests_running": h.requests_running,
         "requests_waiting": h.requests_waiting,
-        "models": [dataclasses.asdict(m) for m in h.models],
+        "models": [dataclasses.asdict(m) for m in h.models + remote_models(gw)],
         "adapters": h.adapters,
+        "upstreams": remote.snapshot() if (remote := remote_of(gw)) else [],
         "uptime_s": round(request.app.state.clock() - gw.started_at, 1),
     }
     if gw.ready:
