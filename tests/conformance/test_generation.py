@@ -47,11 +47,11 @@ def prompt_ids(target, messages) -> list[int]:
 
 
 def test_an_answer_that_ends_by_itself_finishes_with_stop(target):
-    r = chat(target, SHORT, max_tokens=200)
+    r = chat(target, SHORT, max_tokens=80)
     choice = r.choices[0]
     assert choice.finish_reason == "stop", choice.message.content
     assert choice.message.content
-    assert 0 < r.usage.completion_tokens < 200
+    assert 0 < r.usage.completion_tokens < 80
 
 
 def test_max_tokens_cuts_with_length_and_counts_exactly(target):
@@ -78,7 +78,7 @@ def test_usage_counts_the_templated_prompt_and_adds_up(target):
 
 
 def test_streaming_equals_non_streaming_under_greedy(target):
-    for messages, max_tokens in ((QUESTION, 40), (SHORT, 200), (QUESTION, 6)):
+    for messages, max_tokens in ((QUESTION, 24), (SHORT, 80), (QUESTION, 6)):
         whole = chat(target, messages, max_tokens=max_tokens)
         text, finish, usage = stream_chat(target, messages, max_tokens=max_tokens)
         assert text == whole.choices[0].message.content
@@ -91,23 +91,24 @@ def test_streaming_equals_non_streaming_under_greedy(target):
 
 
 def test_a_stop_string_cuts_before_it_streamed_or_not(target):
-    full = chat(target, max_tokens=40).choices[0].message.content
+    whole = chat(target, max_tokens=30)
+    full = whole.choices[0].message.content
     assert len(full) > 12, full
     # three characters from the middle: usually spans a token boundary
     start = len(full) // 2
     stop = full[start : start + 3]
     expected = full[: full.index(stop)]
-    cut = chat(target, max_tokens=40, stop=[stop, "never-seen-stop"])
+    cut = chat(target, max_tokens=30, stop=[stop, "never-seen-stop"])
     assert cut.choices[0].finish_reason == "stop"
     assert cut.choices[0].message.content == expected
-    assert cut.usage.completion_tokens < chat(target, max_tokens=40).usage.completion_tokens
-    text, finish, _ = stream_chat(target, max_tokens=40, stop=[stop])
+    assert cut.usage.completion_tokens < whole.usage.completion_tokens
+    text, finish, _ = stream_chat(target, max_tokens=30, stop=[stop])
     assert (text, finish) == (expected, "stop")
     # a stop string the answer never contains changes nothing
-    same = chat(target, max_tokens=40, stop=["never-seen-stop"])
+    same = chat(target, max_tokens=30, stop=["never-seen-stop"])
     assert (same.choices[0].message.content, same.choices[0].finish_reason) == (
         full,
-        chat(target, max_tokens=40).choices[0].finish_reason,
+        whole.choices[0].finish_reason,
     )
 
 
