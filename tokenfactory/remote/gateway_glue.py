@@ -38,6 +38,11 @@ def remote_models(gateway: Any) -> list:
     return remote.models() if remote is not None else []
 
 
+def remote_adapters(gateway: Any) -> dict[str, str]:
+    remote = remote_of(gateway)
+    return remote.adapters() if remote is not None else {}
+
+
 def serves(request: Request, model: str) -> bool:
     remote = remote_of(gateway_of(request))
     return remote is not None and remote.serves(model)

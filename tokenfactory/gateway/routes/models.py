@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ...engine.protocol import ModelInfo
 from ...errors import ModelNotFoundError
-from ...remote.gateway_glue import remote_models
+from ...remote.gateway_glue import remote_adapters, remote_models
 from ...store import Principal
 from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
@@ -37,6 +37,7 @@ def to_wire(info: ModelInfo, adapters: dict[str, str], created: int) -> Model:
         size_bytes=info.size_bytes,
         adapters=sorted(name for name, base in adapters.items() if base == info.id),
         error=info.error,
+        **info.extra.get("wire", {}),
     )
 
 
@@ -45,6 +46,19 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
     models = [to_wire(info, adapters, created) for info in gw.engine.models() + remote_models(gw)]
+    for name, base in sorted(remote_adapters(gw).items()):
+        models.append(
+            Model(
+                id=name,
+                created=created,
+                owned_by="adapter",
+                provider="adapter",
+                modality="chat",
+                status="loaded",
+                engine="remote",
+                parent=base,
+            )
+        )
     for name, base in sorted(adapters.items()):
         models.append(
             Model(
