@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import config
+from .core import Core
 from .features import install_features
-from .gateway.state import Gateway
 from .store import Store
 
 
@@ -16,7 +16,7 @@ def build_gateway(
     models: list[str] | None = None,
     embedding_models: list[str] | None = None,
     database: str | Path | None = None,
-) -> Gateway:
+) -> Core:
     """``models`` are chat model ids (default: the embedded SmolLM2); ``embedding_models``
     default to MiniLM. Pass ``models=[...]`` alone to serve only those chat models."""
     from .engine.select import create_engine
@@ -26,7 +26,7 @@ def build_gateway(
         embedding_models = [config.DEFAULT_EMBEDDING_MODEL]
     chat, embed = split_models(models or [], embedding_models)
     eng = create_engine(engine, chat_models=chat, embedding_models=embed)
-    gateway = Gateway(eng, Store(database or config.database_path()))
+    gateway = Core(eng, Store(database or config.database_path()))
     install_features(gateway)
     return gateway
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from ..metering import gateway_of
+from ..deps import gateway_of, metrics_of
 
 router = APIRouter()
 
@@ -16,7 +16,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 async def metrics(request: Request) -> PlainTextResponse:
     gw = gateway_of(request)
     health = gw.engine.health()
-    metrics = gw.services["metrics"]
+    metrics = metrics_of(request)
     gauges = {
         "tokenfactory_queue_depth": ("Requests waiting for the engine.", health.requests_waiting),
         "tokenfactory_requests_running": (

@@ -62,10 +62,7 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
 
 def visible_adapters(request: Request, principal: Principal) -> dict[str, str]:
     """Adapters this principal may see (a feature may narrow it: ``adapter_filter``)."""
-    gw = gateway_of(request)
-    adapters = gw.engine.adapters()
-    narrow = gw.services.get("adapter_filter")
-    return narrow(adapters, principal) if narrow else adapters
+    return gateway_of(request).visible_adapters(principal)
 
 
 @router.get("/v1/models")
