@@ -94,6 +94,23 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def lab_command(args: argparse.Namespace) -> list[str]:
+    """``jupyter lab`` opening ``args.notebook``. Jupyter prints (and opens) its default URL
+    with the token, so the notebook's page is made the default URL: a notebook passed as a file
+    to open would leave the printed URL on the Launcher."""
+    cmd = [sys.executable, "-m", "jupyter", "lab"]
+    notebook = Path(args.notebook).resolve()
+    if notebook.is_file():
+        root = Path.cwd().resolve()
+        if not notebook.is_relative_to(root):
+            root = notebook.parent
+        page = notebook.relative_to(root).as_posix()
+        cmd += [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{page}"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd + [a for a in args.lab_args if a != "--"]
+
+
 def run_lab(args: argparse.Namespace) -> int:
     """A gateway child process plus JupyterLab whose kernels know where it is."""
     from .extras import require_extra
@@ -119,13 +136,7 @@ def run_lab(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     env["TOKENFACTORY_BASE_URL"] = f"http://127.0.0.1:{args.port}/v1"
     env["TOKENFACTORY_API_KEY"] = key
-    notebook = args.notebook if Path(args.notebook).exists() else None
-    cmd = [sys.executable, "-m", "jupyter", "lab"]
-    if notebook:
-        cmd.append(notebook)
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    cmd += [a for a in args.lab_args if a != "--"]
+    cmd = lab_command(args)
     print(
         f"tokenfactory: gateway at {env['TOKENFACTORY_BASE_URL']} (key in the kernels' "
         "TOKENFACTORY_API_KEY)",
