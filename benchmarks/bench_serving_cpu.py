@@ -22,6 +22,7 @@ Results are appended to ``benchmarks/results/serving_cpu.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -55,8 +56,10 @@ def servers(path: str, key: str, transformers: bool) -> list[tuple[str, list[str
     out = [
         (
             "vllm_server",
-            [py, "-m", "vllm.entrypoints.openai.api_server", *vllm_flags(path)]
-            + ["--port", "{port}", "--api-key", key, "--uvicorn-log-level", "warning"],
+            [
+                *(py, "-m", "vllm.entrypoints.openai.api_server", *vllm_flags(path)),
+                *("--port", "{port}", "--api-key", key, "--uvicorn-log-level", "warning"),
+            ],
             "/health",
         ),
         ("tokenfactory_vllm", _tokenfactory(key, "vllm"), "/health"),
@@ -94,10 +97,8 @@ def measure(server: common.Server, args: argparse.Namespace) -> dict:
         own = sum(api.cpu_times()[:2])
         kids = 0.0
         for child in api.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.Error):
                 kids += sum(child.cpu_times()[:2])
-            except psutil.Error:
-                pass
         return own, kids
 
     def phase(streams: int, requests: int, clients: int) -> dict:
