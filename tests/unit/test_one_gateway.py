@@ -124,8 +124,8 @@ def test_a_kernel_finds_the_gateway_through_its_discovery_file(fake_build, other
     assert out.stdout.strip().splitlines()[-1] == f"attached {other_gateway.base_url}"
 
 
-def test_a_failed_or_foreign_server_is_not_attached(fake_build, monkeypatch):
-    engines, started = fake_build
+def test_a_foreign_server_is_not_attached(fake_build, monkeypatch):
+    _, started = fake_build
     foreign = socket.socket()
     foreign.bind(("127.0.0.1", 0))
     foreign.listen()
