@@ -23,7 +23,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
-from tokenfactory.lora import wire
+from tokenfactory.wire import adapters as wire
 
 from .._request import RequestOptions
 from .._resource import Resource

@@ -89,15 +89,6 @@ class Batch(ResponseMeta):
     def to_pandas(self) -> pd.DataFrame:
         return self._batches().to_pandas(self.id)
 
-    def monitor(self, **kwargs: Any) -> Any:
-        """A ``BatchMonitor`` widget on this job."""
-        from tokenfactory.widgets.batch_monitor import BatchMonitor
-
-        client = self._client
-        return BatchMonitor(
-            self.id, base_url=str(client.base_url), api_key=client.api_key, **kwargs
-        )
-
     def _repr_markdown_(self) -> str:
         return (
             f"**{self.id}** · `{self.status}` · sla {self.sla} · "
