@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.catalog import a_modality
 from ..engine.protocol import Engine, ModelInfo
 from ..errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
 from ..store import KeyStore, Principal, Store
@@ -112,7 +113,8 @@ class Gateway:
         if info is not None:
             if info.modality != modality:
                 raise InvalidRequestError(
-                    f"Model '{model}' is a {info.modality} model and cannot serve this endpoint",
+                    f"Model '{model}' is {a_modality(info.modality)} model and cannot serve"
+                    " this endpoint",
                     param="model",
                     code="model_not_supported",
                 )
