@@ -18,7 +18,7 @@ _LAZY: dict[str, str] = {
     "Playground": "tokenfactory.widgets.playground",
     "ModelLibrary": "tokenfactory.widgets.model_library",
     "TrainingMonitor": "tokenfactory.widgets.training_monitor",
-    "compare_adapter": "tokenfactory.lora.compare",
+    "compare_adapter": "tokenfactory.widgets.compare",
     "UsageDashboard": "tokenfactory.widgets.usage_dashboard",
     "BatchMonitor": "tokenfactory.widgets.batch_monitor",
     # the Python SDK

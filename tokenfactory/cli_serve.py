@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workspace", default="default")
     p.add_argument("--log-level", default="info")
+    add_upstream_flags(p)
     p.set_defaults(func=run_serve)
 
     lab = sub.add_parser("lab", help="start JupyterLab on the quickstart with a gateway running")
@@ -42,6 +43,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     lab.add_argument("--notebook", default="notebooks/01-quickstart.ipynb")
     lab.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     lab.set_defaults(func=run_lab)
+
+
+def add_upstream_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--upstream",
+        action="append",
+        dest="upstreams",
+        metavar="MODEL_ID=URL",
+        help="serve MODEL_ID from an OpenAI-compatible server (repeat the id for replicas);"
+        " with upstreams and no --model, no local model is loaded",
+    )
+    p.add_argument("--upstream-key", help="the API key the gateway presents to upstreams")
+    p.add_argument(
+        "--upstream-config", help="TOML/JSON file of upstreams (per-upstream keys and caps)"
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -57,6 +73,10 @@ def run_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
+    if args.upstreams and not args.models:
+        print(f"tokenfactory: {len(args.upstreams)} upstream(s), no local model", flush=True)
+    else:
+        print(f"tokenfactory: loading models on the {args.engine} engine ...", flush=True)
     handle = serve(
         args.models,
         new=True,
@@ -68,12 +88,11 @@ def run_serve(args: argparse.Namespace) -> int:
         wait=False,
         log_level=args.log_level,
         quiet=True,
+        upstreams=args.upstreams,
+        upstream_key=args.upstream_key,
+        upstream_config=args.upstream_config,
     )
-    print(
-        f"tokenfactory: gateway at {handle.base_url}; loading models on the"
-        f" {handle.gateway.engine.name} engine ...",
-        flush=True,
-    )
+    print(f"tokenfactory: gateway at {handle.base_url}", flush=True)
     if args.api_key is None:
         print(
             f"tokenfactory: a new admin API key for workspace '{args.workspace}'"

@@ -16,11 +16,20 @@ def build_gateway(
     models: list[str] | None = None,
     embedding_models: list[str] | None = None,
     database: str | Path | None = None,
+    upstreams: list | None = None,
 ) -> Gateway:
     """``models`` are chat model ids (default: the embedded SmolLM2); ``embedding_models``
-    default to MiniLM. Pass ``models=[...]`` alone to serve only those chat models."""
+    default to MiniLM. Pass ``models=[...]`` alone to serve only those chat models.
+    ``upstreams`` (``UpstreamSpec``s) add remote models; with them and no models, no local
+    model is loaded."""
     from .engine.select import create_engine
 
+    if upstreams and models is None and embedding_models is None:
+        from .remote.no_engine import NoLocalEngine
+
+        gateway = Gateway(NoLocalEngine(), Store(database or config.database_path()))
+        install_features(gateway)
+        return _with_upstreams(gateway, upstreams)
     if models is None and embedding_models is None:
         models = [config.DEFAULT_CHAT_MODEL]
         embedding_models = [config.DEFAULT_EMBEDDING_MODEL]
@@ -28,6 +37,15 @@ def build_gateway(
     eng = create_engine(engine, chat_models=chat, embedding_models=embed)
     gateway = Gateway(eng, Store(database or config.database_path()))
     install_features(gateway)
+    return _with_upstreams(gateway, upstreams)
+
+
+def _with_upstreams(gateway: Gateway, upstreams: list | None) -> Gateway:
+    if upstreams:
+        from .remote.config import health_interval_s
+        from .remote.gateway_glue import install
+
+        install(gateway, upstreams, health_interval_s())
     return gateway
 
 

@@ -221,6 +221,9 @@ def serve(
     timeout: float = 900.0,
     log_level: str = "warning",
     quiet: bool = False,
+    upstreams: list[str] | dict[str, str | list[str]] | None = None,
+    upstream_key: str | None = None,
+    upstream_config: str | Path | None = None,
 ) -> ServerHandle:
     """Attach to the gateway already running on this machine, or start one; return a handle.
 
@@ -229,6 +232,11 @@ def serve(
     this process (``"started"``). ``port=0`` picks a free port. With ``wait=True`` (the default)
     returns once the models are loaded; ``/health`` answers 503 until then. Prints one line
     saying which happened unless ``quiet``.
+
+    ``upstreams`` serve models from OpenAI-compatible servers elsewhere: ``["MODEL_ID=URL",
+    ...]`` or ``{MODEL_ID: URL or [URLs]}`` (several URLs for one id make replicas), presenting
+    ``upstream_key`` (or per-upstream keys from ``upstream_config``, a TOML/JSON file). With
+    upstreams and no ``models``, no local model is loaded.
     """
     global _current
     existing = current()
@@ -242,7 +250,10 @@ def serve(
             print(handle.summary(), flush=True)
             _warn_unserved(handle, models, embedding_models)
     else:
-        handle = _start(models, embedding_models, engine, host, port, api_key, workspace, log_level)
+        upstream = (upstreams, upstream_key, upstream_config)
+        handle = _start(
+            models, embedding_models, engine, host, port, api_key, workspace, log_level, upstream
+        )
         if not quiet:
             print(handle.summary(), flush=True)
     if wait:
@@ -294,8 +305,10 @@ def _start(
     api_key: str | None,
     workspace: str,
     log_level: str,
+    upstream: tuple[Any, str | None, str | Path | None],
 ) -> ServerHandle:
     global _current
+    upstreams, upstream_key, upstream_config = upstream
     with _lock:
         from .runtime import build_gateway
 
@@ -303,7 +316,16 @@ def _start(
             models = [models]
         sock = _bind(host, port)  # before anything is created: a busy port leaves no trace
         try:
-            gateway = build_gateway(engine=engine, models=models, embedding_models=embedding_models)
+            specs = None
+            if upstreams or upstream_config:
+                from .remote.config import parse_upstreams
+
+                specs = parse_upstreams(
+                    upstreams, api_key=upstream_key, config_file=upstream_config
+                )
+            gateway = build_gateway(
+                engine=engine, models=models, embedding_models=embedding_models, upstreams=specs
+            )
             # The key of whoever starts the gateway is its owner's: an admin key.
             name = "given" if api_key else f"kernel-{os.getpid()}"
             _, api_key = gateway.keys.create_key(workspace, key=api_key, name=name, is_admin=True)

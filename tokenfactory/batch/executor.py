@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import InvalidRequestError, ServiceError
 from ..gateway.state import Gateway, UsageRecord
+from ..remote.gateway_glue import remote_of, run_remote_line
 from ..services.chat import ChatService
 from ..services.completions import CompletionService
 from ..services.generation import GenerationResult
@@ -58,7 +59,10 @@ class LineExecutor:
         custom_id, url = line["custom_id"], line["url"]
         request_id = f"req-{uuid.uuid4().hex[:24]}"
         try:
-            if url == "/v1/chat/completions":
+            remote = remote_of(self.gateway)
+            if remote is not None and remote.serves(str(body.get("model"))):
+                payload, results = await run_remote_line(remote, url, body)
+            elif url == "/v1/chat/completions":
                 payload, results = await self._chat(principal, priority, body)
             elif url == "/v1/completions":
                 payload, results = await self._completion(principal, priority, body)

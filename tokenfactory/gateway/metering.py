@@ -109,7 +109,7 @@ async def run_generation(
     )
     if body.stream:
         chunks = metered_stream(
-            service.stream(prepared), request, principal, endpoint, body.model, "realtime", results
+            service.events(prepared), request, principal, endpoint, body.model, "realtime", results
         )
         return StreamingResponse(
             sse_events(chunks), media_type="text/event-stream", headers=headers

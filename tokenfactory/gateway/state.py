@@ -139,7 +139,9 @@ class Gateway:
         )
 
     def find_model(self, model: str) -> ModelInfo | None:
-        return next((m for m in self.engine.models() if m.id == model), None)
+        from ..remote.gateway_glue import remote_models
+
+        return next((m for m in self.engine.models() + remote_models(self) if m.id == model), None)
 
     # -- metering hooks --------------------------------------------------------------------
     async def admit(self, admission: Admission) -> dict[str, str]:

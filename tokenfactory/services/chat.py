@@ -25,6 +25,7 @@ from ..wire.chat import (
     ToolCall,
 )
 from ..wire.common import Usage
+from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .sampling import check_context, sampling_params, stop_sequences
 from .tool_deltas import ToolStream, finish_reason
@@ -131,6 +132,19 @@ class ChatService:
         )
 
     async def stream(self, p: PreparedChat) -> AsyncIterator[ChatCompletionChunk]:
+        """The response as chunk models (for callers in Python)."""
+        async for item in self._chunks(p, encoded=False):
+            yield item  # type: ignore[misc]
+
+    async def events(self, p: PreparedChat) -> AsyncIterator[ChatCompletionChunk | bytes]:
+        """The response for SSE: plain content deltas come as encoded ``data:`` events
+        (one ``json.dumps`` a delta), everything else as chunk models."""
+        async for item in self._chunks(p, encoded=True):
+            yield item
+
+    async def _chunks(
+        self, p: PreparedChat, encoded: bool
+    ) -> AsyncIterator[ChatCompletionChunk | bytes]:
         def chunk(delta: ChoiceDelta, finish: str | None = None) -> ChatCompletionChunk:
             return ChatCompletionChunk(
                 id=p.generation.request_id,
@@ -141,7 +155,11 @@ class ChatService:
 
         yield chunk(ChoiceDelta(role="assistant", content=""))
         tools = ToolStream(p.tools.parser())
+        text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if encoded else None
         async for text in stream_text(self.engine, p.tokenizer, p.generation, p.stops, p.result):
+            if text_event is not None and tools.parser is None:
+                yield text_event(text)
+                continue
             for delta in tools.feed(text):
                 yield chunk(delta)
         for delta in tools.finish():

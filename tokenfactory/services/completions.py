@@ -11,6 +11,7 @@ from typing import Any
 from ..engine.protocol import PRIORITY_INTERACTIVE, Engine, GenerationRequest
 from ..wire.common import Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
+from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .sampling import check_context, sampling_params, stop_sequences
 
@@ -95,11 +96,23 @@ class CompletionService:
 
     async def stream(self, p: PreparedCompletion) -> AsyncIterator[Completion]:
         """Streams each prompt in turn (index tells them apart), then usage if asked."""
+        async for item in self._chunks(p, encoded=False):
+            yield item  # type: ignore[misc]
+
+    async def events(self, p: PreparedCompletion) -> AsyncIterator[Completion | bytes]:
+        """The stream for SSE: text deltas come as encoded ``data:`` events."""
+        async for item in self._chunks(p, encoded=True):
+            yield item
+
+    async def _chunks(
+        self, p: PreparedCompletion, encoded: bool
+    ) -> AsyncIterator[Completion | bytes]:
         for i, gen in enumerate(p.generations):
             if p.request.echo:
                 yield self._chunk(p, i, p.prompts[i], None)
+            text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if encoded else None
             async for text in stream_text(self.engine, p.tokenizer, gen, p.stops, p.results[i]):
-                yield self._chunk(p, i, text, None)
+                yield text_event(text) if text_event is not None else self._chunk(p, i, text, None)
             yield self._chunk(p, i, "", p.results[i].finish_reason)
         opts = p.request.stream_options
         if opts and opts.include_usage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
+from ...remote.gateway_glue import run_remote, serves
 from ...services.chat import ChatService
 from ...store import Principal
 from ...wire.chat import ChatCompletion, ChatCompletionRequest
@@ -26,6 +27,8 @@ async def create_chat_completion(
     response: Response,
     principal: Principal = Depends(authenticate),
 ) -> ChatCompletion | StreamingResponse:
+    if serves(request, body.model):
+        return await run_remote(request, response, principal, "/v1/chat/completions", body)
     service = chat_service(request, principal)
     prepared = service.prepare(body)
     return await run_generation(

@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...errors import InvalidRequestError
+from ...remote.gateway_glue import run_remote, serves
 from ...services.generation import GenerationResult
 from ...store import Principal
 from ...wire.embeddings import Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage
@@ -20,13 +21,15 @@ router = APIRouter()
 MAX_INPUTS = 2048
 
 
-@router.post("/v1/embeddings")
+@router.post("/v1/embeddings", response_model=None)
 async def create_embeddings(
     body: EmbeddingRequest,
     request: Request,
     response: Response,
     principal: Principal = Depends(authenticate),
-) -> EmbeddingResponse:
+) -> EmbeddingResponse | Response:
+    if serves(request, body.model):
+        return await run_remote(request, response, principal, "/v1/embeddings", body)
     gw = gateway_of(request)
     texts = body.texts()
     if len(texts) > MAX_INPUTS:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from ..._version import __version__
 from ...errors import AuthenticationError, ServiceUnavailableError
+from ...remote.gateway_glue import remote_models, remote_of
 from ..auth import api_key_from
 from ..metering import gateway_of
 
@@ -26,7 +27,7 @@ async def health(request: Request) -> JSONResponse:
     gw = gateway_of(request)
     h = gw.engine.health()
     trusted = _has_valid_key(request)
-    models = [dataclasses.asdict(m) for m in h.models]
+    models = [dataclasses.asdict(m) for m in h.models + remote_models(gw)]
     if not trusted:
         models = [{k: m[k] for k in PUBLIC_MODEL_FIELDS} for m in models]
     body = {
@@ -40,6 +41,7 @@ async def health(request: Request) -> JSONResponse:
         "requests_waiting": h.requests_waiting,
         "models": models,
         "adapters": h.adapters,
+        "upstreams": remote.snapshot() if (remote := remote_of(gw)) else [],
         "uptime_s": round(request.app.state.clock() - gw.started_at, 1),
     }
     if gw.ready:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
+from ...remote.gateway_glue import remote_of
+from ...remote.metrics import render as render_upstreams
 from ..metering import gateway_of
 
 router = APIRouter()
@@ -33,4 +35,8 @@ async def metrics(request: Request) -> PlainTextResponse:
             sum(1 for m in health.models if m.status == "loaded"),
         ),
     }
-    return PlainTextResponse(metrics.render(gauges), media_type=CONTENT_TYPE)
+    text = metrics.render(gauges)
+    remote = remote_of(gw)
+    if remote is not None:
+        text += render_upstreams(remote.snapshot())
+    return PlainTextResponse(text, media_type=CONTENT_TYPE)

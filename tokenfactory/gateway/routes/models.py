@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ...engine.protocol import ModelInfo
 from ...errors import ModelNotFoundError
+from ...remote.gateway_glue import remote_models
 from ...store import Principal
 from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
@@ -44,7 +45,7 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
     gw = gateway_of(request)
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
-    models = [to_wire(info, adapters, created) for info in gw.engine.models()]
+    models = [to_wire(info, adapters, created) for info in gw.engine.models() + remote_models(gw)]
     for name, base in sorted(adapters.items()):
         models.append(
             Model(
