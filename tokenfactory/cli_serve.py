@@ -151,6 +151,9 @@ def lab_gateway(port: int) -> tuple[str, str | None, subprocess.Popen | None]:
 
 def run_lab(args: argparse.Namespace) -> int:
     """JupyterLab whose kernels, sidebar and terminals all use one gateway (see lab_gateway)."""
+    from .extras import require_extra
+
+    require_extra("jupyter", "`tokenfactory lab`")
     base_url, key, child = lab_gateway(args.port)
     env = dict(os.environ)
     env["TOKENFACTORY_BASE_URL"] = base_url
