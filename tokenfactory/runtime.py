@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import config
+from .extras import require_extra
 from .features import install_features
 from .gateway.state import Gateway
 from .store import Store
@@ -24,6 +25,7 @@ def build_gateway(
     model is loaded."""
     from .engine.select import create_engine
 
+    require_extra("server", "A gateway (tf.serve(), `tokenfactory serve`)")
     if upstreams and models is None and embedding_models is None:
         from .remote.no_engine import NoLocalEngine
 
@@ -34,6 +36,7 @@ def build_gateway(
         models = [config.DEFAULT_CHAT_MODEL]
         embedding_models = [config.DEFAULT_EMBEDDING_MODEL]
     chat, embed = split_models(models or [], embedding_models)
+    require_extra("engine", "Serving models on this machine (tf.serve(), `tokenfactory serve`)")
     eng = create_engine(engine, chat_models=chat, embedding_models=embed)
     gateway = Gateway(eng, Store(database or config.database_path()))
     install_features(gateway)
