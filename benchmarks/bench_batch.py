@@ -122,8 +122,8 @@ async def ttft(engine, principal, gateway, n: int = 5) -> list[float]:
 
 async def main(args: argparse.Namespace) -> None:
     from tokenfactory.batch.service import BatchService
-    from tokenfactory.engine.hf import TransformersEngine
     from tokenfactory.core import Core
+    from tokenfactory.engine.hf import TransformersEngine
     from tokenfactory.store import Principal, Store
 
     home = Path(tempfile.mkdtemp(prefix="tf-bench-batch-"))

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from tests.fakes import FakeEngine
+from tokenfactory.core import Core
 from tokenfactory.features import install_features
 from tokenfactory.gateway.app import create_app
-from tokenfactory.core import Core
 from tokenfactory.ratelimit import Tier
 from tokenfactory.store import Store
 

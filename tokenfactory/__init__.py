@@ -18,7 +18,7 @@ _LAZY: dict[str, str] = {
     "Playground": "tokenfactory.widgets.playground",
     "ModelLibrary": "tokenfactory.widgets.model_library",
     "TrainingMonitor": "tokenfactory.widgets.training_monitor",
-    "compare_adapter": "tokenfactory.lora.compare",
+    "compare_adapter": "tokenfactory.widgets.compare",
     "UsageDashboard": "tokenfactory.widgets.usage_dashboard",
     "BatchMonitor": "tokenfactory.widgets.batch_monitor",
     # the Python SDK
@@ -41,6 +41,7 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "tokenfactory.sdk",
     "RateLimitError": "tokenfactory.sdk",
     "InternalServerError": "tokenfactory.sdk",
+    "MissingExtraError": "tokenfactory.sdk",
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 

@@ -80,7 +80,7 @@ def test_adapters_are_hot_loaded_and_listed_with_their_parent(server, sdk, train
 
 
 def test_adapters_change_held_out_answers(sdk, trained):
-    from tokenfactory.lora.compare import compare_adapter
+    from tokenfactory.widgets.compare import compare_adapter
 
     df = compare_adapter("pirate-v1", HELD_OUT, client=sdk, max_tokens=16)
     assert list(df.columns) == ["prompt", "base", "adapter"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tokenfactory.sdk import TokenFactory
-from tokenfactory.sdk.resources.batches import build_jsonl
+from tokenfactory.sdk._jsonl import batch_jsonl
 
 MODEL = "test/chat"
 
@@ -86,5 +86,5 @@ def test_bad_file_raises_a_bad_request_with_line_numbers(client):
 
 def test_build_jsonl_needs_a_template_for_a_dataframe():
     with pytest.raises(ValueError, match="template"):
-        build_jsonl(pd.DataFrame({"a": [1]}))
-    assert build_jsonl([{"custom_id": "x", "body": {}}]) == b'{"custom_id": "x", "body": {}}\n'
+        batch_jsonl(pd.DataFrame({"a": [1]}))
+    assert batch_jsonl([{"custom_id": "x", "body": {}}]) == b'{"custom_id": "x", "body": {}}\n'

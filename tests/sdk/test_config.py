@@ -1,4 +1,7 @@
-"""Where the client connects: arguments, then the environment, then tf.serve()'s server."""
+"""Where the client connects: arguments, then tf.serve()'s server, then the environment.
+
+(tests/sdk/test_gateway_resolution.py holds the rest of the rule, shared with the widgets.)
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,10 @@ from tokenfactory.sdk._config import resolve
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
+def clean_env(monkeypatch, tmp_path):
     monkeypatch.delenv("TOKENFACTORY_BASE_URL", raising=False)
     monkeypatch.delenv("TOKENFACTORY_API_KEY", raising=False)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))  # no discovered gateways
 
 
 @pytest.fixture
@@ -33,14 +37,14 @@ def test_arguments_win(monkeypatch, running_server):
     assert (config.base_url, config.api_key) == ("http://arg/v1", "tf-arg")
 
 
-def test_environment_next(monkeypatch, running_server):
+def test_environment_without_a_server(monkeypatch):
     monkeypatch.setenv("TOKENFACTORY_BASE_URL", "http://env/v1")
     monkeypatch.setenv("TOKENFACTORY_API_KEY", "tf-env")
     config = resolve()
     assert (config.base_url, config.api_key) == ("http://env/v1", "tf-env")
 
 
-def test_running_server_last(running_server):
+def test_running_server_next(running_server):
     config = resolve()
     assert (config.base_url, config.api_key) == ("http://127.0.0.1:5555/v1", "tf-kernel")
     client = TokenFactory()

@@ -9,7 +9,7 @@ import pytest
 
 from tests.widgets.live import live_gateway
 from tokenfactory.sdk import BadRequestError, NotFoundError, TokenFactory
-from tokenfactory.sdk.resources.adapters import to_jsonl_bytes
+from tokenfactory.sdk._jsonl import training_jsonl
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_training_data_forms_become_the_same_jsonl(tmp_path):
     path = tmp_path / "train.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in expected))
     for data in (df, as_messages, expected, [e["messages"] for e in expected], path, str(path)):
-        lines = to_jsonl_bytes(data).decode().splitlines()
+        lines = training_jsonl(data).decode().splitlines()
         assert [json.loads(line) for line in lines] == expected
 
 

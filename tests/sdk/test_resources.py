@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 import numpy as np
-import pytest
 
 from tests.sdk.conftest import Recorder, chat_completion, reply
 from tokenfactory.sdk import types
@@ -149,40 +148,25 @@ async def test_async_client_shares_the_resources(make_async_client):
     assert len(models.data) == 2
 
 
-def test_resource_module_may_define_an_async_variant(make_client, make_async_client, monkeypatch):
-    import sys
-    import types as pytypes
+def test_every_resource_is_a_typed_attribute_of_both_clients(make_client, make_async_client):
+    """Each resource is a cached_property whose declared type is what it returns (so a type
+    checker knows ``client.batches`` and ``client.adapters``), sync and async alike."""
+    import typing
 
     from tokenfactory.sdk import _client
-    from tokenfactory.sdk._resource import Resource
+    from tokenfactory.sdk.resources.adapters import Adapters, AsyncAdapters
+    from tokenfactory.sdk.resources.batches import AsyncBatches, Batches
 
-    module = pytypes.ModuleType("tests_sdk_fake_resource")
-
-    class Things(Resource):
-        def wait(self):
-            return "sync"
-
-    class AsyncThings(Things):
-        async def wait(self):
-            return "async"
-
-    module.Things, module.AsyncThings = Things, AsyncThings
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setitem(_client.RESOURCES, "things", f"{module.__name__}:Things")
     handler = Recorder(reply(200, {}))
-    assert type(make_client(handler).things) is Things
-    assert type(make_async_client(handler).things) is AsyncThings
-
-
-@pytest.mark.parametrize("name", ["batches", "adapters"])
-def test_planned_resources_are_registered(make_client, name):
-    from tokenfactory.sdk import _client
-
-    assert name in _client.RESOURCES
-    client = make_client(Recorder(reply(200, {})))
-    try:
-        resource = getattr(client, name)
-    except AttributeError as exc:
-        assert "not available" in str(exc)  # the module is not written yet
-    else:
-        assert resource._client is client
+    sync, async_ = make_client(handler), make_async_client(handler)
+    for client in (sync, async_):
+        for name in _client.RESOURCE_NAMES:
+            getter = getattr(type(client), name).func
+            declared = typing.get_type_hints(getter, vars(_client))["return"]
+            resource = getattr(client, name)
+            assert type(resource) is declared, name
+            assert resource._client is client and getattr(client, name) is resource
+    assert (type(sync.batches), type(sync.adapters)) == (Batches, Adapters)
+    assert (type(async_.batches), type(async_.adapters)) == (AsyncBatches, AsyncAdapters)
+    other = sync.with_options(max_retries=0)
+    assert other.batches._client is other and other.chat.completions._client is other

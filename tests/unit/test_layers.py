@@ -17,7 +17,7 @@ import tokenfactory
 
 PACKAGE = Path(tokenfactory.__file__).parent
 BELOW_THE_GATEWAY = (
-    "core", "services", "batch", "lora", "usage", "ratelimit", "store", "engine", "wire",
+    "core", "services", "batch", "lora", "usage", "ratelimit", "store", "engine", "wire", "remote",
 )  # fmt: skip
 FORBIDDEN = ("tokenfactory.gateway", "fastapi", "starlette")
 

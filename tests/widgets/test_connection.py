@@ -1,4 +1,4 @@
-"""How a widget finds its gateway: in-kernel server, discovery files, environment."""
+"""How a widget finds its gateway: in-kernel server, environment, discovery files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tokenfactory.discovery import write_discovery
-from tokenfactory.errors import ServiceUnavailableError
+from tokenfactory.sdk import ConfigurationError
 from tokenfactory.widgets.connection import resolve
 from tokenfactory.widgets.playground import Playground
 
@@ -16,7 +16,7 @@ from tokenfactory.widgets.playground import Playground
 @pytest.fixture(autouse=True)
 def no_in_kernel_server(monkeypatch):
     """A session-wide tf.serve() from other tests would otherwise win the resolution."""
-    monkeypatch.setattr("tokenfactory.widgets.connection._in_kernel_gateway", lambda: None)
+    monkeypatch.setattr("tokenfactory.sdk._config._kernel_gateway", lambda: None)
 
 
 def announce(gateway, port: int | None = None) -> None:
@@ -34,10 +34,10 @@ def announce(gateway, port: int | None = None) -> None:
 def test_no_gateway_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("TOKENFACTORY_BASE_URL", raising=False)
     monkeypatch.setattr("tokenfactory.server._current", None)  # a session-wide tf.serve()
-    with pytest.raises(ServiceUnavailableError, match=r"tf\.serve\(\)"):
+    with pytest.raises(ConfigurationError, match=r"tf\.serve\(\)"):
         resolve()
     pg = Playground()
-    assert "No Token Factory gateway found" in pg.error
+    assert "No tokenfactory gateway found" in pg.error
 
 
 def test_a_discovered_gateway_is_used_with_its_key(gateway):
@@ -57,7 +57,7 @@ def test_an_explicit_url_takes_the_key_from_discovery(gateway):
     assert conn.root_url == root
 
 
-def test_environment_is_the_last_resort(monkeypatch, gateway):
+def test_the_environment_names_a_gateway(monkeypatch, gateway):
     monkeypatch.setenv("TOKENFACTORY_BASE_URL", gateway.base_url)
     monkeypatch.setenv("TOKENFACTORY_API_KEY", gateway.api_key)
     conn = resolve()

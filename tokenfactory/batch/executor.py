@@ -80,5 +80,9 @@ class LineExecutor:
             log.exception("batch line %s failed", custom_id)
             err = {"error": {"message": str(exc), "type": "server_error", "code": "server_error"}}
             return LineOutcome(False, result_line(custom_id, 500, request_id, err), call.usage)
-        payload = answer.model_dump(mode="json", exclude_none=True)
+        payload = (
+            answer
+            if isinstance(answer, dict)
+            else answer.model_dump(mode="json", exclude_none=True)
+        )
         return LineOutcome(True, result_line(custom_id, 200, request_id, payload), call.usage)

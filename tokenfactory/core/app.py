@@ -20,11 +20,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from ..engine.catalog import a_modality
 from ..engine.protocol import Engine, ModelInfo
 from ..errors import (
     InvalidRequestError,
     ModelLoadingError,
     ModelNotFoundError,
+    ServiceError,
     ServiceUnavailableError,
 )
 from ..store import KeyStore, Principal, Store
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from ..batch.service import BatchService
     from ..lora.service import LoraService
     from ..ratelimit import RateLimiter
+    from ..remote.registry import RemoteModels
+    from ..remote.serving import UpstreamService
     from ..services.chat import ChatService
     from ..services.completions import CompletionService
     from ..services.embeddings import EmbeddingService
@@ -81,6 +85,7 @@ class Core:
         self.metrics: Metrics | None = None
         self.batch: BatchService | None = None
         self.lora: LoraService | None = None
+        self.remote: RemoteModels | None = None  # models served by upstreams (remote.install)
         self.meter: Meter | None = None  # admission (limits, wallet) and the usage ledger
         self.adapter_filter: AdapterFilter | None = None
         # hooks
@@ -97,6 +102,10 @@ class Core:
     async def start_engine(self) -> None:
         try:
             await self.engine.start()
+        except ServiceError as exc:  # an expected failure (unknown model...): its message says why
+            self.engine_error = f"{type(exc).__name__}: {exc}"
+            log.info("engine failed to start: %s", self.engine_error)
+            return
         except Exception as exc:  # a failed load keeps the server up and says why
             self.engine_error = f"{type(exc).__name__}: {exc}"
             log.exception("engine failed to start")
@@ -136,7 +145,8 @@ class Core:
         if info is not None:
             if info.modality != modality:
                 raise InvalidRequestError(
-                    f"Model '{model}' is a {info.modality} model and cannot serve this endpoint",
+                    f"Model '{model}' is {a_modality(info.modality)} model and cannot serve"
+                    " this endpoint",
                     param="model",
                     code="model_not_supported",
                 )
@@ -156,8 +166,22 @@ class Core:
             param="model",
         )
 
+    def models(self) -> list[ModelInfo]:
+        """Every model served here: the engine's, then the remote ones."""
+        remote = self.remote.models() if self.remote is not None else []
+        return self.engine.models() + remote
+
     def find_model(self, model: str) -> ModelInfo | None:
-        return next((m for m in self.engine.models() if m.id == model), None)
+        return next((m for m in self.models() if m.id == model), None)
+
+    def upstream_for(self, model: str) -> UpstreamService | None:
+        """The backend seam: the remote service for a model an upstream serves, else None
+        (the services run it on the local engine)."""
+        if self.remote is None or not self.remote.serves(model):
+            return None
+        from ..remote.serving import UpstreamService
+
+        return UpstreamService(self, self.remote)
 
     def visible_adapters(self, principal: Principal) -> dict[str, str]:
         """Adapters this principal may see: name -> base model (a feature may narrow it)."""

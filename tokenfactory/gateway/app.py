@@ -6,7 +6,8 @@ import importlib
 import time
 import uuid
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import Core
 from .errors import install_error_handlers
@@ -28,19 +29,42 @@ ROUTERS = [
 ]
 
 
+class RequestIdMiddleware:
+    """``request.state.request_id`` from ``X-Request-ID`` (or a new one), echoed on the response.
+
+    Plain ASGI: ``@app.middleware("http")`` would relay every streamed chunk through an extra
+    task and memory stream.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = given.decode("latin-1") if given else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode("latin-1")))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app(gateway: Core) -> FastAPI:
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
     app.state.gateway = gateway
     app.state.clock = time.time
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        response = await call_next(request)
-        response.headers.setdefault("x-request-id", request.state.request_id)
-        return response
-
+    app.add_middleware(RequestIdMiddleware)
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
     if gateway.meter is not None:  # rate-limit headers, failed requests metered, keys redacted

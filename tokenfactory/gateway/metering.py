@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from ..core import Call
 from ..services.run import Run
@@ -28,5 +28,8 @@ async def respond(run: Run[Out, Any], response: Response, stream: bool = False) 
         return StreamingResponse(
             sse_events(run.stream()), media_type="text/event-stream", headers=run.headers
         )
+    answer = await run.complete()
+    if isinstance(answer, dict):  # a remote model's answer, passed on as the upstream sent it
+        return JSONResponse(answer, headers=run.headers)
     response.headers.update(run.headers)
-    return await run.complete()
+    return answer

@@ -9,15 +9,17 @@ from collections.abc import AsyncIterator
 from pydantic import BaseModel
 
 from ..errors import InternalError, ServiceError
+from ..wire.events import event
 
 log = logging.getLogger("tokenfactory.gateway")
 
 
-async def sse_events(chunks: AsyncIterator[BaseModel]) -> AsyncIterator[bytes]:
-    """Encode chunks; an error after the stream started becomes an error event, then [DONE]."""
+async def sse_events(chunks: AsyncIterator[BaseModel | bytes]) -> AsyncIterator[bytes]:
+    """Encode chunks (bytes are events encoded already); an error after the stream started
+    becomes an error event, then [DONE]."""
     try:
         async for chunk in chunks:
-            yield b"data: " + chunk.model_dump_json(exclude_none=True).encode() + b"\n\n"
+            yield chunk if isinstance(chunk, bytes) else event(chunk)
     except ServiceError as exc:
         yield b"data: " + json.dumps(exc.to_dict()).encode() + b"\n\n"
     except Exception:

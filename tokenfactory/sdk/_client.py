@@ -1,18 +1,18 @@
 """TokenFactory and AsyncTokenFactory: configuration, the request loop with retries, resources.
 
-Resources are registered once, in ``RESOURCES``; the same resource class serves both clients
-because its methods return whatever the client's ``request()`` returns (a value for
-``TokenFactory``, an awaitable for ``AsyncTokenFactory``). A module may define ``AsyncName``
-next to ``Name`` for an async client that needs different code (e.g. polling).
+Each resource is a typed ``cached_property`` of a client. Most resource classes serve both
+clients, because their methods return whatever the client's ``request()`` returns (a value for
+``TokenFactory``, an awaitable for ``AsyncTokenFactory``); a resource that polls (``batches``,
+``adapters``) has a sync and an async class.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -30,22 +30,12 @@ from ._errors import (
 from ._request import APIRequest, Timeout, merged_body
 from ._retry import RetryPolicy
 from ._streaming import AsyncStream, Stream
-
-if TYPE_CHECKING:
-    from .resources.chat import Chat
-    from .resources.completions import Completions
-    from .resources.embeddings import Embeddings
-    from .resources.models import Models
-
-# client attribute -> "module:Class"; add a line here to give the clients a new resource
-RESOURCES: dict[str, str] = {
-    "adapters": "tokenfactory.sdk.resources.adapters:Adapters",
-    "batches": "tokenfactory.sdk.resources.batches:Batches",
-    "chat": "tokenfactory.sdk.resources.chat:Chat",
-    "completions": "tokenfactory.sdk.resources.completions:Completions",
-    "embeddings": "tokenfactory.sdk.resources.embeddings:Embeddings",
-    "models": "tokenfactory.sdk.resources.models:Models",
-}
+from .resources.adapters import Adapters, AsyncAdapters
+from .resources.batches import AsyncBatches, Batches
+from .resources.chat import Chat
+from .resources.completions import Completions
+from .resources.embeddings import Embeddings
+from .resources.models import Models
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
@@ -56,11 +46,7 @@ class BaseClient:
     """Everything the sync and async clients share: config, request building, parsing."""
 
     _is_async = False
-    if TYPE_CHECKING:
-        chat: Chat
-        completions: Completions
-        embeddings: Embeddings
-        models: Models
+    _owns_http: bool
 
     def __init__(
         self,
@@ -98,7 +84,7 @@ class BaseClient:
         """A copy with some settings changed, sharing this client's connection pool:
         ``client.with_options(max_retries=0, timeout=5).chat.completions.create(...)``."""
         other = copy.copy(self)
-        for name in RESOURCES:  # resources made for this client are bound to it
+        for name in RESOURCE_NAMES:  # resources made for this client are bound to it
             other.__dict__.pop(name, None)
         other._owns_http = False
         other.api_key = api_key or self.api_key
@@ -109,25 +95,22 @@ class BaseClient:
         other._default_query = {**self._default_query, **(default_query or {})}
         return other
 
-    # resources ---------------------------------------------------------------------------
-    def __getattr__(self, name: str) -> Any:
-        target = RESOURCES.get(name)
-        if target is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        module_name, class_name = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            raise AttributeError(f"the {name!r} resource is not available") from exc
-        cls = getattr(module, f"Async{class_name}", None) if self._is_async else None
-        resource = (cls or getattr(module, class_name))(self)
-        setattr(self, name, resource)
-        return resource
+    # resources shared by both clients ---------------------------------------------------
+    @cached_property
+    def chat(self) -> Chat:
+        return Chat(self)
 
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(RESOURCES))
+    @cached_property
+    def completions(self) -> Completions:
+        return Completions(self)
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        return Embeddings(self)
+
+    @cached_property
+    def models(self) -> Models:
+        return Models(self)
 
     # requests ----------------------------------------------------------------------------
     @property
@@ -225,6 +208,14 @@ class TokenFactory(BaseClient):
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self.timeout)
 
+    @cached_property
+    def batches(self) -> Batches:
+        return Batches(self)
+
+    @cached_property
+    def adapters(self) -> Adapters:
+        return Adapters(self)
+
     def request(self, request: APIRequest) -> Any:
         started = time.perf_counter()
         retries = 0
@@ -263,6 +254,14 @@ class AsyncTokenFactory(BaseClient):
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self.timeout)
 
+    @cached_property
+    def batches(self) -> AsyncBatches:
+        return AsyncBatches(self)
+
+    @cached_property
+    def adapters(self) -> AsyncAdapters:
+        return AsyncAdapters(self)
+
     async def request(self, request: APIRequest) -> Any:
         started = time.perf_counter()
         retries = 0
@@ -289,3 +288,6 @@ class AsyncTokenFactory(BaseClient):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+RESOURCE_NAMES = ("adapters", "batches", "chat", "completions", "embeddings", "models")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
+
+from ._jsonl import render_prompt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +40,7 @@ def map_prompts(
         raise ValueError("concurrency must be at least 1")
     if column is not None and column not in df.columns:
         raise KeyError(f"column {column!r} is not in the DataFrame ({list(df.columns)})")
-    prompts = [_render(template, row, column) for row in df.to_dict("records")]
+    prompts = [render_prompt(template, row, column) for row in df.to_dict("records")]
     if model is None:
         from tokenfactory.config import DEFAULT_CHAT_MODEL
 
@@ -57,17 +59,6 @@ def map_prompts(
     out[output_column] = answers
     out[error_column] = errors
     return out
-
-
-def _render(template: str, row: Mapping[str, Any], column: str | None) -> str:
-    fields = {str(k): v for k, v in row.items()}
-    try:
-        return template.format(*([row[column]] if column is not None else []), **fields)
-    except (KeyError, IndexError) as exc:
-        raise ValueError(
-            f"template {template!r} needs {exc} but the row has columns {list(fields)}"
-            + ("" if column else "; pass column=... to fill '{}'")
-        ) from exc
 
 
 def _run(

@@ -26,6 +26,7 @@ from ..wire.chat import (
     ToolCall,
 )
 from ..wire.common import Usage
+from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .run import Run, admitted
 from .sampling import check_context, sampling_params, stop_sequences
@@ -36,7 +37,7 @@ from .tools import ToolPlan, plan_tools
 if TYPE_CHECKING:
     from ..core import Core
 
-ChatRun = Run[ChatCompletion, ChatCompletionChunk]
+ChatRun = Run[ChatCompletion, ChatCompletionChunk | bytes]
 
 
 def render_messages(req: ChatCompletionRequest) -> list[dict[str, Any]]:
@@ -80,6 +81,9 @@ class ChatService:
 
     async def start(self, req: ChatCompletionRequest, call: Call) -> ChatRun:
         """Validate and admit a request; the returned run completes or streams it, metered."""
+        upstream = self.core.upstream_for(req.model)
+        if upstream is not None:
+            return await upstream.start(req, call)
 
         async def admit() -> ChatRun:
             p = self.prepare(req, call)
@@ -93,7 +97,7 @@ class ChatService:
                 headers,
                 [p.result],
                 lambda: self.complete(p),
-                lambda: self.stream(p),
+                lambda: self.events(p),
             )
 
         return await admitted(self.core, call, req.model, admit)
@@ -156,6 +160,19 @@ class ChatService:
         )
 
     async def stream(self, p: PreparedChat) -> AsyncIterator[ChatCompletionChunk]:
+        """The response as chunk models (for callers in Python)."""
+        async for item in self._chunks(p, encoded=False):
+            yield item  # type: ignore[misc]
+
+    async def events(self, p: PreparedChat) -> AsyncIterator[ChatCompletionChunk | bytes]:
+        """The response for SSE: plain content deltas come as encoded ``data:`` events
+        (one ``json.dumps`` a delta), everything else as chunk models."""
+        async for item in self._chunks(p, encoded=True):
+            yield item
+
+    async def _chunks(
+        self, p: PreparedChat, encoded: bool
+    ) -> AsyncIterator[ChatCompletionChunk | bytes]:
         def chunk(delta: ChoiceDelta, finish: str | None = None) -> ChatCompletionChunk:
             return ChatCompletionChunk(
                 id=p.generation.request_id,
@@ -166,7 +183,11 @@ class ChatService:
 
         yield chunk(ChoiceDelta(role="assistant", content=""))
         tools = ToolStream(p.tools.parser())
+        text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if encoded else None
         async for text in stream_text(p.engine, p.tokenizer, p.generation, p.stops, p.result):
+            if text_event is not None and tools.parser is None:
+                yield text_event(text)
+                continue
             for delta in tools.feed(text):
                 yield chunk(delta)
         for delta in tools.finish():

@@ -12,6 +12,7 @@ from ..core.records import Admission, Call
 from ..engine.protocol import Engine, GenerationRequest
 from ..wire.common import Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
+from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .run import Run, admitted
 from .sampling import check_context, sampling_params, stop_sequences
@@ -19,7 +20,7 @@ from .sampling import check_context, sampling_params, stop_sequences
 if TYPE_CHECKING:
     from ..core import Core
 
-CompletionRun = Run[Completion, Completion]
+CompletionRun = Run[Completion, Completion | bytes]
 
 
 @dataclass
@@ -52,6 +53,9 @@ class CompletionService:
 
     async def start(self, req: CompletionRequest, call: Call) -> CompletionRun:
         """Validate and admit a request; the returned run completes or streams it, metered."""
+        upstream = self.core.upstream_for(req.model)
+        if upstream is not None:
+            return await upstream.start(req, call)
 
         async def admit() -> CompletionRun:
             p = self.prepare(req, call)
@@ -65,7 +69,7 @@ class CompletionService:
                 headers,
                 p.results,
                 lambda: self.complete(p),
-                lambda: self.stream(p),
+                lambda: self.events(p),
             )
 
         return await admitted(self.core, call, req.model, admit)
@@ -117,11 +121,23 @@ class CompletionService:
 
     async def stream(self, p: PreparedCompletion) -> AsyncIterator[Completion]:
         """Streams each prompt in turn (index tells them apart), then usage if asked."""
+        async for item in self._chunks(p, encoded=False):
+            yield item  # type: ignore[misc]
+
+    async def events(self, p: PreparedCompletion) -> AsyncIterator[Completion | bytes]:
+        """The stream for SSE: text deltas come as encoded ``data:`` events."""
+        async for item in self._chunks(p, encoded=True):
+            yield item
+
+    async def _chunks(
+        self, p: PreparedCompletion, encoded: bool
+    ) -> AsyncIterator[Completion | bytes]:
         for i, gen in enumerate(p.generations):
             if p.request.echo:
                 yield self._chunk(p, i, p.prompts[i], None)
+            text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if encoded else None
             async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, p.results[i]):
-                yield self._chunk(p, i, text, None)
+                yield text_event(text) if text_event is not None else self._chunk(p, i, text, None)
             yield self._chunk(p, i, "", p.results[i].finish_reason)
         opts = p.request.stream_options
         if opts and opts.include_usage:

@@ -62,6 +62,9 @@ class EmbeddingService:
 
     async def start(self, req: EmbeddingRequest, call: Call) -> EmbeddingRun:
         """Validate and admit a request; the returned run embeds the texts, metered."""
+        upstream = self.core.upstream_for(req.model)
+        if upstream is not None:
+            return await upstream.start(req, call)
 
         async def admit() -> EmbeddingRun:
             texts = check_inputs(req)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.protocol import Engine, GenerationRequest
-from .detokenize import IncrementalDetokenizer
+from .detokenize import incremental_detokenizer
 from .stops import StopMatcher
 
 
@@ -50,7 +50,7 @@ async def stream_text(
     A stop string ends the generation early (the engine request is aborted by closing its
     stream) with ``finish_reason="stop"``; the stop string itself is not returned.
     """
-    detok = IncrementalDetokenizer(tokenizer)
+    detok = incremental_detokenizer(tokenizer)
     matcher = StopMatcher(stops)
     result.prompt_tokens = len(request.prompt_token_ids)
     outputs = engine.generate(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
+from ...remote.metrics import render as render_upstreams
 from ..deps import gateway_of, metrics_of
 
 router = APIRouter()
@@ -33,4 +34,7 @@ async def metrics(request: Request) -> PlainTextResponse:
             sum(1 for m in health.models if m.status == "loaded"),
         ),
     }
-    return PlainTextResponse(metrics.render(gauges), media_type=CONTENT_TYPE)
+    text = metrics.render(gauges)
+    if gw.remote is not None:
+        text += render_upstreams(gw.remote.snapshot())
+    return PlainTextResponse(text, media_type=CONTENT_TYPE)

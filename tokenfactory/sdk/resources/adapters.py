@@ -13,24 +13,21 @@ also takes a path, a list of conversations, or a DataFrame with a ``messages`` c
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
-import time
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from typing_extensions import Unpack
 
-from tokenfactory.lora import wire
+from tokenfactory.wire import adapters as wire
 
+from .._jsonl import training_jsonl
+from .._polling import Bar, NoProgress, Poll, async_wait, wait
 from .._request import RequestOptions
 from .._resource import Resource
 from ..types import ResponseMeta
 
 FINISHED = ("succeeded", "failed", "cancelled")
-PROMPT_COLUMNS = (("prompt", "completion"), ("user", "assistant"), ("question", "answer"))
 
 
 class Adapter(ResponseMeta, wire.Adapter):
@@ -71,45 +68,9 @@ def _name(adapter: str | wire.Adapter) -> str:
     return adapter if isinstance(adapter, str) else adapter.name
 
 
-def _conversation(item: Any) -> dict[str, Any]:
-    if isinstance(item, Mapping) and "messages" in item:
-        return {"messages": list(item["messages"])}
-    if isinstance(item, Mapping):
-        for user, assistant in PROMPT_COLUMNS:
-            if user in item and assistant in item:
-                messages = []
-                if item.get("system"):
-                    messages.append({"role": "system", "content": item["system"]})
-                messages.append({"role": "user", "content": item[user]})
-                messages.append({"role": "assistant", "content": item[assistant]})
-                return {"messages": messages}
-        raise ValueError(
-            f"each example needs 'messages' or prompt/completion fields; got keys {sorted(item)}"
-        )
-    if isinstance(item, (list, tuple)):
-        return {"messages": list(item)}
-    raise TypeError(f"cannot turn {type(item).__name__} into a training example")
+class _Adapters(Resource):
+    """Every call but ``wait``, which polls: ``Adapters`` and ``AsyncAdapters`` add it."""
 
-
-def to_jsonl_bytes(data: Any) -> bytes:
-    """Training data in any of the accepted forms → JSONL bytes."""
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, os.PathLike) or (
-        isinstance(data, str) and "\n" not in data and not data.lstrip().startswith("{")
-    ):
-        return Path(data).read_bytes()
-    if isinstance(data, str):
-        return data.encode()
-    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
-        data = data.to_dict("records")
-    if isinstance(data, Iterable):
-        lines = [json.dumps(_conversation(item), ensure_ascii=False) for item in data]
-        return ("\n".join(lines) + "\n").encode()
-    raise TypeError(f"unsupported training data: {type(data).__name__}")
-
-
-class Adapters(Resource):
     def create(
         self,
         name: str,
@@ -150,7 +111,7 @@ class Adapters(Resource):
         return self._upload(adapter, "validation_data", data, options)
 
     def _upload(self, adapter: Any, kind: str, data: Any, options: Any) -> Any:
-        files = {"file": (f"{kind}.jsonl", to_jsonl_bytes(data), "application/jsonl")}
+        files = {"file": (f"{kind}.jsonl", training_jsonl(data), "application/jsonl")}
         path = f"/adapters/{_name(adapter)}/{kind}"
         return self._post(path, files=files, cast_to=Adapter, **options)
 
@@ -204,6 +165,19 @@ class Adapters(Resource):
         }
         return self._post("/adapters/import", body=body, cast_to=Adapter, **options)
 
+    def _poll(
+        self, adapter: str | wire.Adapter, timeout: float | None, interval: float, progress: bool
+    ) -> Poll[Adapter]:
+        return Poll(
+            finished=lambda a: a.status in FINISHED,
+            describe=lambda a: f"adapter {a.name!r} still {a.status}",
+            timeout=timeout,
+            poll_interval=interval,
+            progress=Bar(_name(adapter), "step", _training_progress) if progress else NoProgress(),
+        )
+
+
+class Adapters(_Adapters):
     def wait(
         self,
         adapter: str | wire.Adapter,
@@ -213,25 +187,12 @@ class Adapters(Resource):
         progress: bool = True,
     ) -> Adapter:
         """Block until training finishes (succeeded, failed or cancelled), with a progress bar."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        bar = _ProgressBar(_name(adapter), progress)
-        try:
-            while True:
-                current = self.retrieve(adapter)
-                bar.update(current)
-                if current.status in FINISHED:
-                    return current
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"adapter {current.name!r} still {current.status} after {timeout} s"
-                    )
-                time.sleep(poll_interval)
-        finally:
-            bar.close()
+        poll = self._poll(adapter, timeout, poll_interval, progress)
+        return wait(poll, lambda: self.retrieve(adapter))
 
 
-class AsyncAdapters(Adapters):
-    async def wait(  # type: ignore[override]
+class AsyncAdapters(_Adapters):
+    async def wait(
         self,
         adapter: str | wire.Adapter,
         *,
@@ -239,51 +200,16 @@ class AsyncAdapters(Adapters):
         poll_interval: float = 1.0,
         progress: bool = False,
     ) -> Adapter:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        bar = _ProgressBar(_name(adapter), progress)
-        try:
-            while True:
-                current = await self.retrieve(adapter)
-                bar.update(current)
-                if current.status in FINISHED:
-                    return current
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"adapter {current.name!r} still {current.status} after {timeout} s"
-                    )
-                await asyncio.sleep(poll_interval)
-        finally:
-            bar.close()
+        poll = self._poll(adapter, timeout, poll_interval, progress)
+        return await async_wait(poll, lambda: self.retrieve(adapter))
 
 
-class _ProgressBar:
-    """A tqdm bar over training steps, with the loss in its postfix."""
-
-    def __init__(self, name: str, enabled: bool) -> None:
-        self._bar = None
-        self._name = name
-        self._enabled = enabled
-
-    def update(self, adapter: wire.Adapter) -> None:
-        if not self._enabled:
-            return
-        p = adapter.progress
-        if self._bar is None:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=p.total_steps or None, desc=self._name, unit="step")
-        bar = self._bar
-        if p.total_steps and bar.total != p.total_steps:
-            bar.total = p.total_steps
-        bar.n = p.step
-        postfix = {"status": adapter.status, "epoch": f"{p.epoch}/{p.epochs}"}
-        if adapter.train_loss is not None:
-            postfix["loss"] = f"{adapter.train_loss:.3f}"
-        if adapter.validation_loss is not None:
-            postfix["val"] = f"{adapter.validation_loss:.3f}"
-        bar.set_postfix(postfix, refresh=False)
-        bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+def _training_progress(adapter: wire.Adapter) -> tuple[int, int, dict[str, Any]]:
+    """Steps done, steps in all, and the status, epoch and losses for the bar's postfix."""
+    p = adapter.progress
+    postfix = {"status": adapter.status, "epoch": f"{p.epoch}/{p.epochs}"}
+    if adapter.train_loss is not None:
+        postfix["loss"] = f"{adapter.train_loss:.3f}"
+    if adapter.validation_loss is not None:
+        postfix["val"] = f"{adapter.validation_loss:.3f}"
+    return p.step, p.total_steps, postfix

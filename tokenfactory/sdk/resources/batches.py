@@ -7,14 +7,13 @@ work on it directly (with ``AsyncTokenFactory`` use the ``await client.batches.x
 
 from __future__ import annotations
 
-import json
-import os
-import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, PrivateAttr
 
+from .._jsonl import batch_jsonl, parse_jsonl, results_frame
+from .._polling import Bar, NoProgress, Poll, async_wait, wait
 from .._resource import Resource
 from ..types import ResponseMeta
 
@@ -89,15 +88,6 @@ class Batch(ResponseMeta):
     def to_pandas(self) -> pd.DataFrame:
         return self._batches().to_pandas(self.id)
 
-    def monitor(self, **kwargs: Any) -> Any:
-        """A ``BatchMonitor`` widget on this job."""
-        from tokenfactory.widgets.batch_monitor import BatchMonitor
-
-        client = self._client
-        return BatchMonitor(
-            self.id, base_url=str(client.base_url), api_key=client.api_key, **kwargs
-        )
-
     def _repr_markdown_(self) -> str:
         return (
             f"**{self.id}** · `{self.status}` · sla {self.sla} · "
@@ -122,75 +112,9 @@ class BatchList(ResponseMeta):
         return len(self.data)
 
 
-def build_jsonl(
-    file: Any,
-    *,
-    template: str | None = None,
-    model: str | None = None,
-    system: str | None = None,
-    column: str | None = None,
-    custom_id_column: str | None = None,
-    **params: Any,
-) -> bytes:
-    """The JSONL bytes for ``file``: a path, bytes/str of JSONL, a list of dicts, or a
-    DataFrame with a prompt ``template`` (``{column}`` placeholders, ``{}`` for ``column``)."""
-    if isinstance(file, (bytes, bytearray)):
-        return bytes(file)
-    if isinstance(file, os.PathLike) or (isinstance(file, str) and "\n" not in file):
-        with open(file, "rb") as fh:
-            return fh.read()
-    if isinstance(file, str):
-        return file.encode()
-    if hasattr(file, "to_dict") and hasattr(file, "columns"):
-        if template is None:
-            raise ValueError("a DataFrame needs template='...' to turn each row into a prompt")
-        lines = dataframe_lines(file, template, model, system, column, custom_id_column, params)
-    elif isinstance(file, Iterable):
-        lines = [_as_line(i, row, model, params) for i, row in enumerate(file)]
-    else:
-        raise TypeError(f"cannot make a batch from {type(file).__name__}")
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+class _Batches(Resource):
+    """The calls both clients share; ``Batches`` and ``AsyncBatches`` add the rest."""
 
-
-def _as_line(i: int, row: Mapping[str, Any], model: str | None, params: dict) -> dict:
-    if not isinstance(row, Mapping):
-        raise TypeError(f"item {i} is a {type(row).__name__}, expected a dict")
-    if "body" in row:
-        return dict(row)
-    body = dict(row)
-    body.pop("custom_id", None)
-    if model and "model" not in body:
-        body["model"] = model
-    return {"custom_id": str(row.get("custom_id", f"request-{i}")), "body": {**params, **body}}
-
-
-def dataframe_lines(
-    df: Any,
-    template: str,
-    model: str | None,
-    system: str | None,
-    column: str | None,
-    custom_id_column: str | None,
-    params: dict,
-) -> list[dict]:
-    from ..dataframe import _render
-
-    if model is None:
-        from tokenfactory.config import DEFAULT_CHAT_MODEL
-
-        model = DEFAULT_CHAT_MODEL
-    prefix = [{"role": "system", "content": system}] if system else []
-    lines = []
-    for index, row in zip(df.index, df.to_dict("records"), strict=True):
-        custom_id = str(row[custom_id_column]) if custom_id_column else str(index)
-        messages = [*prefix, {"role": "user", "content": _render(template, row, column)}]
-        lines.append(
-            {"custom_id": custom_id, "body": {"model": model, "messages": messages, **params}}
-        )
-    return lines
-
-
-class Batches(Resource):
     def create(
         self,
         file: Any,
@@ -207,7 +131,7 @@ class Batches(Resource):
         """Submit a batch. ``file``: a JSONL path or bytes, a list of request dicts (lines with
         ``custom_id``/``body``, or bare bodies), or a DataFrame with ``template=``. Extra
         keyword arguments (``max_tokens``, ``temperature``) go into every generated body."""
-        data = build_jsonl(
+        data = batch_jsonl(
             file,
             template=template,
             model=model,
@@ -228,24 +152,50 @@ class Batches(Resource):
     def retrieve(self, batch_id: str) -> Any:
         return self._bind(self._get(f"/batch/{batch_id}", cast_to=Batch))
 
-    def list(self, *, limit: int = 20, after: str | None = None) -> Any:
-        page = self._get("/batch", params={"limit": limit, "after": after}, cast_to=BatchList)
+    def cancel(self, batch_id: str) -> Any:
+        return self._bind(self._delete(f"/batch/{batch_id}", cast_to=Batch))
+
+    def _list(self, limit: int, after: str | None) -> Any:
+        return self._get("/batch", params={"limit": limit, "after": after}, cast_to=BatchList)
+
+    def _bind(self, job: Any) -> Any:
+        return job
+
+    @staticmethod
+    def _poll(batch_id: str, timeout: float | None, interval: float, progress: bool) -> Poll[Batch]:
+        return Poll(
+            finished=lambda job: job.done,
+            describe=lambda job: f"batch {batch_id} is still {job.status}",
+            timeout=timeout,
+            poll_interval=interval,
+            progress=Bar(batch_id, "line", _lines_done) if progress else NoProgress(),
+        )
+
+
+def _lines_done(job: Batch) -> tuple[int, int, dict[str, Any]]:
+    return (
+        job.finished_requests,
+        job.total_requests,
+        {"status": job.status, "failed": job.failed_requests},
+    )
+
+
+class Batches(_Batches):
+    """The synchronous client's batches: jobs come back bound, so ``job.wait()`` works."""
+
+    def list(self, *, limit: int = 20, after: str | None = None) -> BatchList:
+        page = self._list(limit, after)
         for job in page.data:
             self._bind(job)
         return page
 
-    def cancel(self, batch_id: str) -> Any:
-        return self._bind(self._delete(f"/batch/{batch_id}", cast_to=Batch))
-
     def results(self, batch_id: str) -> Iterator[dict[str, Any]]:
         """The finished lines' results (OpenAI batch output shape), in input order."""
-        text = self._get(f"/batch/{batch_id}/results", cast_to=str)
-        return (json.loads(line) for line in text.splitlines() if line.strip())
+        return iter(parse_jsonl(self._get(f"/batch/{batch_id}/results", cast_to=str)))
 
     def input(self, batch_id: str) -> list[dict[str, Any]]:
         job = self.retrieve(batch_id)
-        text = self._get(f"/files/{job.input_file_id}/content", cast_to=str)
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return parse_jsonl(self._get(f"/files/{job.input_file_id}/content", cast_to=str))
 
     def to_pandas(self, batch_id: str) -> pd.DataFrame:
         """One row per custom_id: the request, the response text, token counts, the error."""
@@ -260,95 +210,40 @@ class Batches(Resource):
         progress: bool = True,
         job: Batch | None = None,
     ) -> Batch:
-        from tqdm.auto import tqdm
-
+        """Poll until the job ends, with a tqdm progress bar; returns the job."""
         job = job or self.retrieve(batch_id)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with tqdm(total=job.total_requests, disable=not progress, desc=batch_id) as bar:
-            while True:
-                bar.n = job.finished_requests
-                bar.set_postfix(status=job.status, failed=job.failed_requests, refresh=False)
-                bar.refresh()
-                if job.done:
-                    return job
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(f"batch {batch_id} is still {job.status}")
-                time.sleep(poll_interval)
-                job = job.refresh() if job._client is not None else self.retrieve(batch_id)
+        poll = self._poll(batch_id, timeout, poll_interval, progress)
+        fetch = job.refresh if job._client is not None else lambda: self.retrieve(batch_id)
+        return wait(poll, fetch, job)
 
     def _bind(self, job: Batch) -> Batch:
         job._client = self._client
         return job
 
 
-class AsyncBatches(Batches):
+class AsyncBatches(_Batches):
     """The async client's batches: the same calls, awaited; no bound helpers on ``Batch``."""
 
-    def _bind(self, job: Any) -> Any:
-        return job
+    async def list(self, *, limit: int = 20, after: str | None = None) -> BatchList:
+        return await self._list(limit, after)
 
-    async def results(self, batch_id: str) -> list[dict[str, Any]]:  # type: ignore[override]
-        text = await self._get(f"/batch/{batch_id}/results", cast_to=str)
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    async def results(self, batch_id: str) -> list[dict[str, Any]]:
+        return parse_jsonl(await self._get(f"/batch/{batch_id}/results", cast_to=str))
 
-    async def to_pandas(self, batch_id: str) -> pd.DataFrame:  # type: ignore[override]
-        job = await self._get(f"/batch/{batch_id}", cast_to=Batch)
-        text = await self._get(f"/files/{job.input_file_id}/content", cast_to=str)
-        inputs = [json.loads(line) for line in text.splitlines() if line.strip()]
-        return results_frame(inputs, await self.results(batch_id))
+    async def input(self, batch_id: str) -> list[dict[str, Any]]:
+        job = await self.retrieve(batch_id)
+        return parse_jsonl(await self._get(f"/files/{job.input_file_id}/content", cast_to=str))
 
-    async def wait(  # type: ignore[override]
-        self, batch_id: str, *, poll_interval: float = 1.0, timeout: float | None = None, **_: Any
+    async def to_pandas(self, batch_id: str) -> pd.DataFrame:
+        return results_frame(await self.input(batch_id), await self.results(batch_id))
+
+    async def wait(
+        self,
+        batch_id: str,
+        *,
+        poll_interval: float = 1.0,
+        timeout: float | None = None,
+        progress: bool = False,
     ) -> Batch:
-        import asyncio
-
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = await self._get(f"/batch/{batch_id}", cast_to=Batch)
-            if job.done:
-                return job
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"batch {batch_id} is still {job.status}")
-            await asyncio.sleep(poll_interval)
-
-
-def response_text(body: dict[str, Any] | None) -> Any:
-    """The useful part of a response body: the message, the text, or the embedding."""
-    if not body:
-        return None
-    if body.get("object") == "list":
-        data = body.get("data") or []
-        return data[0].get("embedding") if len(data) == 1 else [d.get("embedding") for d in data]
-    choices = body.get("choices") or []
-    if not choices:
-        return None
-    first = choices[0]
-    if "message" in first:
-        return (first.get("message") or {}).get("content")
-    return first.get("text")
-
-
-def results_frame(inputs: list[dict[str, Any]], results: list[dict[str, Any]]) -> pd.DataFrame:
-    import pandas as pd
-
-    by_id = {r["custom_id"]: r for r in results}
-    rows = []
-    for line in inputs:
-        result = by_id.get(line["custom_id"], {})
-        response = result.get("response") or {}
-        body = response.get("body") or {}
-        usage = body.get("usage") or {}
-        error = result.get("error") or body.get("error")
-        rows.append(
-            {
-                "custom_id": line["custom_id"],
-                "request": line.get("body"),
-                "status_code": response.get("status_code"),
-                "response": None if error else response_text(body),
-                "prompt_tokens": usage.get("prompt_tokens"),
-                "completion_tokens": usage.get("completion_tokens"),
-                "error": None if not error else f"{error.get('code')}: {error.get('message')}",
-                "finished": bool(result),
-            }
-        )
-    return pd.DataFrame(rows)
+        poll = self._poll(batch_id, timeout, poll_interval, progress)
+        return await async_wait(poll, lambda: self.retrieve(batch_id))

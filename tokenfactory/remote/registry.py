@@ -1,0 +1,79 @@
+"""Every remote model of a gateway: its replica pool, health checks and catalog entry."""
+
+from __future__ import annotations
+
+from ..engine.protocol import ModelInfo
+from ..errors import ModelNotFoundError
+from .config import UpstreamSpec
+from .health import HealthChecker
+from .pool import ReplicaPool
+from .replica import Replica
+
+ENGINE_NAME = "remote"
+
+
+class RemoteModels:
+    def __init__(self, specs: list[UpstreamSpec], health_interval_s: float = 2.0) -> None:
+        self.replicas = [Replica(spec) for spec in specs]
+        self.pools: dict[str, ReplicaPool] = {}
+        for replica in self.replicas:
+            pool = self.pools.setdefault(replica.spec.model, ReplicaPool(replica.spec.model, []))
+            pool.replicas.append(replica)
+        self.health = HealthChecker(self.replicas, health_interval_s)
+
+    async def start(self) -> None:
+        """First health round (so /v1/models is right from the start), then checks go on."""
+        await self.health.check_all()
+        self.health.start()
+
+    async def shutdown(self) -> None:
+        await self.health.stop()
+        for replica in self.replicas:
+            await replica.close()
+
+    # -- lookup ----------------------------------------------------------------------------
+    def serves(self, model: str) -> bool:
+        return model in self.pools or self._adapter_pool(model) is not None
+
+    def pool_for(self, model: str) -> ReplicaPool:
+        """The replicas that can serve ``model``: a base model's, or those holding the adapter."""
+        pool = self.pools.get(model) or self._adapter_pool(model)
+        if pool is None:
+            raise ModelNotFoundError(f"The model '{model}' does not exist", param="model")
+        return pool
+
+    def _adapter_pool(self, name: str) -> ReplicaPool | None:
+        holders = [r for r in self.replicas if name in r.adapters]
+        return ReplicaPool(name, holders, adapter=True) if holders else None
+
+    # -- catalog ---------------------------------------------------------------------------
+    def models(self) -> list[ModelInfo]:
+        return [self._info(model, pool.replicas) for model, pool in self.pools.items()]
+
+    def adapters(self) -> dict[str, str]:
+        """Adapters some upstream lists: name -> base model id."""
+        return {name: r.spec.model for r in self.replicas for name in r.adapters}
+
+    def _info(self, model: str, replicas: list[Replica]) -> ModelInfo:
+        states = {r.state for r in replicas}
+        if "healthy" in states:
+            status, error = "loaded", None
+        elif states & {"unknown", "loading"}:
+            status, error = "loading", None
+        else:
+            status = "failed"
+            error = "; ".join(f"{r.url}: {r.last_error}" for r in replicas)
+        modality = next((r.modality for r in replicas if r.modality), None) or "chat"
+        return ModelInfo(
+            id=model,
+            modality=modality,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]
+            engine=ENGINE_NAME,
+            context_length=next((r.context_length for r in replicas if r.context_length), None),
+            error=error,
+            extra={"upstreams": [r.snapshot() for r in replicas]},
+        )
+
+    def snapshot(self) -> list[dict]:
+        """Each upstream's state and load (for /health, /metrics and the sidebar)."""
+        return [{"model": r.spec.model, **r.snapshot()} for r in self.replicas]
