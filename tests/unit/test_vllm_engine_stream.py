@@ -18,6 +18,7 @@ pytest.importorskip("vllm", reason="vllm is not installed")
 from vllm.sampling_params import RequestOutputKind
 
 from tests.vllm_scripted import ScriptedAsyncLLM
+from tokenfactory.engine import vllm_platform
 from tokenfactory.engine.protocol import GenerationRequest, SamplingParams, StructuredSpec
 from tokenfactory.engine.vllm_engine import VLLMEngine
 from tokenfactory.errors import (
@@ -120,7 +121,8 @@ async def test_adapters_get_stable_ids_and_reach_generate(tmp_path):
         await engine.load_adapter("c", str(tmp_path / "missing"), CHAT)
 
 
-async def test_requests_wait_while_asleep_and_run_after_wake():
+async def test_requests_wait_while_asleep_and_run_after_wake(monkeypatch):
+    monkeypatch.setattr(vllm_platform, "backend", lambda: "cuda")
     llm = ScriptedAsyncLLM()
     engine = make_engine(llm)
     await engine.sleep()
@@ -134,6 +136,24 @@ async def test_requests_wait_while_asleep_and_run_after_wake():
     await engine.wake()
     outs = await asyncio.wait_for(task, 5)
     assert outs[-1].finished and llm.wakes == 1 and engine.health().ready
+
+
+async def test_on_the_cpu_backend_sleep_only_pauses_requests(monkeypatch):
+    """vLLM's CPU backend has no sleep mode: sleep() never reaches vLLM, requests still wait
+    for wake() (the engine's capabilities say so, in one place)."""
+    monkeypatch.setattr(vllm_platform, "backend", lambda: "cpu")
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    assert not engine.capabilities.sleep_mode
+    await engine.sleep()
+    task = asyncio.create_task(
+        collect(engine, GenerationRequest("r9", CHAT, [1], SamplingParams(max_tokens=1)))
+    )
+    await asyncio.sleep(0.05)
+    assert not task.done() and llm.calls == []
+    await engine.wake()
+    outs = await asyncio.wait_for(task, 5)
+    assert outs[-1].finished and llm.sleeps == [] and llm.wakes == 0
 
 
 async def test_embeddings_are_normalised_in_order_with_token_counts():

@@ -208,24 +208,29 @@ async def test_requests_on_an_unloaded_model_are_clear_errors():
     assert engine.health().detail == "shut down"
 
 
-def test_auto_selection_skips_vllm_without_cuda():
-    """On a machine without CUDA (this one, CI) vLLM is never the automatic pick, and asking
-    for it by name is a clear 503 instead of an import error."""
-    from tokenfactory.engine import select, vllm_engine
+@pytest.mark.parametrize("backend", [None, "cpu"])
+def test_auto_selection_picks_transformers_without_cuda(monkeypatch, backend):
+    """Without CUDA vLLM is never the automatic pick (on a CPU the TransformersEngine wins,
+    see select.py); without any vLLM backend asking for it by name is a clear 503."""
+    from tokenfactory.engine import select, vllm_platform
     from tokenfactory.errors import ServiceUnavailableError
 
-    if vllm_engine.cuda_available():
-        pytest.skip("CUDA is visible here")
-    assert vllm_engine.available() is False
+    monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
     assert select.engine_kind("auto") == "transformers"
-    with pytest.raises(ServiceUnavailableError, match="vllm"):
-        select.create_engine("vllm", chat_models=[], embedding_models=[])
+    if backend is None:
+        with pytest.raises(ServiceUnavailableError, match="vllm"):
+            select.create_engine("vllm", chat_models=[], embedding_models=[])
+    else:
+        engine = select.create_engine("vllm", chat_models=["a/b"], embedding_models=[])
+        assert engine.capabilities.backend == "cpu" and not engine.capabilities.sleep_mode
+        assert engine._settings.enable_sleep_mode is False
+        assert engine._settings.enforce_eager is True
 
 
 def test_selection_builds_a_vllm_engine_when_vllm_and_cuda_are_there(monkeypatch):
-    from tokenfactory.engine import select, vllm_engine
+    from tokenfactory.engine import select, vllm_engine, vllm_platform
 
-    monkeypatch.setattr(vllm_engine, "available", lambda: True)
+    monkeypatch.setattr(vllm_platform, "backend", lambda: "cuda")
     assert select.engine_kind("auto") == "vllm"
     engine = select.create_engine(
         "auto", chat_models=["a/b"], embedding_models=["e/f"], gpu_memory_utilization=0.4
@@ -233,6 +238,20 @@ def test_selection_builds_a_vllm_engine_when_vllm_and_cuda_are_there(monkeypatch
     assert isinstance(engine, vllm_engine.VLLMEngine)
     assert [(m.id, m.modality) for m in engine.models()] == [("a/b", "chat"), ("e/f", "embedding")]
     assert engine._settings.gpu_memory_utilization == 0.4
+    assert engine._settings.enable_sleep_mode and engine._settings.enforce_eager is False
+    assert engine._settings.kv_cache_memory_bytes is None
+
+
+def test_cpu_kv_cache_is_sized_from_free_ram_unless_the_env_says(monkeypatch):
+    from tokenfactory.engine import vllm_platform
+
+    gib = vllm_platform.GiB
+    monkeypatch.delenv("VLLM_CPU_KVCACHE_SPACE", raising=False)
+    assert vllm_platform.cpu_kv_cache_bytes(free_bytes=1 * gib) == gib // 2
+    assert vllm_platform.cpu_kv_cache_bytes(free_bytes=20 * gib) == 3 * gib
+    assert vllm_platform.cpu_kv_cache_bytes(free_bytes=200 * gib) == 4 * gib
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
+    assert vllm_platform.cpu_kv_cache_bytes(free_bytes=20 * gib) is None
 
 
 def test_settings_from_env_override_the_defaults():
@@ -270,7 +289,7 @@ def test_extra_args_from_env_reach_the_engine(monkeypatch):
     assert args["max_model_len"] == 1024
 
 
-def test_translation_builds_real_vllm_objects():
+def test_translation_builds_real_vllm_objects(tmp_path):
     """Where vLLM is importable (the GPU machine, no GPU needed) the dicts are accepted by
     vLLM's own classes: the field names match the installed version."""
     pytest.importorskip("vllm", reason="vllm is not installed")
@@ -294,10 +313,16 @@ def test_translation_builds_real_vllm_objects():
             kwargs["structured_outputs"] = StructuredOutputsParams(**structured)
         params = VllmSamplingParams(output_kind=RequestOutputKind.DELTA, **kwargs)
         assert params.seed == 3 and params.detokenize is False
-    settings = vllm_params.EngineSettings()
-    chat = AsyncEngineArgs(**vllm_params.chat_engine_args("o/m", "/m", settings))
+    settings = vllm_params.EngineSettings(kv_cache_memory_bytes=2**30)
+    (tmp_path / "m").mkdir()
+    (tmp_path / "e").mkdir()
+    chat_args = vllm_params.chat_engine_args("o/m", str(tmp_path / "m"), settings)
+    chat = AsyncEngineArgs(**chat_args)
     assert chat.enable_lora and chat.scheduling_policy == "priority" and chat.enable_sleep_mode
-    embed = AsyncEngineArgs(**vllm_params.embedding_engine_args("o/e", "/e", settings))
+    assert chat.kv_cache_memory_bytes == 2**30
+    embed = AsyncEngineArgs(
+        **vllm_params.embedding_engine_args("o/e", str(tmp_path / "e"), settings)
+    )
     assert embed.runner == "pooling"
     lora = LoRARequest(lora_name="a", lora_int_id=1, lora_path="/a", load_inplace=True)
     assert lora.lora_int_id == 1

