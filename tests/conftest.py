@@ -14,8 +14,11 @@ from tests.fakes import FakeEngine
 
 @pytest.fixture(autouse=True)
 def tf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Every test gets its own TOKENFACTORY_HOME and Jupyter runtime dir."""
+    """Every test gets its own TOKENFACTORY_HOME and Jupyter runtime dir, and no gateway from
+    the environment (a test under ``make lab`` must not attach to the lab's gateway)."""
     home = tmp_path_factory.mktemp("tf-home")
+    monkeypatch.delenv("TOKENFACTORY_BASE_URL", raising=False)
+    monkeypatch.delenv("TOKENFACTORY_API_KEY", raising=False)
     monkeypatch.setenv("TOKENFACTORY_HOME", str(home))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(home / "jupyter-runtime"))
     return home
@@ -29,11 +32,11 @@ def fake_engine() -> FakeEngine:
 @pytest.fixture
 def fake_gateway(fake_engine: FakeEngine, tf_home):
     """A started gateway over the fake engine, with the features installed, and a key."""
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Store
 
-    gateway = Gateway(fake_engine, Store(tf_home / "test.sqlite3"))
+    gateway = Core(fake_engine, Store(tf_home / "test.sqlite3"))
     install_features(gateway)
     _, key = gateway.keys.create_key("default", name="test")
     gateway.test_key = key
@@ -69,7 +72,7 @@ def transformers_server(tmp_path_factory: pytest.TempPathFactory):
     os.environ["JUPYTER_RUNTIME_DIR"] = str(home / "jupyter-runtime")
     from tokenfactory.server import serve
 
-    handle = serve(engine="transformers")
+    handle = serve(engine="transformers", new=True)
     for k, v in old.items():
         if v is None:
             os.environ.pop(k, None)

@@ -21,15 +21,15 @@ WORKSPACE = "default"
 def start_live_server(engine: Any, home: Path, timeout: float = 900.0) -> ServerHandle:
     """Start a gateway over ``engine`` with its store and data under ``home``; returns once
     the engine is ready (raises if it failed to start)."""
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Store
 
     saved = {k: os.environ.get(k) for k in ("TOKENFACTORY_HOME", "JUPYTER_RUNTIME_DIR")}
     os.environ["TOKENFACTORY_HOME"] = str(home)
     os.environ["JUPYTER_RUNTIME_DIR"] = str(home / "jupyter-runtime")
     try:
-        gateway = Gateway(engine, Store(home / "tokenfactory.sqlite3"))
+        gateway = Core(engine, Store(home / "tokenfactory.sqlite3"))
         install_features(gateway)
         _, key = gateway.keys.create_key(WORKSPACE, name="tests")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -69,13 +69,14 @@ def test_max_tokens_past_the_context_is_a_400_and_the_default_shrinks(target):
 
 
 def prepare_completion(target, prompt: str, max_tokens: int | None):
-    from tokenfactory.services.completions import CompletionService
+    from tokenfactory.core.records import Call
     from tokenfactory.wire.completions import CompletionRequest
 
     gateway = target.server.gateway
-    service = CompletionService(gateway.engine, gateway.resolve_model)
-    return service.prepare(
-        CompletionRequest(model=target.chat_model, prompt=prompt, max_tokens=max_tokens)
+    principal = gateway.keys.authenticate(target.server.api_key)
+    return gateway.completions.prepare(
+        CompletionRequest(model=target.chat_model, prompt=prompt, max_tokens=max_tokens),
+        Call(principal, "/v1/completions"),
     )
 
 

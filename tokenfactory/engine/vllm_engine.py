@@ -34,8 +34,9 @@ from ..errors import (
     UnsupportedSchemaError,
 )
 from . import vllm_params, vllm_platform
-from .input_limits import check_embedding_inputs
 from . import vllm_runtime as runtime
+from .catalog import a_modality
+from .input_limits import check_embedding_inputs
 from .protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -423,7 +424,7 @@ class VLLMEngine:
         self._check_open()
         served = self._require(model)
         if modality is not None and served.modality != modality:
-            raise InvalidRequestError(f"Model '{model}' is a {served.modality} model")
+            raise InvalidRequestError(f"Model '{model}' is {a_modality(served.modality)} model")
         if served.status == "loading":
             raise ModelLoadingError(f"Model '{model}' is still loading")
         if served.llm is None:

@@ -68,6 +68,7 @@ def detect_modality(source: str) -> Modality:
     """An embedding model is a sentence-transformers folder or a config without a LM head."""
     if model_files.PACKAGED_MODELS.get(source):
         return model_files.PACKAGED_MODELS[source].modality
+    source = model_files.resolve(source)  # a local folder, or ModelNotFoundError at once
     path = Path(source)
     if (path / "modules.json").exists():
         return "embedding"
