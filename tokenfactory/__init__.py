@@ -41,6 +41,7 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "tokenfactory.sdk",
     "RateLimitError": "tokenfactory.sdk",
     "InternalServerError": "tokenfactory.sdk",
+    "MissingExtraError": "tokenfactory.sdk",
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 

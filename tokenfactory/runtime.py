@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import config
+from .core import Core
+from .extras import require_extra
 from .features import install_features
-from .gateway.state import Gateway
 from .store import Store
 
 
@@ -17,33 +18,35 @@ def build_gateway(
     embedding_models: list[str] | None = None,
     database: str | Path | None = None,
     upstreams: list | None = None,
-) -> Gateway:
+) -> Core:
     """``models`` are chat model ids (default: the embedded SmolLM2); ``embedding_models``
     default to MiniLM. Pass ``models=[...]`` alone to serve only those chat models.
     ``upstreams`` (``UpstreamSpec``s) add remote models; with them and no models, no local
     model is loaded."""
     from .engine.select import create_engine
 
+    require_extra("server", "A gateway (tf.serve(), `tokenfactory serve`)")
     if upstreams and models is None and embedding_models is None:
         from .remote.no_engine import NoLocalEngine
 
-        gateway = Gateway(NoLocalEngine(), Store(database or config.database_path()))
+        gateway = Core(NoLocalEngine(), Store(database or config.database_path()))
         install_features(gateway)
         return _with_upstreams(gateway, upstreams)
     if models is None and embedding_models is None:
         models = [config.DEFAULT_CHAT_MODEL]
         embedding_models = [config.DEFAULT_EMBEDDING_MODEL]
     chat, embed = split_models(models or [], embedding_models)
+    require_extra("engine", "Serving models on this machine (tf.serve(), `tokenfactory serve`)")
     eng = create_engine(engine, chat_models=chat, embedding_models=embed)
-    gateway = Gateway(eng, Store(database or config.database_path()))
+    gateway = Core(eng, Store(database or config.database_path()))
     install_features(gateway)
     return _with_upstreams(gateway, upstreams)
 
 
-def _with_upstreams(gateway: Gateway, upstreams: list | None) -> Gateway:
+def _with_upstreams(gateway: Core, upstreams: list | None) -> Core:
     if upstreams:
+        from .remote import install
         from .remote.config import health_interval_s
-        from .remote.gateway_glue import install
 
         install(gateway, upstreams, health_interval_s())
     return gateway

@@ -33,6 +33,8 @@ from ..errors import (
 )
 from . import vllm_compat, vllm_errors, vllm_params, vllm_platform
 from . import vllm_runtime as runtime
+from .catalog import a_modality
+from .input_limits import check_embedding_inputs
 from .protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -300,10 +302,10 @@ class VLLMEngine:
         self._check_open()
         from vllm import PoolingParams
 
-        limit = served.context_length or 512
         encoded = await asyncio.to_thread(
-            lambda: served.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+            lambda: served.tokenizer(list(texts), truncation=False)["input_ids"]
         )
+        check_embedding_inputs(model, encoded, served.context_length or 512)
         batch = uuid.uuid4().hex[:16]
 
         async def one(index: int, ids: list[int]) -> Any:
@@ -408,7 +410,7 @@ class VLLMEngine:
         self._check_open()
         served = self._require(model)
         if modality is not None and served.modality != modality:
-            raise InvalidRequestError(f"Model '{model}' is a {served.modality} model")
+            raise InvalidRequestError(f"Model '{model}' is {a_modality(served.modality)} model")
         if served.status == "loading":
             raise ModelLoadingError(f"Model '{model}' is still loading")
         if served.llm is None:

