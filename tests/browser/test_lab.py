@@ -189,12 +189,12 @@ def test_sidebar_button_opens_a_playground_notebook_on_that_gateway(page, lab):
     )
     run_command(page, "notebook:run-all-cells", wait=False)
     notebook = current_panel(page)
+    frame = notebook.locator(".jp-OutputArea-output table").first  # pg.to_pandas(), after send
+    frame.wait_for(timeout=MODEL_WAIT)
+    widget_error = notebook.locator(".tf-playground .tf-error-text").first.text_content()
+    assert "assistant" in frame.inner_text(), f"widget error: {widget_error!r}"
     answer = notebook.locator(".tf-playground [data-role='assistant'] .tf-pg-text").first
-    answer.wait_for(timeout=240_000)
     assert answer.inner_text().strip()
-    frame = notebook.locator(".jp-OutputArea-output table").first
-    frame.wait_for(timeout=60_000)
-    assert "assistant" in frame.inner_text()
     assert notebook.locator(".tf-playground .tf-error").is_hidden()
 
 
