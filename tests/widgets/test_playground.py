@@ -81,6 +81,20 @@ def test_stop_keeps_the_partial_answer(tf_home):
         assert reply.startswith(last["content"])
 
 
+def test_a_send_that_outlasts_its_wait_says_so_until_the_answer_arrives(tf_home):
+    from tests.widgets.live import live_gateway
+
+    with live_gateway(tf_home, replies=["word " * 100]) as live:
+        live.engine.delay = 0.01
+        pg = Playground(base_url=live.base_url, api_key=live.api_key, max_tokens=1000)
+        pg.wait()
+        assert pg.send("talk", timeout=0.2) is None
+        assert "still streaming" in pg.error
+        wait_for(lambda: not pg.streaming)
+        assert pg.history[-1]["role"] == "assistant"
+        assert pg.error == ""
+
+
 def test_api_errors_land_in_the_error_trait(pg):
     pg.model = "test/missing"
     assert pg.send("hi") is None

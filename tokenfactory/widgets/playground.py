@@ -187,6 +187,12 @@ class Playground(GatewayWidget):
         if not wait:
             return None
         self._stream_thread.join(timeout)
+        if self._stream_thread.is_alive():
+            # still streaming: say so (the answer's arrival takes this message away)
+            message = f"No answer within {timeout:g} s; it is still streaming into pg.history"
+            self._errors_by_source["send"] = message
+            self.error = message
+            return None
         last = self.history[-1] if self.history else None
         return last["content"] if last and last["role"] == "assistant" else None
 
