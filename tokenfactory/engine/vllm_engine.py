@@ -36,6 +36,7 @@ from ..errors import (
 from . import vllm_params, vllm_platform
 from . import vllm_runtime as runtime
 from .catalog import a_modality
+from .input_limits import check_embedding_inputs
 from .protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -321,10 +322,10 @@ class VLLMEngine:
         from vllm import PoolingParams
         from vllm.inputs import TokensPrompt
 
-        limit = served.context_length or 512
         encoded = await asyncio.to_thread(
-            lambda: served.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+            lambda: served.tokenizer(list(texts), truncation=False)["input_ids"]
         )
+        check_embedding_inputs(model, encoded, served.context_length or 512)
         batch = uuid.uuid4().hex[:16]
 
         async def one(index: int, ids: list[int]) -> Any:
