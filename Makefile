@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 TORCH_CPU ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps lint format bench clean
+.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps typecheck lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ test-browser-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		|| echo "chromium could not be installed: browser tests will be skipped"; }
 
-test: setup test-browser-deps
+# the type checker over the package (configured in pyproject.toml's [tool.mypy])
+typecheck: setup
+	$(BIN)/python -m mypy
+
+test: setup test-browser-deps typecheck
 	$(BIN)/ruff check .
 	# a fresh data directory per run, so notebooks never resume an earlier run's jobs
 	TOKENFACTORY_HOME=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks --nbval-lax \

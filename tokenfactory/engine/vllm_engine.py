@@ -40,7 +40,9 @@ from .protocol import (
     EngineHealth,
     GenerationOutput,
     GenerationRequest,
+    Modality,
     ModelInfo,
+    ModelStatus,
 )
 from .vllm_runtime import available, cuda_available, prepare_environment, vllm_installed
 
@@ -56,8 +58,8 @@ _SCHEMA_ERROR_WORDS = ("schema", "grammar", "regex", "structured", "xgrammar", "
 @dataclass
 class _Served:
     model_id: str
-    modality: str  # "chat" or "embedding"
-    status: str = "available"
+    modality: Modality
+    status: ModelStatus = "available"
     path: str | None = None
     llm: Any = None  # vllm AsyncLLM
     tokenizer: Any = None
@@ -399,8 +401,8 @@ class VLLMEngine:
         )
         return ModelInfo(
             id=served.model_id,
-            modality=served.modality,  # type: ignore[arg-type]
-            status=served.status,  # type: ignore[arg-type]
+            modality=served.modality,
+            status=served.status,
             engine=self.name,
             context_length=served.context_length,
             size_bytes=folder_size(served.path) if served.path else None,
@@ -440,7 +442,7 @@ def _first(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _guess_modality(model: str) -> str:
+def _guess_modality(model: str) -> Modality:
     from .model_files import PACKAGED_MODELS
 
     packaged = PACKAGED_MODELS.get(model)
