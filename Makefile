@@ -1,6 +1,7 @@
 # tokenfactory — set-up, the workbench, tests and benchmarks.
 #   make lab    creates .venv, installs everything, starts JupyterLab on the quickstart
 #   make test   installs what the tests need and runs the whole suite (what CI runs)
+#   make screenshots  regenerates the README's screenshots with the browser tests
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,8 @@ STAMP  := $(VENV)/.installed-stamp
 TORCH_CPU ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps typecheck lint format bench clean
+.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps screenshots typecheck lint \
+	format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,21 +34,34 @@ lab: setup
 serve: setup
 	$(BIN)/tokenfactory serve
 
+# Installs chromium only when it is missing, with no recommended packages and no upgrade of
+# anything installed (the script says what it installs, or why it installs nothing).
 test-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser tests"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-		|| echo "chromium could not be installed: browser tests will be skipped"; }
+	@bash tests/browser/install-chromium.sh
 
 # the type checker over the package (configured in pyproject.toml's [tool.mypy])
 typecheck: setup
 	$(BIN)/python -m mypy
 
+# Tests write under test-artifacts/ (ignored); a run that changes the checkout fails.
 test: setup test-browser-deps typecheck
 	$(BIN)/ruff check .
-	# a fresh data directory per run, so notebooks never resume an earlier run's jobs
-	TOKENFACTORY_HOME=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks --nbval-lax \
+	@git status --porcelain --untracked-files=all > $(VENV)/.status-before 2>/dev/null || true
+	# a fresh data directory per run, so notebooks never resume an earlier run's jobs; a fresh
+	# Jupyter runtime dir, so tf.serve() in the notebooks never attaches to your own gateway
+	TOKENFACTORY_HOME=$$(mktemp -d) JUPYTER_RUNTIME_DIR=$$(mktemp -d) \
+		TOKENFACTORY_BASE_URL= TOKENFACTORY_API_KEY= $(BIN)/python -m pytest tests notebooks --nbval-lax \
 		-p no:cacheprovider -q -rs --durations=25 $(PYTEST_ARGS)
+	@git status --porcelain --untracked-files=all > $(VENV)/.status-after 2>/dev/null || true
+	@diff $(VENV)/.status-before $(VENV)/.status-after >/dev/null || { \
+		echo "make test changed the checkout (tests must write under test-artifacts/):"; \
+		diff $(VENV)/.status-before $(VENV)/.status-after; exit 1; }
+
+# Regenerates the README's screenshots (docs/screenshots/) with the browser tests.
+screenshots: setup test-browser-deps
+	TOKENFACTORY_SCREENSHOTS=$(CURDIR)/docs/screenshots TOKENFACTORY_HOME=$$(mktemp -d) \
+		JUPYTER_RUNTIME_DIR=$$(mktemp -d) TOKENFACTORY_BASE_URL= TOKENFACTORY_API_KEY= \
+		$(BIN)/python -m pytest tests/browser -p no:cacheprovider -q $(PYTEST_ARGS)
 
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit tests/sdk -q $(PYTEST_ARGS)

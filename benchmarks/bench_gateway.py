@@ -138,7 +138,7 @@ COLD_START = """
 import time, json, httpx
 t = time.perf_counter()
 import tokenfactory as tf
-s = tf.serve(embedding_models=[], models=[MODEL])
+s = tf.serve(embedding_models=[], models=[MODEL], new=True)
 body = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4,
         "stream": True}
 with httpx.stream("POST", s.base_url + "/chat/completions", json=body,
@@ -163,7 +163,7 @@ def main() -> None:
     import tokenfactory as tf
     from tokenfactory.engine import model_files
 
-    server = tf.serve(engine="transformers")
+    server = tf.serve(engine="transformers", new=True)
     engine = server.gateway.engine
     chat_info = next(m for m in engine.models() if m.id == DEFAULT_CHAT_MODEL)
     dtype = chat_info.extra.get("dtype", "bfloat16")

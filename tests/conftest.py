@@ -12,8 +12,11 @@ from tests.fakes import FakeEngine
 
 @pytest.fixture(autouse=True)
 def tf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Every test gets its own TOKENFACTORY_HOME and Jupyter runtime dir."""
+    """Every test gets its own TOKENFACTORY_HOME and Jupyter runtime dir, and no gateway from
+    the environment (a test under ``make lab`` must not attach to the lab's gateway)."""
     home = tmp_path_factory.mktemp("tf-home")
+    monkeypatch.delenv("TOKENFACTORY_BASE_URL", raising=False)
+    monkeypatch.delenv("TOKENFACTORY_API_KEY", raising=False)
     monkeypatch.setenv("TOKENFACTORY_HOME", str(home))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(home / "jupyter-runtime"))
     return home
@@ -60,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     os.environ["JUPYTER_RUNTIME_DIR"] = str(home / "jupyter-runtime")
     from tokenfactory.server import serve
 
-    handle = serve(engine="transformers")
+    handle = serve(engine="transformers", new=True)
     for k, v in old.items():
         if v is None:
             os.environ.pop(k, None)

@@ -1,7 +1,8 @@
 """``tokenfactory batch submit|status|results|cancel|list``: batch jobs on a running gateway.
 
-Talks HTTP through the SDK; the gateway comes from ``--base-url``/``--api-key`` or
-``TOKENFACTORY_BASE_URL``/``TOKENFACTORY_API_KEY``.
+Talks HTTP through the SDK; the gateway comes from ``--base-url``/``--api-key``,
+``TOKENFACTORY_BASE_URL``/``TOKENFACTORY_API_KEY``, or the discovery file of the gateway running
+on this machine.
 """
 
 from __future__ import annotations
@@ -65,10 +66,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=list_jobs)
 
 
-def _client(args: argparse.Namespace) -> Any:
-    from .sdk import TokenFactory
+NO_GATEWAY = (
+    "No tokenfactory gateway is running: start one with `tokenfactory serve` (or `make lab`),"
+    " or name one with --base-url / $TOKENFACTORY_BASE_URL"
+)
 
-    return TokenFactory(base_url=args.base_url, api_key=args.api_key)
+
+def _client(args: argparse.Namespace) -> Any:
+    from .sdk import ConfigurationError, TokenFactory
+
+    try:
+        return TokenFactory(base_url=args.base_url, api_key=args.api_key)
+    except ConfigurationError:  # its message is for a kernel (tf.serve()); this is a shell
+        raise ConfigurationError(NO_GATEWAY) from None
 
 
 def _show(job: Any, as_json: bool) -> None:

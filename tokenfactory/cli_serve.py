@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 
@@ -22,14 +23,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="model id or local path to serve (repeatable; default: both embedded models)",
     )
     p.add_argument("--engine", default="auto", choices=["auto", "transformers", "vllm"])
-    p.add_argument("--api-key", help="register this key for the workspace instead of a new one")
+    p.add_argument(
+        "--api-key", help="register this (admin) key for the workspace instead of a new one"
+    )
+    p.add_argument(
+        "--new",
+        action="store_true",
+        help="start a gateway even if one already runs for this user on this machine",
+    )
     p.add_argument("--workspace", default="default")
     p.add_argument("--log-level", default="info")
     add_upstream_flags(p)
     p.set_defaults(func=run_serve)
 
     lab = sub.add_parser("lab", help="start JupyterLab on the quickstart with a gateway running")
-    lab.add_argument("--port", type=int, default=8000, help="the gateway's port")
+    lab.add_argument(
+        "--port", type=int, default=8000, help="the gateway's port, if lab has to start one"
+    )
     lab.add_argument("--notebook", default="notebooks/01-quickstart.ipynb")
     lab.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     lab.set_defaults(func=run_lab)
@@ -51,14 +61,25 @@ def add_upstream_flags(p: argparse.ArgumentParser) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from .running import find_running
     from .server import serve
 
+    if not args.new:
+        found = find_running()
+        if found is not None:
+            print(
+                f"tokenfactory: a gateway already runs at {found.base_url} (found by"
+                f" {found.found_by}); use it, or pass --new to start another",
+                file=sys.stderr,
+            )
+            return 1
     if args.upstreams and not args.models:
         print(f"tokenfactory: {len(args.upstreams)} upstream(s), no local model", flush=True)
     else:
         print(f"tokenfactory: loading models on the {args.engine} engine ...", flush=True)
     handle = serve(
         args.models,
+        new=True,
         engine=args.engine,
         host=args.host,
         port=args.port,
@@ -66,6 +87,7 @@ def run_serve(args: argparse.Namespace) -> int:
         workspace=args.workspace,
         wait=False,
         log_level=args.log_level,
+        quiet=True,
         upstreams=args.upstreams,
         upstream_key=args.upstream_key,
         upstream_config=args.upstream_config,
@@ -73,10 +95,15 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"tokenfactory: gateway at {handle.base_url}", flush=True)
     if args.api_key is None:
         print(
-            f"tokenfactory: a new API key for workspace '{args.workspace}' (shown once, keep it):",
+            f"tokenfactory: a new admin API key for workspace '{args.workspace}'"
+            " (shown once, keep it):",
             flush=True,
         )
         print(handle.api_key, flush=True)
+    return _serve_until_stopped(handle)
+
+
+def _serve_until_stopped(handle) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -87,6 +114,8 @@ def run_serve(args: argparse.Namespace) -> int:
             return 1
         if handle.gateway.engine_error:
             print(f"tokenfactory: engine failed: {handle.gateway.engine_error}", file=sys.stderr)
+            handle.stop()
+            return 1
         if handle.gateway.ready and not ready_said:
             print("tokenfactory: ready", flush=True)
             ready_said = True
@@ -94,45 +123,68 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def lab_command(args: argparse.Namespace) -> list[str]:
+    """``jupyter lab`` opening ``args.notebook``. Jupyter prints (and opens) its default URL
+    with the token, so the notebook's page is made the default URL: a notebook passed as a file
+    to open would leave the printed URL on the Launcher."""
+    cmd = [sys.executable, "-m", "jupyter", "lab"]
+    notebook = Path(args.notebook).resolve()
+    if notebook.is_file():
+        root = Path.cwd().resolve()
+        if not notebook.is_relative_to(root):
+            root = notebook.parent
+        page = notebook.relative_to(root).as_posix()
+        cmd += [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{page}"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd + [a for a in args.lab_args if a != "--"]
+
+
+def lab_gateway(port: int) -> tuple[str, str | None, subprocess.Popen | None]:
+    """The gateway the lab's kernels, sidebar and terminals use: ``(base_url, key, child)``.
+
+    The one already running for this user (``$TOKENFACTORY_BASE_URL`` or a discovery file) if
+    any, else a new ``tokenfactory serve`` child on ``port`` (``child`` is then that process).
+    Raises ``SystemExit`` when the child cannot start.
+    """
+    import secrets
+
+    from .running import find_running, probe
+
+    found = find_running()
+    if found is not None:
+        print(f"tokenfactory: using the gateway already running at {found.base_url}", flush=True)
+        return found.base_url, found.api_key, None
+    key = "tf-" + secrets.token_urlsafe(24)
+    serve_cmd = ["serve", "--port", str(port), "--api-key", key, "--log-level", "warning"]
+    child = subprocess.Popen([sys.executable, "-m", "tokenfactory.cli", *serve_cmd])
+    base_url = f"http://127.0.0.1:{port}/v1"
+    while probe(base_url, timeout=1.0) is None:
+        if child.poll() is not None:
+            raise SystemExit(child.returncode or 1)
+        time.sleep(0.2)
+    return base_url, key, child
+
+
 def run_lab(args: argparse.Namespace) -> int:
-    """A gateway child process plus JupyterLab whose kernels know where it is."""
+    """JupyterLab whose kernels, sidebar and terminals all use one gateway (see lab_gateway)."""
     from .extras import require_extra
 
     require_extra("jupyter", "`tokenfactory lab`")
-    import secrets
-
-    key = "tf-" + secrets.token_urlsafe(24)
-    gateway = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tokenfactory.cli",
-            "serve",
-            "--port",
-            str(args.port),
-            "--api-key",
-            key,
-            "--log-level",
-            "warning",
-        ],
-    )
+    base_url, key, child = lab_gateway(args.port)
     env = dict(os.environ)
-    env["TOKENFACTORY_BASE_URL"] = f"http://127.0.0.1:{args.port}/v1"
-    env["TOKENFACTORY_API_KEY"] = key
-    notebook = args.notebook if Path(args.notebook).exists() else None
-    cmd = [sys.executable, "-m", "jupyter", "lab"]
-    if notebook:
-        cmd.append(notebook)
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    cmd += [a for a in args.lab_args if a != "--"]
+    env["TOKENFACTORY_BASE_URL"] = base_url
+    if key:
+        env["TOKENFACTORY_API_KEY"] = key
+    cmd = lab_command(args)
     print(
-        f"tokenfactory: gateway at {env['TOKENFACTORY_BASE_URL']} (key in the kernels' "
-        "TOKENFACTORY_API_KEY)",
+        f"tokenfactory: gateway at {base_url} (key in the kernels' TOKENFACTORY_API_KEY;"
+        " tf.serve() in a notebook attaches to it)",
         flush=True,
     )
     try:
         return subprocess.call(cmd, env=env)
     finally:
-        gateway.terminate()
-        gateway.wait(30)
+        if child is not None:
+            child.terminate()
+            child.wait(30)

@@ -62,6 +62,12 @@ class AuthenticationError(ServiceError):
     code = "invalid_api_key"
 
 
+class PermissionDeniedError(ServiceError):
+    status_code = 403
+    type = "permission_denied"
+    code = "admin_key_required"
+
+
 class InsufficientBalanceError(ServiceError):
     status_code = 402
     type = "insufficient_balance"

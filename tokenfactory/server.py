@@ -1,13 +1,19 @@
-"""``tf.serve()``: the engine and the /v1 gateway on a background thread of the kernel.
+"""``tf.serve()``: one gateway per machine, started in this kernel only when none runs yet.
+
+``serve()`` first looks for a tokenfactory gateway already running for this user on this machine
+(``$TOKENFACTORY_BASE_URL`` or a discovery file, see :mod:`tokenfactory.running`) and attaches to
+it; otherwise (or with ``new=True``) it starts the engine and the /v1 gateway on a background
+thread of this process. The handle's ``mode`` says which: ``"started"`` or ``"attached"``.
 
 The server thread owns its own asyncio loop, so nothing here blocks or touches the kernel's
-event loop. A second ``serve()`` returns the running server.
+event loop. A second ``serve()`` returns the same handle.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import socket
@@ -15,30 +21,55 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import config
+from .errors import ServiceError
 
 log = logging.getLogger("tokenfactory.server")
 
 _current: ServerHandle | None = None
+
+
+class PortInUseError(ServiceError):
+    status_code = 409
+    type = "port_in_use"
+    code = "port_in_use"
+
+
 _lock = threading.Lock()
 
 
 @dataclass
 class ServerHandle:
+    """A gateway this process started (``mode="started"``) or attached to (``"attached"``).
+
+    An attached handle has no in-process ``gateway``/``engine``; ``stop()`` only detaches.
+    """
+
     host: str
     port: int
-    api_key: str = field(repr=False)
+    api_key: str | None = field(repr=False)
     workspace: str
     gateway: Any = field(repr=False)
+    mode: Literal["started", "attached"] = "started"
+    pid: int | None = field(default_factory=os.getpid)
+    _base_url: str | None = field(repr=False, default=None)
     _server: Any = field(repr=False, default=None)
     _thread: threading.Thread | None = field(repr=False, default=None)
     _loop: asyncio.AbstractEventLoop | None = field(repr=False, default=None)
     _discovery: Path | None = field(repr=False, default=None)
 
     @property
+    def attached(self) -> bool:
+        return self.mode == "attached"
+
+    @property
     def url(self) -> str:
+        if self._base_url:
+            from .running import root_of
+
+            return root_of(self._base_url)
         return f"http://{self.host}:{self.port}"
 
     @property
@@ -47,14 +78,31 @@ class ServerHandle:
 
     @property
     def engine(self) -> Any:
+        if self.attached:
+            raise RuntimeError(
+                f"This kernel is attached to the gateway at {self.base_url}; its engine runs in"
+                " that gateway's process. tf.serve(new=True) starts an engine in this kernel."
+            )
         return self.gateway.engine
 
     @property
     def running(self) -> bool:
+        if self.attached:
+            from .running import probe
+
+            return probe(self.base_url, timeout=1.0) is not None
         return self._thread is not None and self._thread.is_alive()
+
+    def health(self) -> dict[str, Any] | None:
+        from .running import probe
+
+        return probe(self.base_url, self.api_key)
 
     def wait_ready(self, timeout: float = 900.0) -> None:
         """Block until the served models are loaded (raises if the engine failed)."""
+        if self.attached:
+            self._wait_attached_ready(timeout)
+            return
         deadline = time.monotonic() + timeout
         while not self.gateway.ready:
             if self.gateway.engine_error:
@@ -65,13 +113,35 @@ class ServerHandle:
                 raise TimeoutError(f"The engine was not ready after {timeout:.0f} s")
             time.sleep(0.05)
 
+    def _wait_attached_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            health = self.health()
+            if health is None:
+                raise RuntimeError(f"The gateway at {self.base_url} stopped answering")
+            if health.get("status") == "failed":
+                message = (health.get("error") or {}).get("message", "the engine failed")
+                raise RuntimeError(f"The gateway at {self.base_url}: {message}")
+            if health.get("ready"):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"The engine was not ready after {timeout:.0f} s")
+            time.sleep(0.2)
+
     def run(self, coro: Any, timeout: float | None = None) -> Any:
         """Run a coroutine on the server's loop from any thread and return its result."""
-        assert self._loop is not None
+        if self._loop is None:
+            raise RuntimeError("An attached gateway runs in another process; it has no loop here")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def stop(self, timeout: float = 60.0) -> None:
+        """Stop the gateway this process started; for an attached one, only detach from it."""
         global _current
+        if self.attached:
+            with _lock:
+                if _current is self:
+                    _current = None
+            return
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -83,17 +153,56 @@ class ServerHandle:
             if _current is self:
                 _current = None
 
-    def _repr_markdown_(self) -> str:
-        state = "ready" if self.gateway.ready else "loading"
+    def _owner(self) -> str:
+        return f"pid {self.pid}, " if self.pid else ""
+
+    def summary(self) -> str:
+        """One line: started or attached, where, and which engine."""
+        if self.attached:
+            engine = (self.health() or {}).get("engine", "?")
+            return (
+                f"tokenfactory: attached to the gateway already running at {self.base_url}"
+                f" ({self._owner()}engine {engine}); tf.serve(new=True) starts another"
+            )
         return (
-            f"**tokenfactory** gateway at `{self.base_url}` ({state}; engine "
-            f"`{self.gateway.engine.name}`)  \nUse `tf.TokenFactory()` or the `openai` client with "
-            f"`base_url='{self.base_url}'` and `api_key=handle.api_key`."
+            f"tokenfactory: started a gateway at {self.base_url} in this process"
+            f" (engine {self.gateway.engine.name})"
+        )
+
+    def _repr_markdown_(self) -> str:
+        if self.attached:
+            health = self.health() or {}
+            state = "ready" if health.get("ready") else "not ready"
+            where = f"attached: {self._owner()}not started by this kernel"
+            engine = health.get("engine", "?")
+        else:
+            state = "ready" if self.gateway.ready else "loading"
+            where = "started in this kernel"
+            engine = self.gateway.engine.name
+        name = _variable_name(self)
+        return (
+            f"**tokenfactory** gateway at `{self.base_url}` ({where}; {state}; engine "
+            f"`{engine}`)  \nUse `tf.TokenFactory()` or the `openai` client with "
+            f"`base_url={name}.base_url` and `api_key={name}.api_key`."
         )
 
 
+def _variable_name(handle: ServerHandle) -> str:
+    """The name the notebook bound this handle to (``server = tf.serve()``), else ``server``."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return "server"
+    shell = get_ipython()
+    namespace = getattr(shell, "user_ns", None) or {}
+    for name, value in namespace.items():
+        if value is handle and not name.startswith("_"):
+            return name
+    return "server"
+
+
 def current() -> ServerHandle | None:
-    """The server started by ``serve()`` in this process, if it is running."""
+    """The gateway this process started or attached to with ``serve()``, if it still runs."""
     handle = _current
     return handle if handle is not None and handle.running else None
 
@@ -101,6 +210,7 @@ def current() -> ServerHandle | None:
 def serve(
     models: list[str] | str | None = None,
     *,
+    new: bool = False,
     embedding_models: list[str] | None = None,
     engine: str = "auto",
     host: str = "127.0.0.1",
@@ -110,14 +220,18 @@ def serve(
     wait: bool = True,
     timeout: float = 900.0,
     log_level: str = "warning",
+    quiet: bool = False,
     upstreams: list[str] | dict[str, str | list[str]] | None = None,
     upstream_key: str | None = None,
     upstream_config: str | Path | None = None,
 ) -> ServerHandle:
-    """Start the engine and the gateway in the background and return a handle.
+    """Attach to the gateway already running on this machine, or start one; return a handle.
 
-    ``port=0`` picks a free port. With ``wait=True`` (the default) returns once the models are
-    loaded; ``/health`` answers 503 until then.
+    Attaches (``handle.mode == "attached"``) to the gateway named by ``$TOKENFACTORY_BASE_URL``
+    or by this user's discovery files when one answers; ``new=True`` always starts a gateway in
+    this process (``"started"``). ``port=0`` picks a free port. With ``wait=True`` (the default)
+    returns once the models are loaded; ``/health`` answers 503 until then. Prints one line
+    saying which happened unless ``quiet``.
 
     ``upstreams`` serve models from OpenAI-compatible servers elsewhere: ``["MODEL_ID=URL",
     ...]`` or ``{MODEL_ID: URL or [URLs]}`` (several URLs for one id make replicas), presenting
@@ -125,28 +239,99 @@ def serve(
     upstreams and no ``models``, no local model is loaded.
     """
     global _current
+    existing = current()
+    if existing is not None and not (new and existing.attached):
+        return existing
+    handle = None if new else _attach(workspace)
+    if handle is not None:
+        with _lock:
+            _current = handle
+        if not quiet:
+            print(handle.summary(), flush=True)
+            _warn_unserved(handle, models, embedding_models)
+    else:
+        upstream = (upstreams, upstream_key, upstream_config)
+        handle = _start(
+            models, embedding_models, engine, host, port, api_key, workspace, log_level, upstream
+        )
+        if not quiet:
+            print(handle.summary(), flush=True)
+    if wait:
+        handle.wait_ready(timeout)
+    return handle
+
+
+def _attach(workspace: str) -> ServerHandle | None:
+    from .running import find_running
+
+    found = find_running()
+    if found is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(found.base_url)
+    return ServerHandle(
+        parts.hostname or "127.0.0.1",
+        parts.port or 80,
+        found.api_key,
+        workspace,
+        None,
+        mode="attached",
+        pid=found.pid,
+        _base_url=found.base_url,
+    )
+
+
+def _warn_unserved(
+    handle: ServerHandle, models: list[str] | str | None, embedding: list[str] | None
+) -> None:
+    wanted = ([models] if isinstance(models, str) else list(models or [])) + list(embedding or [])
+    served = {m.get("id") for m in (handle.health() or {}).get("models", [])}
+    missing = [m for m in wanted if m not in served]
+    if missing:
+        print(
+            f"tokenfactory: that gateway does not serve {', '.join(missing)}; load it there"
+            " (POST /v1/models/load) or start a separate gateway with tf.serve(..., new=True)",
+            flush=True,
+        )
+
+
+def _start(
+    models: list[str] | str | None,
+    embedding_models: list[str] | None,
+    engine: str,
+    host: str,
+    port: int,
+    api_key: str | None,
+    workspace: str,
+    log_level: str,
+    upstream: tuple[Any, str | None, str | Path | None],
+) -> ServerHandle:
+    global _current
+    upstreams, upstream_key, upstream_config = upstream
     with _lock:
-        if _current is not None and _current.running:
-            return _current
         from .runtime import build_gateway
 
         if isinstance(models, str):
             models = [models]
-        specs = None
-        if upstreams or upstream_config:
-            from .remote.config import parse_upstreams
+        sock = _bind(host, port)  # before anything is created: a busy port leaves no trace
+        try:
+            specs = None
+            if upstreams or upstream_config:
+                from .remote.config import parse_upstreams
 
-            specs = parse_upstreams(upstreams, api_key=upstream_key, config_file=upstream_config)
-        gateway = build_gateway(
-            engine=engine, models=models, embedding_models=embedding_models, upstreams=specs
-        )
-        if api_key is None:
-            _, api_key = gateway.keys.create_key(workspace, name=f"kernel-{os.getpid()}")
-        else:
-            gateway.keys.create_key(workspace, key=api_key, name="given")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+                specs = parse_upstreams(
+                    upstreams, api_key=upstream_key, config_file=upstream_config
+                )
+            gateway = build_gateway(
+                engine=engine, models=models, embedding_models=embedding_models, upstreams=specs
+            )
+            # The key of whoever starts the gateway is its owner's: an admin key.
+            name = "given" if api_key else f"kernel-{os.getpid()}"
+            _, api_key = gateway.keys.create_key(workspace, key=api_key, name=name, is_admin=True)
+        except BaseException:
+            sock.close()
+            raise
         handle = ServerHandle(host, sock.getsockname()[1], api_key, workspace, gateway)
         started = threading.Event()
         handle._thread = threading.Thread(
@@ -159,9 +344,23 @@ def serve(
         started.wait(30)
         _current = handle
     handle._discovery = _announce(handle)
-    if wait:
-        handle.wait_ready(timeout)
     return handle
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                f"Port {port} on {host} is already in use; stop what listens there or choose"
+                " another port"
+            ) from None
+        raise PortInUseError(f"Cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
 
 
 def _run_server(

@@ -21,7 +21,7 @@ import time
 t0 = time.perf_counter()
 import tokenfactory as tf
 from openai import OpenAI
-server = tf.serve(["%(model)s"], embedding_models=[], engine="vllm")
+server = tf.serve(["%(model)s"], embedding_models=[], engine="vllm", new=True)
 client = OpenAI(base_url=server.base_url, api_key=server.api_key)
 for chunk in client.chat.completions.create(model="%(model)s", stream=True, max_tokens=8,
         messages=[{"role": "user", "content": "Hello"}]):

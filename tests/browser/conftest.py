@@ -6,7 +6,9 @@ Chromium comes from the distribution (``apt-get install -y chromium``), never fr
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +28,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
+# Tests write their screenshots under the ignored test-artifacts/; `make screenshots` points
+# this at docs/screenshots/ to regenerate the README's.
+SCREENSHOTS = Path(
+    os.environ.get("TOKENFACTORY_SCREENSHOTS") or REPO / "test-artifacts" / "screenshots"
+)
 DEMO = "tokenfactory-demo.ipynb"
 
 
@@ -47,8 +54,28 @@ def write_demo_notebook(root: Path) -> None:
     nbformat.write(nb, root / DEMO)
 
 
+def checkout_status() -> str | None:
+    """``git status --porcelain`` of the checkout, or None outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[JupyterProcess]:
+def status_before() -> str | None:
+    return checkout_status()
+
+
+@pytest.fixture(scope="module")
+def lab(status_before, tmp_path_factory) -> Iterator[JupyterProcess]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
     base = tmp_path_factory.mktemp("lab")

@@ -7,10 +7,19 @@ new notebook does not stand in front of the demo.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO, current_panel, run_command, screenshot
+from tests.browser.conftest import (
+    DEMO,
+    SCREENSHOTS,
+    checkout_status,
+    current_panel,
+    run_command,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
 
@@ -112,3 +121,13 @@ def test_sidebar_button_opens_a_playground_notebook_on_that_gateway(page, lab):
     page.wait_for_selector(".lm-TabBar-tab.lm-mod-current:has-text('Playground.ipynb')")
     text = (lab.root_dir / "Playground.ipynb").read_text()
     assert f"BASE_URL = '{base_url}'" in text
+
+
+def test_the_checkout_is_unchanged(status_before):
+    """Last: the browser tests wrote nothing into the checkout (screenshots included)."""
+    if status_before is None:
+        pytest.skip("not a git checkout")
+    if os.environ.get("TOKENFACTORY_SCREENSHOTS"):
+        pytest.skip("make screenshots regenerates tracked files on purpose")
+    assert checkout_status() == status_before
+    assert (SCREENSHOTS / "playground.png").exists()

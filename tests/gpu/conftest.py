@@ -68,7 +68,9 @@ def gpu_server(gpu_env, tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("gpu-home")
     previous = os.environ.get("TOKENFACTORY_HOME")
     os.environ["TOKENFACTORY_HOME"] = str(home)
-    handle = tf.serve([CHAT_MODEL], embedding_models=[EMBEDDING_MODEL], engine="vllm", timeout=1200)
+    handle = tf.serve(
+        [CHAT_MODEL], embedding_models=[EMBEDDING_MODEL], engine="vllm", timeout=1200, new=True
+    )
     try:
         assert handle.engine.name == "vllm"
         yield handle

@@ -52,7 +52,7 @@ def scripted(tmp_path_factory):
     patch.setattr(vllm_runtime, "build_async_llm", build)
     patch.setattr(vllm_engine, "available", lambda: True)
     patch.setenv("TOKENFACTORY_HOME", str(tmp_path_factory.mktemp("scripted-home")))
-    handle = tf.serve(engine="vllm", timeout=300)
+    handle = tf.serve(engine="vllm", timeout=300, new=True)
     try:
         yield handle, llms
     finally:

@@ -152,7 +152,22 @@ CASES = [
     ("unknown route", "GET", "/v1/nothing-here", None, 404, None),
     ("wrong method", "GET", CHAT, None, 405, None),
     ("unknown model retrieve", "GET", "/v1/models/acme/none", None, 404, None),
-    ("load unknown model", "POST", "/v1/models/load", {"model": "acme/none"}, 404, None),
+    (
+        "user message without content",
+        "POST",
+        CHAT,
+        chat(messages=[{"role": "user"}]),
+        400,
+        "messages[0].content",
+    ),
+    (
+        "second message without content",
+        "POST",
+        CHAT,
+        chat(messages=[{"role": "system", "content": "x"}, {"role": "user", "content": None}]),
+        400,
+        "messages[1].content",
+    ),
 ]
 
 

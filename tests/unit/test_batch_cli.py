@@ -63,3 +63,12 @@ def test_errors_are_one_line_and_exit_1(cli_env, tmp_path, capsys):
     assert "No batch found" in capsys.readouterr().err
     assert main(["batch", "submit", str(tmp_path / "missing.jsonl")]) == 1
     assert "missing.jsonl" in capsys.readouterr().err
+
+
+def test_without_a_gateway_the_shell_is_told_to_start_one_with_the_cli(monkeypatch, capsys):
+    monkeypatch.setattr("tokenfactory.server._current", None)  # no session-wide server
+    assert main(["batch", "list"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "tf.serve()" not in err
+    assert err.startswith("error: No tokenfactory gateway is running: start one with")
+    assert "`tokenfactory serve`" in err and err.count("\n") == 0

@@ -10,9 +10,41 @@ from tokenfactory.engine.catalog import ModelCatalog, require_ready
 from tokenfactory.errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
 
 
-def test_a_local_folder_and_a_hub_id_pass_through(tmp_path):
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_a_local_folder_passes_through(tmp_path):
     assert model_files.resolve(str(tmp_path)) == str(tmp_path)
-    assert model_files.resolve("someone/some-model") == "someone/some-model"
+
+
+def test_an_unknown_hub_id_fails_at_once_without_the_network(no_network, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for model in ("acme/nope", "nope"):
+        with pytest.raises(ModelNotFoundError, match=f"Unknown model '{model}'") as failed:
+            model_files.resolve(model)
+        assert "not in the local Hugging Face cache" in failed.value.message
+        assert failed.value.status_code == 404
+
+
+def test_a_hub_id_in_the_local_cache_resolves_to_its_snapshot(no_network, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    repo = tmp_path / "hub" / "models--someone--some-model"
+    snapshot = repo / "snapshots" / ("a" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("a" * 40)
+    assert model_files.resolve("someone/some-model") == str(snapshot)
 
 
 def test_a_missing_local_path_is_not_looked_up_on_the_hub(tmp_path):

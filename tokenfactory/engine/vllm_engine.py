@@ -35,6 +35,7 @@ from ..errors import (
 )
 from . import vllm_params, vllm_platform
 from . import vllm_runtime as runtime
+from .catalog import a_modality
 from .protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -424,7 +425,7 @@ class VLLMEngine:
         self._check_open()
         served = self._require(model)
         if modality is not None and served.modality != modality:
-            raise InvalidRequestError(f"Model '{model}' is a {served.modality} model")
+            raise InvalidRequestError(f"Model '{model}' is {a_modality(served.modality)} model")
         if served.status == "loading":
             raise ModelLoadingError(f"Model '{model}' is still loading")
         if served.llm is None:

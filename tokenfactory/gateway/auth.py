@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Depends, Request
 
-from ..errors import AuthenticationError
+from ..errors import AuthenticationError, PermissionDeniedError
 from ..store import Principal
 
 
@@ -27,4 +27,17 @@ async def authenticate(request: Request) -> Principal:
         return cached
     principal = request.app.state.gateway.keys.authenticate(api_key_from(request))
     request.state.principal = principal
+    return principal
+
+
+async def require_admin(
+    request: Request, principal: Principal = Depends(authenticate)
+) -> Principal:
+    """FastAPI dependency: an admin principal, or 403. Admin keys: the key of whoever started the
+    gateway (``tf.serve()``, ``tokenfactory serve``, ``make lab``) and ``keys create --admin``."""
+    if not principal.is_admin:
+        raise PermissionDeniedError(
+            f"{request.method} {request.url.path} needs an admin key (the key of whoever started"
+            " the gateway, or one from `tokenfactory keys create --admin`)"
+        )
     return principal

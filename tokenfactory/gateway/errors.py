@@ -49,6 +49,11 @@ def validation_error(exc: RequestValidationError) -> InvalidRequestError:
     loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"str", "int"})))
     field = _field_path(loc) or "body"
     msg = first.get("msg", "invalid value")
+    if first.get("type") == "missing" and field == "body":
+        return InvalidRequestError(
+            "The request has no body: send a JSON object (Content-Type: application/json)",
+            code="missing_body",
+        )
     if first.get("type") == "missing":
         message = f"Missing required parameter: '{field}'"
     else:

@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.catalog import a_modality
 from ..engine.protocol import Engine, ModelInfo
-from ..errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
+from ..errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError, ServiceError
 from ..store import KeyStore, Principal, Store
 
 log = logging.getLogger("tokenfactory.gateway")
@@ -73,6 +74,10 @@ class Gateway:
     async def start_engine(self) -> None:
         try:
             await self.engine.start()
+        except ServiceError as exc:  # an expected failure (unknown model...): its message says why
+            self.engine_error = f"{type(exc).__name__}: {exc}"
+            log.info("engine failed to start: %s", self.engine_error)
+            return
         except Exception as exc:  # a failed load keeps the server up and says why
             self.engine_error = f"{type(exc).__name__}: {exc}"
             log.exception("engine failed to start")
@@ -112,7 +117,8 @@ class Gateway:
         if info is not None:
             if info.modality != modality:
                 raise InvalidRequestError(
-                    f"Model '{model}' is a {info.modality} model and cannot serve this endpoint",
+                    f"Model '{model}' is {a_modality(info.modality)} model and cannot serve"
+                    " this endpoint",
                     param="model",
                     code="model_not_supported",
                 )

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import torch
 
+from ..engine.hf.loader import peft_wrapping
 from .masking import IGNORE, TokenizedExample, tokenize_all
 from .params import TrainingParams
 
@@ -95,7 +96,8 @@ def load_model(job: TrainingJob, checkpoint: Checkpoint | None) -> tuple[Any, An
     base = AutoModelForCausalLM.from_pretrained(job.base_path, dtype=torch.float32)
     base.to(job.device)
     if checkpoint is not None:
-        model = PeftModel.from_pretrained(base, str(checkpoint.path), is_trainable=True)
+        with peft_wrapping():
+            model = PeftModel.from_pretrained(base, str(checkpoint.path), is_trainable=True)
     else:
         torch.manual_seed(job.params.seed)
         config = LoraConfig(
@@ -105,7 +107,8 @@ def load_model(job: TrainingJob, checkpoint: Checkpoint | None) -> tuple[Any, An
             target_modules=pick_target_modules(base),
             task_type="CAUSAL_LM",
         )
-        model = get_peft_model(base, config)
+        with peft_wrapping():
+            model = get_peft_model(base, config)
     model.train()
     return model, tokenizer
 

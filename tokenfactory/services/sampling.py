@@ -29,9 +29,12 @@ def stop_sequences(req: SamplingFields) -> list[str]:
         raise InvalidRequestError(
             f"'stop' accepts at most {MAX_STOP_SEQUENCES} sequences, got {len(stops)}",
             param="stop",
+            code="invalid_parameter",
         )
     if any(not isinstance(s, str) or s == "" for s in stops):
-        raise InvalidRequestError("'stop' sequences must be non-empty strings", param="stop")
+        raise InvalidRequestError(
+            "'stop' sequences must be non-empty strings", param="stop", code="invalid_parameter"
+        )
     return stops
 
 

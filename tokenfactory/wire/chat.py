@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .common import RequestModel, SamplingFields, Usage, WireModel
 
@@ -24,14 +25,20 @@ class ToolCall(WireModel):
 
 class ChatMessage(RequestModel):
     role: Role
-    content: str | list[dict[str, Any]] | None = None
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
+    # after role and tool_calls: its validator reads them. Only an assistant message that calls
+    # tools may leave it out.
+    content: str | list[dict[str, Any]] | None = Field(default=None, validate_default=True)
 
     @field_validator("content")
     @classmethod
-    def _text_parts_only(cls, value: Any) -> Any:
+    def _text_parts_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and not (
+            info.data.get("role") == "assistant" and info.data.get("tool_calls")
+        ):
+            raise PydanticCustomError("missing", "Field required")
         if isinstance(value, list):
             for part in value:
                 if part.get("type") != "text" or not isinstance(part.get("text"), str):

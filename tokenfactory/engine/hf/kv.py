@@ -10,6 +10,7 @@ of copying the whole cache (``DynamicLayer`` concatenates on every step).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import torch
@@ -81,6 +82,13 @@ def new_cache():
     cache = DynamicCache()
     cache.layer_class_to_replicate = GrowingLayer
     return cache
+
+
+def cache_argument(model) -> str:
+    """The name the model's ``forward`` takes the KV cache under: ``cache`` in the transformers
+    versions that renamed it (they warn on ``past_key_values``), ``past_key_values`` before."""
+    parameters = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in parameters else "past_key_values"
 
 
 @dataclass

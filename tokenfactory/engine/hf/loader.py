@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,19 @@ from ..model_files import Modality
 #: Contexts larger than this are capped: the CPU engine is not meant for 128k prompts, and a
 #: tokenizer's ``model_max_length`` is often a huge sentinel.
 MAX_CONTEXT = 32768
+
+
+@contextmanager
+def peft_wrapping() -> Iterator[None]:
+    """Around peft's wrapping of a model (``get_peft_model``, ``PeftModel.from_pretrained``,
+    ``load_adapter``). peft (0.21, the latest) reads ``model.is_gradient_checkpointing`` there,
+    a property that transformers 5.2x deprecated for ``is_activation_checkpointing``; our code
+    never reads it, so that one warning (and only that one, only here) is not shown."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+        )
+        yield
 
 
 def pick_device(device: str | None = None) -> str:
@@ -52,6 +68,7 @@ def detect_modality(source: str) -> Modality:
     """An embedding model is a sentence-transformers folder or a config without a LM head."""
     if model_files.PACKAGED_MODELS.get(source):
         return model_files.PACKAGED_MODELS[source].modality
+    source = model_files.resolve(source)  # a local folder, or ModelNotFoundError at once
     path = Path(source)
     if (path / "modules.json").exists():
         return "embedding"

@@ -18,8 +18,8 @@ import torch
 
 from ...errors import InternalError
 from .constraints import GrammarCompiler, allocate_bitmask, apply_bitmask
-from .kv import BatchCache, extend_mask, left_pad, merge, new_cache, select
-from .loader import LoadedChatModel
+from .kv import BatchCache, cache_argument, extend_mask, left_pad, merge, new_cache, select
+from .loader import LoadedChatModel, peft_wrapping
 from .sampler import sample
 from .sequence import Sequence
 
@@ -37,6 +37,7 @@ class ChatRunner:
         self.model_id = model_id
         self.loaded = loaded
         self.model = loaded.model
+        self.cache_argument = cache_argument(loaded.model)
         self.max_batch_size = max_batch_size
         self.max_prefill_tokens = max_prefill_tokens
         self.waiting: list[tuple[tuple[int, int], Sequence]] = []
@@ -95,13 +96,15 @@ class ChatRunner:
         if name in self.adapter_paths:
             self.unload_adapter(name)
         if not self.adapter_paths:
-            self.model = PeftModel.from_pretrained(
-                self.model, path, adapter_name=name, is_trainable=False
-            )
+            with peft_wrapping():
+                self.model = PeftModel.from_pretrained(
+                    self.model, path, adapter_name=name, is_trainable=False
+                )
             self._lora_enabled = True
         else:
             self._set_lora_enabled(True)
-            self.model.load_adapter(path, adapter_name=name, is_trainable=False)
+            with peft_wrapping():
+                self.model.load_adapter(path, adapter_name=name, is_trainable=False)
         self.model.eval()
         self._cast_adapter(name)
         self.adapter_paths[name] = path
@@ -194,8 +197,8 @@ class ChatRunner:
             input_ids=ids,
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=self.batch.cache,
             use_cache=True,
+            **{self.cache_argument: self.batch.cache},
         )
         self.batch.mask = mask
         self._advance(rows, out.logits[:, -1])
@@ -237,8 +240,8 @@ class ChatRunner:
             input_ids=ids,
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=cache,
             use_cache=True,
+            **{self.cache_argument: cache},
             logits_to_keep=1,
         )
         self.batch = merge(self.batch, BatchCache(cache, mask))

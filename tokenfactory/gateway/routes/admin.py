@@ -1,6 +1,7 @@
 """/v1/admin: workspaces, tiers, wallets and keys. Only an admin key may call these.
 
-An admin key is a key created with ``is_admin`` (``tokenfactory keys create --admin``). A key
+An admin key is a key created with ``is_admin`` (``tokenfactory keys create --admin``, or the key
+of whoever started the gateway). A key
 is shown once, in the response that creates it; listings show its prefix only.
 """
 
@@ -11,27 +12,15 @@ from decimal import Decimal, InvalidOperation
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...errors import InvalidRequestError, ServiceError
+from ...errors import InvalidRequestError
 from ...store import Principal, Workspace
 from ...usage import reports
-from ..auth import authenticate
+from ..auth import require_admin
 from ..metering import gateway_of
 
 router = APIRouter(prefix="/v1/admin")
 
 DEFAULT_NEW_TIER = "standard"
-
-
-class PermissionDeniedError(ServiceError):
-    status_code = 403
-    type = "permission_denied"
-    code = "admin_key_required"
-
-
-async def require_admin(principal: Principal = Depends(authenticate)) -> Principal:
-    if not principal.is_admin:
-        raise PermissionDeniedError("This endpoint needs an admin key")
-    return principal
 
 
 class WorkspaceCreate(BaseModel):

@@ -1,4 +1,8 @@
-"""GET /health: a readiness probe. 200 once the served models are loaded, 503 before."""
+"""GET /health: a readiness probe. 200 once the served models are loaded, 503 before.
+
+It needs no key, so without a valid key it shows no filesystem paths and no error details (they
+can name paths): model ids, states and sizes only. With a key it shows everything.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..._version import __version__
-from ...errors import ServiceUnavailableError
+from ...errors import AuthenticationError, ServiceUnavailableError
 from ...remote.gateway_glue import remote_models, remote_of
+from ..auth import api_key_from
 from ..metering import gateway_of
+
+PUBLIC_MODEL_FIELDS = ("id", "modality", "status", "engine", "context_length", "size_bytes")
 
 router = APIRouter()
 
@@ -19,7 +26,12 @@ router = APIRouter()
 async def health(request: Request) -> JSONResponse:
     gw = gateway_of(request)
     h = gw.engine.health()
+    trusted = _has_valid_key(request)
+    models = [dataclasses.asdict(m) for m in h.models + remote_models(gw)]
+    if not trusted:
+        models = [{k: m[k] for k in PUBLIC_MODEL_FIELDS} for m in models]
     body = {
+        "service": "tokenfactory",
         "status": "ok" if gw.ready else ("failed" if gw.engine_error else "loading"),
         "ready": gw.ready,
         "version": __version__,
@@ -27,17 +39,26 @@ async def health(request: Request) -> JSONResponse:
         "device": h.device,
         "requests_running": h.requests_running,
         "requests_waiting": h.requests_waiting,
-        "models": [dataclasses.asdict(m) for m in h.models + remote_models(gw)],
+        "models": models,
         "adapters": h.adapters,
         "upstreams": remote.snapshot() if (remote := remote_of(gw)) else [],
         "uptime_s": round(request.app.state.clock() - gw.started_at, 1),
     }
     if gw.ready:
         return JSONResponse(body)
-    message = (
-        f"The engine failed to start: {gw.engine_error}"
-        if gw.engine_error
-        else "Models are still loading"
-    )
+    if not gw.engine_error:
+        message = "Models are still loading"
+    elif trusted:
+        message = f"The engine failed to start: {gw.engine_error}"
+    else:
+        message = "The engine failed to start (GET /health with an API key says why)"
     err = ServiceUnavailableError(message, code="engine_failed" if gw.engine_error else "loading")
     return JSONResponse({**err.to_dict(), **body}, status_code=503)
+
+
+def _has_valid_key(request: Request) -> bool:
+    try:
+        key = api_key_from(request)
+        return key is not None and gateway_of(request).keys.authenticate(key) is not None
+    except AuthenticationError:
+        return False

@@ -1,4 +1,5 @@
-"""GET /v1/models, GET /v1/models/{id}, POST /v1/models/load, POST /v1/models/unload"""
+"""GET /v1/models, GET /v1/models/{id}; POST /v1/models/load and /unload (admin keys only: the
+models are shared by every workspace)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ...remote.gateway_glue import remote_models
 from ...store import Principal
 from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
-from ..auth import authenticate
+from ..auth import authenticate, require_admin
 from ..metering import gateway_of
 
 router = APIRouter()
@@ -76,7 +77,7 @@ async def get_models(request: Request, principal: Principal = Depends(authentica
 
 @router.post("/v1/models/load")
 async def load_model(
-    body: ModelAction, request: Request, principal: Principal = Depends(authenticate)
+    body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
     gw = gateway_of(request)
     info = await gw.engine.load_model(body.model)
@@ -85,7 +86,7 @@ async def load_model(
 
 @router.post("/v1/models/unload")
 async def unload_model(
-    body: ModelAction, request: Request, principal: Principal = Depends(authenticate)
+    body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
     gw = gateway_of(request)
     if gw.find_model(body.model) is None:
