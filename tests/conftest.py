@@ -30,11 +30,11 @@ def fake_engine() -> FakeEngine:
 @pytest.fixture
 def fake_gateway(fake_engine: FakeEngine, tf_home):
     """A started gateway over the fake engine, with the features installed, and a key."""
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Store
 
-    gateway = Gateway(fake_engine, Store(tf_home / "test.sqlite3"))
+    gateway = Core(fake_engine, Store(tf_home / "test.sqlite3"))
     install_features(gateway)
     _, key = gateway.keys.create_key("default", name="test")
     gateway.test_key = key

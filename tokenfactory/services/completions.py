@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..engine.protocol import PRIORITY_INTERACTIVE, Engine, GenerationRequest
+from ..core.records import Admission, Call
+from ..engine.protocol import Engine, GenerationRequest
 from ..wire.common import Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
+from .run import Run, admitted
 from .sampling import check_context, sampling_params, stop_sequences
 
-Resolver = Callable[[str, str], "tuple[str, str | None]"]
+if TYPE_CHECKING:
+    from ..core import Core
+
+CompletionRun = Run[Completion, Completion | bytes]
 
 
 @dataclass
 class PreparedCompletion:
     request: CompletionRequest
+    engine: Engine
     generations: list[GenerationRequest]
     prompts: list[str]
     stops: list[str]
@@ -42,19 +48,40 @@ class PreparedCompletion:
 
 
 class CompletionService:
-    def __init__(self, engine: Engine, resolve_model: Resolver) -> None:
-        self.engine = engine
-        self.resolve_model = resolve_model
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
-    def prepare(
-        self, req: CompletionRequest, priority: int = PRIORITY_INTERACTIVE
-    ) -> PreparedCompletion:
-        base, adapter = self.resolve_model(req.model, "chat")
-        tokenizer = self.engine.tokenizer(base)
+    async def start(self, req: CompletionRequest, call: Call) -> CompletionRun:
+        """Validate and admit a request; the returned run completes or streams it, metered."""
+        upstream = self.core.upstream_for(req.model)
+        if upstream is not None:
+            return await upstream.start(req, call)
+
+        async def admit() -> CompletionRun:
+            p = self.prepare(req, call)
+            headers = await self.core.admit(
+                Admission(call.principal, call.endpoint, req.model, call.tier, p.estimated_tokens)
+            )
+            return Run(
+                self.core,
+                call,
+                req.model,
+                headers,
+                p.results,
+                lambda: self.complete(p),
+                lambda: self.events(p),
+            )
+
+        return await admitted(self.core, call, req.model, admit)
+
+    def prepare(self, req: CompletionRequest, call: Call) -> PreparedCompletion:
+        target = self.core.resolve_model(req.model, "chat", call.principal)
+        engine, base, adapter = target.engine, target.model, target.adapter
+        tokenizer = engine.tokenizer(base)
         stops = stop_sequences(req)
         params = sampling_params(req)
         prompts = [req.prompt] if isinstance(req.prompt, str) else list(req.prompt)
-        info = next((m for m in self.engine.models() if m.id == base), None)
+        info = next((m for m in engine.models() if m.id == base), None)
         gens = []
         for prompt in prompts:
             ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] or [
@@ -68,16 +95,14 @@ class CompletionService:
                     prompt_token_ids=ids,
                     sampling=params,
                     adapter=adapter,
-                    priority=priority,
+                    priority=call.priority,
                 )
             )
         results = [GenerationResult() for _ in prompts]
-        return PreparedCompletion(req, gens, prompts, stops, tokenizer, results)
+        return PreparedCompletion(req, engine, gens, prompts, stops, tokenizer, results)
 
     async def _run_one(self, p: PreparedCompletion, i: int) -> None:
-        async for _ in stream_text(
-            self.engine, p.tokenizer, p.generations[i], p.stops, p.results[i]
-        ):
+        async for _ in stream_text(p.engine, p.tokenizer, p.generations[i], p.stops, p.results[i]):
             pass
 
     async def complete(self, p: PreparedCompletion) -> Completion:
@@ -111,7 +136,7 @@ class CompletionService:
             if p.request.echo:
                 yield self._chunk(p, i, p.prompts[i], None)
             text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if encoded else None
-            async for text in stream_text(self.engine, p.tokenizer, gen, p.stops, p.results[i]):
+            async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, p.results[i]):
                 yield text_event(text) if text_event is not None else self._chunk(p, i, text, None)
             yield self._chunk(p, i, "", p.results[i].finish_reason)
         opts = p.request.stream_options

@@ -16,8 +16,8 @@ import logging
 import re
 from urllib.parse import parse_qsl, urlencode
 
-from ..gateway.state import UsageRecord
-from .meter import close_scope, open_scope
+from ..core import UsageRecord
+from ..usage.meter import close_scope, open_scope
 
 log = logging.getLogger("tokenfactory.usage")
 
@@ -73,7 +73,7 @@ def _principal(scope):
 
 def _add_rate_limit_headers(gateway, scope, message):
     principal = _principal(scope)
-    limiter = gateway.services.get("ratelimit")
+    limiter = gateway.ratelimit
     if principal is None or limiter is None:
         return message
     headers = list(message.get("headers", []))
@@ -105,7 +105,7 @@ def _model_of(body: bytes) -> str:
 
 
 async def _finish(gateway, scope, request_scope, status: int, body: bytes) -> None:
-    meter = gateway.services.get("meter")
+    meter = gateway.meter
     if meter is None:
         return
     try:
