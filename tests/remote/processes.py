@@ -83,3 +83,11 @@ def gateway(
 ) -> ServeProcess:
     args = [a for u in upstreams for a in ("--upstream", u)]
     return ServeProcess([*args, "--upstream-key", UPSTREAM_KEY, *extra], home, key)
+
+
+def warm(proc: ServeProcess) -> ServeProcess:
+    """The first generation on a fresh engine is slow; take it before any test measures."""
+    with proc.client() as c:
+        body = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "hi"}]}
+        c.post("/v1/chat/completions", json={**body, "max_tokens": 2}).raise_for_status()
+    return proc

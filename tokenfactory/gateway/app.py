@@ -26,6 +26,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
+    "tokenfactory.remote.routes",
 ]
 
 
