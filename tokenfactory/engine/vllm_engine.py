@@ -266,15 +266,14 @@ class VLLMEngine:
                 )
                 if out.finished:
                     return
-        except ValueError as exc:
-            raise _request_error(exc, structured=request.structured is not None) from exc
         except Exception as exc:
+            if _is_request_error(exc):
+                raise _request_error(exc, structured=request.structured is not None) from exc
             if type(exc).__name__ == "EngineDeadError":
                 raise ServiceUnavailableError(f"The vLLM engine stopped: {exc}") from exc
-            if type(exc).__name__ == "EngineGenerateError" and isinstance(
-                exc.__cause__, ValueError
-            ):
-                raise _request_error(exc.__cause__, request.structured is not None) from exc
+            cause = exc.__cause__
+            if type(exc).__name__ == "EngineGenerateError" and cause and _is_request_error(cause):
+                raise _request_error(cause, request.structured is not None) from exc
             raise
         finally:
             self._running -= 1
@@ -457,6 +456,14 @@ def _make_lora_request(adapter: _Adapter, load_inplace: bool = False) -> Any:
         lora_int_id=adapter.int_id,
         lora_path=adapter.path,
         load_inplace=load_inplace,
+    )
+
+
+def _is_request_error(exc: BaseException) -> bool:
+    """vLLM's "this request is invalid": a ValueError up to 0.26, a ``VLLMClientError`` (no
+    longer a ValueError) in later versions."""
+    return isinstance(exc, ValueError) or any(
+        cls.__name__ == "VLLMClientError" for cls in type(exc).__mro__
     )
 
 
