@@ -42,8 +42,14 @@ serve: setup
 test-browser-deps:
 	@bash tests/browser/install-chromium.sh
 
+# The JupyterLab extension's build (tokenfactory/labextension, what the browser tests serve),
+# redone when its sources change: the editable install builds it once, then skips it.
+LABEXT := tokenfactory/labextension/package.json
+$(LABEXT): extension/package.json $(wildcard extension/src/*.ts extension/style/*) | $(STAMP)
+	cd extension && PATH="$(abspath $(BIN)):$$PATH" jlpm install && PATH="$(abspath $(BIN)):$$PATH" jlpm build:prod
+
 # Tests write under test-artifacts/ (ignored); a run that changes the checkout fails.
-test: setup test-browser-deps
+test: setup test-browser-deps $(LABEXT)
 	$(BIN)/ruff check .
 	@git status --porcelain --untracked-files=all > $(VENV)/.status-before 2>/dev/null || true
 	# a fresh data directory per run, so notebooks never resume an earlier run's jobs; a fresh
@@ -57,7 +63,7 @@ test: setup test-browser-deps
 		diff $(VENV)/.status-before $(VENV)/.status-after; exit 1; }
 
 # Regenerates the README's screenshots (docs/screenshots/) with the browser tests.
-screenshots: setup test-browser-deps
+screenshots: setup test-browser-deps $(LABEXT)
 	TOKENFACTORY_SCREENSHOTS=$(CURDIR)/docs/screenshots TOKENFACTORY_HOME=$$(mktemp -d) \
 		JUPYTER_RUNTIME_DIR=$$(mktemp -d) TOKENFACTORY_BASE_URL= TOKENFACTORY_API_KEY= \
 		$(BIN)/python -m pytest tests/browser -p no:cacheprovider -q $(PYTEST_ARGS)

@@ -87,7 +87,11 @@ class RemoteModels:
         else:
             status = "failed"
             error = "; ".join(f"{r.url}: {r.last_error}" for r in replicas)
-        modality = next((r.modality for r in replicas if r.modality), None) or "chat"
+        modality = (
+            next((r.spec.modality for r in replicas if r.spec.modality), None)
+            or next((r.modality for r in replicas if r.modality), None)
+            or "chat"
+        )
         return ModelInfo(
             id=model,
             modality=modality,  # type: ignore[arg-type]
