@@ -150,16 +150,16 @@ def test_upstreams_without_runtime_lora_say_so_and_refuse_the_adapter(remote_gat
 
 def test_load_spreads_across_both_replicas(remote_gateway):
     before = upstreams(remote_gateway)
-    with remote_gateway.client() as c, ThreadPoolExecutor(6) as pool:
+    with remote_gateway.client() as c, ThreadPoolExecutor(4) as pool:
         codes = list(
-            pool.map(lambda _: c.post("/v1/chat/completions", json=CHAT).status_code, range(18))
+            pool.map(lambda _: c.post("/v1/chat/completions", json=CHAT).status_code, range(12))
         )
-    assert codes == [200] * 18
+    assert codes == [200] * 12
     after = upstreams(remote_gateway)
     served = {url: after[url]["served"] - before[url]["served"] for url in after}
     print("requests per replica:", served)
-    assert sum(served.values()) == 18
-    assert min(served.values()) >= 4, served  # least-outstanding keeps both busy
+    assert sum(served.values()) == 12
+    assert min(served.values()) >= 3, served  # least-outstanding keeps both busy
 
 
 def test_stopping_a_replica_mid_load_loses_no_request_and_it_comes_back(remote_gateway, replicas):
@@ -189,13 +189,13 @@ def test_stopping_a_replica_mid_load_loses_no_request_and_it_comes_back(remote_g
             return r.status_code, r.text
 
         with ThreadPoolExecutor(6) as pool:
-            futures = [pool.submit(one, i) for i in range(24)]
+            futures = [pool.submit(one, i) for i in range(16)]
             started.wait(10)
             time.sleep(1.0)
             victim.stop(signal.SIGKILL)
             outcomes = [f.result() for f in futures]
         results = [code for code, _ in outcomes]
-        assert results == [200] * 24, [o for o in outcomes if o[0] != 200]
+        assert results == [200] * 16, [o for o in outcomes if o[0] != 200]
 
         rest = sse(lines)
         stream_cm.__exit__(None, None, None)

@@ -39,6 +39,7 @@ CHUNK_LINES = int(os.environ.get("TOKENFACTORY_RAY_CHUNK", "1024"))
 TASKS = int(os.environ.get("TOKENFACTORY_RAY_CONCURRENCY", "4"))
 THREADS = int(os.environ.get("TOKENFACTORY_RAY_THREADS", "8"))
 LINES_PER_TASK = 32
+RETRY_AFTER_S = 10.0  # after Ray itself failed (not a line: those are retried by Ray)
 UPSTREAM_PATHS = {"/v1/chat/completions", "/v1/completions", "/v1/embeddings"}
 _ray_lock = threading.Lock()
 
@@ -58,9 +59,35 @@ def ensure_ray() -> Any:
             if not address:
                 mb = int(os.environ.get("TOKENFACTORY_RAY_OBJECT_STORE_MB", "256"))
                 options["object_store_memory"] = mb * 1024 * 1024
-            ray.init(address=address, ignore_reinit_error=True, **options)
+                # on a busy machine the node's agents start slowly; the raylet waits for them
+                os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
+            try:
+                ray.init(address=address, ignore_reinit_error=True, **options)
+            except Exception:
+                _end_ray_children()
+                raise
             ray.data.DataContext.get_current().enable_progress_bars = False
     return ray
+
+
+def _end_ray_children() -> None:
+    """A local Ray that failed to start leaves some of its processes behind: end those this
+    process started (and only those)."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        import ray
+
+        ray.shutdown()
+    try:
+        import psutil
+    except ImportError:
+        return
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            cmdline = " ".join(child.cmdline())
+            if "/ray/" in cmdline or cmdline.startswith("ray::"):
+                child.kill()
 
 
 # -- what runs in the Ray workers -----------------------------------------------------------
@@ -167,8 +194,8 @@ class RayBatchRunner(BatchRunner):
             stop.set()
             raise
         except Exception:  # Ray itself failed: the lines stay pending and run again
-            log.exception("Ray pipeline for batch %s failed", job["id"])
-            await asyncio.sleep(self.poll_interval)
+            log.exception("Ray pipeline for batch %s failed; retrying", job["id"])
+            await asyncio.sleep(RETRY_AFTER_S)
 
     def _pipeline(self, job, model, lines, targets, stop) -> None:
         ray = ensure_ray()

@@ -89,9 +89,10 @@ class RemoteModels:
         else:
             status = "failed"
             error = "; ".join(f"{r.url}: {r.last_error}" for r in replicas)
-        modality: Modality = (
-            "embedding" if any(r.modality == "embedding" for r in replicas) else "chat"
+        found = next((r.spec.modality for r in replicas if r.spec.modality), None) or next(
+            (r.modality for r in replicas if r.modality), None
         )
+        modality: Modality = "embedding" if found == "embedding" else "chat"
         return ModelInfo(
             id=model,
             modality=modality,

@@ -29,7 +29,7 @@ from ..wire.common import Usage
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .run import Run, admitted
-from .sampling import check_context, sampling_params, stop_sequences
+from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 from .tool_deltas import ToolStream, finish_reason
 from .tool_render import has_native_tools, template_input
 from .tools import ToolPlan, plan_tools
@@ -120,7 +120,12 @@ class ChatService:
                 **template_kwargs,
             )
         )
-        check_context(len(prompt_ids), params.max_tokens, _context_length(engine, base))
+        params = fit_to_context(
+            len(prompt_ids),
+            params,
+            _context_length(engine, base),
+            requested=max_tokens_requested(req),
+        )
         gen = GenerationRequest(
             request_id=new_request_id("chatcmpl"),
             model=base,
