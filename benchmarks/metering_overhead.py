@@ -23,28 +23,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from tests.fakes import FakeEngine
+from tokenfactory.core import Core
 from tokenfactory.features import install_features
 from tokenfactory.gateway.app import create_app
-from tokenfactory.gateway.state import Gateway
 from tokenfactory.ratelimit import Tier
 from tokenfactory.store import Store
 
 BODY = {"model": "test/chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
 
 
-async def build(root: Path, metered: bool) -> tuple[httpx.AsyncClient, Gateway]:
-    gateway = Gateway(FakeEngine(), Store(root / f"{'m' if metered else 'u'}.sqlite3"))
+async def build(root: Path, metered: bool) -> tuple[httpx.AsyncClient, Core]:
+    gateway = Core(FakeEngine(), Store(root / f"{'m' if metered else 'u'}.sqlite3"))
     install_features(gateway)
     if not metered:
-        meter = gateway.services["meter"]
+        meter = gateway.meter
+        assert meter is not None
         gateway.admission_checks.remove(meter.admit)
-        gateway.usage_sinks.clear()
-        gateway.services.pop("middleware")
+        gateway.usage_observers.clear()
+        gateway.meter = None  # no usage ledger, no metering middleware
     else:  # a workspace with a tier and a wallet: every check runs
         gateway.keys.create_workspace("bench", tier="pro")
         gateway.keys.set_balance("bench", 10**9)
     # limits high enough never to bind: the checks run, nothing is refused
-    gateway.services["ratelimit"].tiers["pro"] = Tier("pro", 10**9, 10**12)
+    assert gateway.ratelimit is not None
+    gateway.ratelimit.tiers["pro"] = Tier("pro", 10**9, 10**12)
     _, key = gateway.keys.create_key("bench")
     await gateway.start_engine()
     client = httpx.AsyncClient(

@@ -123,6 +123,23 @@ def _serve_until_stopped(handle) -> int:
     return 0
 
 
+def lab_command(args: argparse.Namespace) -> list[str]:
+    """``jupyter lab`` opening ``args.notebook``. Jupyter prints (and opens) its default URL
+    with the token, so the notebook's page is made the default URL: a notebook passed as a file
+    to open would leave the printed URL on the Launcher."""
+    cmd = [sys.executable, "-m", "jupyter", "lab"]
+    notebook = Path(args.notebook).resolve()
+    if notebook.is_file():
+        root = Path.cwd().resolve()
+        if not notebook.is_relative_to(root):
+            root = notebook.parent
+        page = notebook.relative_to(root).as_posix()
+        cmd += [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{page}"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd + [a for a in args.lab_args if a != "--"]
+
+
 def lab_gateway(port: int) -> tuple[str, str | None, subprocess.Popen | None]:
     """The gateway the lab's kernels, sidebar and terminals use: ``(base_url, key, child)``.
 
@@ -159,13 +176,7 @@ def run_lab(args: argparse.Namespace) -> int:
     env["TOKENFACTORY_BASE_URL"] = base_url
     if key:
         env["TOKENFACTORY_API_KEY"] = key
-    notebook = args.notebook if Path(args.notebook).exists() else None
-    cmd = [sys.executable, "-m", "jupyter", "lab"]
-    if notebook:
-        cmd.append(notebook)
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    cmd += [a for a in args.lab_args if a != "--"]
+    cmd = lab_command(args)
     print(
         f"tokenfactory: gateway at {base_url} (key in the kernels' TOKENFACTORY_API_KEY;"
         " tf.serve() in a notebook attaches to it)",

@@ -1,15 +1,15 @@
-"""Optional features installed into every gateway (batch runner, LoRA trainer, usage, limits).
+"""Optional features installed into every core (batch runner, LoRA trainer, usage, limits).
 
-Each module listed here has ``install(gateway)``, which registers its services, admission
-checks, usage sinks and startup/shutdown hooks on the ``Gateway``. Its HTTP routes are listed
-in ``gateway.app.ROUTERS``.
+Each module listed here has ``install(core)``, which sets its typed attribute on the
+:class:`~tokenfactory.core.Core` and adds its admission checks, usage observers and
+startup/shutdown hooks. Its HTTP routes are listed in ``gateway.app.ROUTERS``.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from .gateway.state import Gateway
+from .core import Core
 
 FEATURES: list[str] = [
     "tokenfactory.batch",
@@ -18,6 +18,6 @@ FEATURES: list[str] = [
 ]
 
 
-def install_features(gateway: Gateway) -> None:
+def install_features(core: Core) -> None:
     for module in FEATURES:
-        importlib.import_module(module).install(gateway)
+        importlib.import_module(module).install(core)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import config
+from .core import Core
 from .extras import require_extra
 from .features import install_features
-from .gateway.state import Gateway
 from .store import Store
 
 
@@ -18,7 +18,7 @@ def build_gateway(
     embedding_models: list[str] | None = None,
     database: str | Path | None = None,
     upstreams: list | None = None,
-) -> Gateway:
+) -> Core:
     """``models`` are chat model ids (default: the embedded SmolLM2); ``embedding_models``
     default to MiniLM. Pass ``models=[...]`` alone to serve only those chat models.
     ``upstreams`` (``UpstreamSpec``s) add remote models; with them and no models, no local
@@ -29,7 +29,7 @@ def build_gateway(
     if upstreams and models is None and embedding_models is None:
         from .remote.no_engine import NoLocalEngine
 
-        gateway = Gateway(NoLocalEngine(), Store(database or config.database_path()))
+        gateway = Core(NoLocalEngine(), Store(database or config.database_path()))
         install_features(gateway)
         return _with_upstreams(gateway, upstreams)
     if models is None and embedding_models is None:
@@ -38,15 +38,15 @@ def build_gateway(
     chat, embed = split_models(models or [], embedding_models)
     require_extra("engine", "Serving models on this machine (tf.serve(), `tokenfactory serve`)")
     eng = create_engine(engine, chat_models=chat, embedding_models=embed)
-    gateway = Gateway(eng, Store(database or config.database_path()))
+    gateway = Core(eng, Store(database or config.database_path()))
     install_features(gateway)
     return _with_upstreams(gateway, upstreams)
 
 
-def _with_upstreams(gateway: Gateway, upstreams: list | None) -> Gateway:
+def _with_upstreams(gateway: Core, upstreams: list | None) -> Core:
     if upstreams:
+        from .remote import install
         from .remote.config import health_interval_s
-        from .remote.gateway_glue import install
 
         install(gateway, upstreams, health_interval_s())
     return gateway

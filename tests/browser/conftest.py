@@ -6,7 +6,9 @@ Chromium comes from the distribution (``apt-get install -y chromium``), never fr
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +28,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
+# Tests write their screenshots under the ignored test-artifacts/; `make screenshots` points
+# this at docs/screenshots/ to regenerate the README's.
+SCREENSHOTS = Path(
+    os.environ.get("TOKENFACTORY_SCREENSHOTS") or REPO / "test-artifacts" / "screenshots"
+)
 DEMO = "tokenfactory-demo.ipynb"
 
 
@@ -47,12 +54,45 @@ def write_demo_notebook(root: Path) -> None:
     nbformat.write(nb, root / DEMO)
 
 
+def use_checkout_labextension(data_dir: Path) -> None:
+    """Serve this checkout's build of the JupyterLab extension (``tokenfactory/labextension``,
+    built from ``extension/``) rather than the copy installed into the environment, which only
+    a reinstall refreshes."""
+    build = REPO / "tokenfactory" / "labextension"
+    if (build / "package.json").exists():
+        link = data_dir / "labextensions" / "tokenfactory"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(build.resolve(), target_is_directory=True)
+
+
+def checkout_status() -> str | None:
+    """``git status --porcelain`` of the checkout, or None outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[JupyterProcess]:
+def status_before() -> str | None:
+    return checkout_status()
+
+
+@pytest.fixture(scope="module")
+def lab(status_before, tmp_path_factory) -> Iterator[JupyterProcess]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
     base = tmp_path_factory.mktemp("lab")
-    env = {"TOKENFACTORY_HOME": str(base / "tf-home")}
+    use_checkout_labextension(base / "data")
+    # the user data dir (with that build) before the environment's
+    env = {"TOKENFACTORY_HOME": str(base / "tf-home"), "JUPYTER_PREFER_ENV_PATH": "0"}
     with running_jupyter(base, app="lab", env=env) as proc:
         write_demo_notebook(proc.root_dir)
         yield proc
@@ -95,6 +135,23 @@ def current_panel(page):
     """The main-area widget in front (hidden tabs stay in the DOM, so scope by its id)."""
     panel_id = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
     return page.locator(f"[id='{panel_id}']")
+
+
+def run_in_kernel(page, code: str) -> str | None:
+    """Execute ``code`` in the kernel of the notebook in front; returns the error, if any."""
+    return page.evaluate(
+        """async (code) => {
+            const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+            const future = kernel.requestExecute({ code });
+            let error = null;
+            future.onIOPub = (msg) => {
+                if (msg.header.msg_type === "error") error = msg.content.evalue;
+            };
+            await future.done;
+            return error;
+        }""",
+        code,
+    )
 
 
 def screenshot(locator, name: str) -> None:

@@ -17,11 +17,11 @@ pytestmark = pytest.mark.integration
 
 
 def make_gateway(db_path):
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Store
 
-    gateway = Gateway(FakeEngine(chat_model=DEFAULT_CHAT_MODEL), Store(db_path))
+    gateway = Core(FakeEngine(chat_model=DEFAULT_CHAT_MODEL), Store(db_path))
     install_features(gateway)
     return gateway
 
@@ -47,7 +47,7 @@ async def wait_for(predicate, timeout: float = 300.0):
 async def test_cancel_stops_a_running_job(tf_home):
     gateway = make_gateway(tf_home / "db.sqlite3")
     await gateway.start_engine()
-    lora = gateway.services["lora"]
+    lora = gateway.lora
     me = principal_of(gateway)
     lora.create(me, {"name": "long", "epochs": 10, "batch_size": 2})
     lora.upload(me, "long", jsonl(styled("Arr!")))
@@ -67,7 +67,7 @@ async def test_an_interrupted_job_resumes_from_its_checkpoint(tf_home, monkeypat
     db = tf_home / "db.sqlite3"
     first = make_gateway(db)
     await first.start_engine()
-    lora = first.services["lora"]
+    lora = first.lora
     me = principal_of(first)
     lora.create(me, {"name": "resumed", "epochs": 3, "batch_size": 6, "learning_rate": 0.001})
     lora.upload(me, "resumed", jsonl(styled("Arr!")))
@@ -92,7 +92,7 @@ async def test_an_interrupted_job_resumes_from_its_checkpoint(tf_home, monkeypat
 
     second = make_gateway(db)  # a new process would see the same store and files
     await second.start_engine()
-    lora2 = second.services["lora"]
+    lora2 = second.lora
     await wait_for(lambda: lora2.get(me, "resumed").status in ("succeeded", "failed"))
     done = lora2.get(me, "resumed")
     assert done.status == "succeeded", done.error
@@ -132,15 +132,15 @@ class GpuReportingEngine(FakeEngine):
 
 
 async def test_an_engine_on_a_gpu_sleeps_while_training_and_wakes_after(tf_home):
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Store
 
     engine = GpuReportingEngine(chat_model=DEFAULT_CHAT_MODEL)
-    gateway = Gateway(engine, Store(tf_home / "db.sqlite3"))
+    gateway = Core(engine, Store(tf_home / "db.sqlite3"))
     install_features(gateway)
     await gateway.start_engine()
-    lora = gateway.services["lora"]
+    lora = gateway.lora
     me = principal_of(gateway)
     lora.create(me, {"name": "gpu", "epochs": 1})
     lora.upload(me, "gpu", jsonl(styled("Arr!")))

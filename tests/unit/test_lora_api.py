@@ -256,14 +256,15 @@ def test_parse_jsonl_skips_blank_lines_and_keeps_line_numbers():
 
 def test_a_restarted_gateway_serves_the_adapters_it_had(api, fake_gateway, tmp_path):
     from tests.fakes import FakeEngine
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
-    from tokenfactory.gateway.state import Gateway
 
     folder = fake_peft_folder(tmp_path)
     created = api.post("/v1/adapters/import", json={"name": "kept", "path": str(folder)}).json()
-    restarted = Gateway(FakeEngine(), fake_gateway.store)
+    restarted = Core(FakeEngine(), fake_gateway.store)
     install_features(restarted)
     api.portal.call(restarted.start_engine)
     assert restarted.engine.adapters() == {created["id"]: "test/chat"}
     principal = restarted.keys.authenticate(fake_gateway.test_key)
-    assert restarted.resolve_model("kept", "chat", principal) == ("test/chat", created["id"])
+    target = restarted.resolve_model("kept", "chat", principal)
+    assert (target.model, target.adapter) == ("test/chat", created["id"])

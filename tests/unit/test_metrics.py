@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tokenfactory.gateway.state import UsageRecord
+from tokenfactory.core import UsageRecord
 from tokenfactory.store import Principal, Workspace
 from tokenfactory.usage.metrics import Metrics
 

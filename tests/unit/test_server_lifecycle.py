@@ -12,7 +12,7 @@ import pytest
 
 from tests.fakes import FakeEngine
 from tokenfactory import discovery, server
-from tokenfactory.gateway.state import Gateway
+from tokenfactory.core import Core
 from tokenfactory.store import Store
 
 
@@ -40,7 +40,7 @@ def fake_build(monkeypatch, tf_home):
     def build_gateway(**kwargs):
         engine = SlowStartEngine()
         engines.append(engine)
-        return Gateway(engine, Store(tf_home / "db.sqlite3"))
+        return Core(engine, Store(tf_home / "db.sqlite3"))
 
     monkeypatch.setattr("tokenfactory.runtime.build_gateway", build_gateway)
     outer = server._current  # a session-wide real server, if one runs: set it aside

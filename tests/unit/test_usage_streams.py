@@ -19,13 +19,13 @@ from tests.fakes import FakeEngine
 def live(tf_home):
     import uvicorn
 
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
     from tokenfactory.gateway.app import create_app
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Store
 
     engine = FakeEngine(replies=["x" * 400], delay=0.01)
-    gateway = Gateway(engine, Store(tf_home / "live.sqlite3"))
+    gateway = Core(engine, Store(tf_home / "live.sqlite3"))
     install_features(gateway)
     gateway.keys.create_workspace("streamer", tier="pro")
     gateway.keys.set_balance("streamer", 1_000_000)
@@ -90,7 +90,7 @@ def test_stream_cut_off_by_the_client_is_debited_once_for_what_it_produced(live)
     ws = gateway.keys.workspace("streamer")
     spent = (row["prompt_tokens"] + row["completion_tokens"]) * 100_000
     assert row["cost_pico"] == spent
-    assert gateway.services["usage"].available_pico(ws.id) == 10**12 - spent
+    assert gateway.usage.available_pico(ws.id) == 10**12 - spent
 
 
 def test_the_access_log_never_shows_a_query_parameter_key(live, caplog):

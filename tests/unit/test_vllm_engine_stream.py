@@ -32,8 +32,9 @@ CHAT, EMBED = "org/chat", "org/embed"
 
 
 class CharTokenizer:
-    def __call__(self, texts, truncation=True, max_length=512):
-        return {"input_ids": [[ord(c) for c in t][:max_length] for t in texts]}
+    def __call__(self, texts, truncation=False):
+        assert not truncation
+        return {"input_ids": [[ord(c) for c in t] for t in texts]}
 
 
 def make_engine(llm: ScriptedAsyncLLM) -> VLLMEngine:
@@ -84,6 +85,23 @@ async def test_structured_spec_reaches_vllm_and_schema_errors_are_400s():
     with pytest.raises(InvalidRequestError) as info:
         await collect(engine, GenerationRequest("r4", CHAT, [1]))
     assert not isinstance(info.value, UnsupportedSchemaError)
+
+
+async def test_vllms_own_validation_error_is_a_400_too():
+    """vLLM 0.32's VLLMValidationError is no ValueError; the same 400s as before."""
+    exceptions = pytest.importorskip("vllm.exceptions")
+    if not hasattr(exceptions, "VLLMValidationError"):
+        pytest.skip("this vLLM raises ValueError (covered above)")
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    spec = StructuredSpec(json_schema=json.dumps({"type": "object"}))
+    llm.fail_with = exceptions.VLLMValidationError("Grammar error: Invalid type: strnig")
+    with pytest.raises(UnsupportedSchemaError, match="strnig"):
+        await collect(engine, GenerationRequest("r3b", CHAT, [1], structured=spec))
+    llm.fail_with = exceptions.VLLMValidationError("The decoder prompt is too long")
+    with pytest.raises(InvalidRequestError) as info:
+        await collect(engine, GenerationRequest("r4b", CHAT, [1]))
+    assert info.value.status_code == 400 and not isinstance(info.value, UnsupportedSchemaError)
 
 
 async def test_closing_the_stream_early_closes_vllms_stream():
@@ -167,6 +185,14 @@ async def test_embeddings_are_normalised_in_order_with_token_counts():
         await engine.embed(CHAT, ["x"])
     with pytest.raises(InvalidRequestError):
         await engine.embed(EMBED, [])
+
+
+async def test_an_over_long_embedding_input_is_refused_not_truncated():
+    engine = make_engine(ScriptedAsyncLLM())  # its context is 8 tokens
+    await engine.embed(EMBED, ["abcdefgh"])
+    with pytest.raises(InvalidRequestError, match=r"input\[1\] has 9 tokens") as err:
+        await engine.embed(EMBED, ["ab", "abcdefghi"])
+    assert (err.value.code, err.value.param) == ("context_length_exceeded", "input")
 
 
 async def test_shutdown_stops_every_instance_and_refuses_new_work():

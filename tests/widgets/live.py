@@ -47,12 +47,12 @@ def _start(gateway, sock: socket.socket) -> tuple[threading.Thread, object]:
 
 @contextlib.contextmanager
 def live_gateway(tf_home: Path, replies: list[str] | None = None) -> Iterator[LiveGateway]:
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Store
 
     engine = FakeEngine(replies=replies or ["Hello from the fake engine."], delay=0.002)
-    gateway = Gateway(engine, Store(tf_home / "widgets.sqlite3"))
+    gateway = Core(engine, Store(tf_home / "widgets.sqlite3"))
     install_features(gateway)
     _, key = gateway.keys.create_key("default", name="widgets", is_admin=True)  # as tf.serve()
     sock = socket.socket()

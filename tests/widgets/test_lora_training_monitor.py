@@ -10,7 +10,7 @@ from tokenfactory.widgets.training_monitor import TrainingMonitor
 
 
 def job(gateway, status="running"):
-    lora = gateway.gateway.services["lora"]
+    lora = gateway.gateway.lora
     principal = gateway.gateway.keys.authenticate(gateway.api_key)
     record = lora.create(principal, {"name": "style-v1", "epochs": 2})
     lora.records.update(record.id, status=status, total_steps=4, run_started_at=time.time())

@@ -1,25 +1,16 @@
-"""Durable, SLA-tiered batch jobs: validation, storage, the runner, and ``install(gateway)``."""
+"""Durable, SLA-tiered batch jobs: validation, storage, the runner, and ``install(core)``."""
 
 from __future__ import annotations
 
-from ..gateway.state import Gateway
+from ..core import Core
 
 
-def install(gateway: Gateway) -> None:
+def install(core: Core) -> None:
     """Register the batch service and run its runner while the engine is up."""
     from .. import config
     from .service import BatchService
 
-    service = BatchService(gateway, config.home() / "batch")
-    gateway.services["batch"] = service
-    gateway.startup_hooks.append(service.runner.start)
-    gateway.shutdown_hooks.append(service.runner.stop)
-
-
-def batch_service(gateway: Gateway):
-    from ..errors import ServiceUnavailableError
-
-    service = gateway.services.get("batch")
-    if service is None:
-        raise ServiceUnavailableError("Batch jobs are not enabled on this gateway")
-    return service
+    service = BatchService(core, config.home() / "batch")
+    core.batch = service
+    core.startup_hooks.append(service.runner.start)
+    core.shutdown_hooks.append(service.runner.stop)

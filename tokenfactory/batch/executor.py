@@ -1,28 +1,24 @@
-"""Run one batch line through the same services as interactive traffic, at batch priority.
+"""Run one batch line through the same service as the HTTP request it stands for.
 
-Returns the line's result in OpenAI's batch output shape; a request the service rejects
-becomes a result with that error as its response body (status code and all), not an exception.
+A line is a :class:`~tokenfactory.core.Call` at its job's tier and priority: the chat,
+completions or embeddings service validates, admits, runs and meters it exactly as it would an
+HTTP request. Its usage is deferred: the runner commits it together with the line's result.
+A request the service rejects becomes a result with that error as its response body (status
+code and all), not an exception.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
-
+from ..core import Call, Core, UsageRecord
+from ..core.validation import parse_body
 from ..errors import InvalidRequestError, ServiceError
-from ..gateway.state import Gateway, UsageRecord
-from ..remote.gateway_glue import remote_of, run_remote_line
-from ..services.chat import ChatService
-from ..services.completions import CompletionService
-from ..services.generation import GenerationResult
 from ..store import Principal
-from ..wire.chat import ChatCompletionRequest
-from ..wire.completions import CompletionRequest
-from ..wire.embeddings import EmbeddingRequest
+from .validation import ENDPOINTS
 
 log = logging.getLogger("tokenfactory.batch")
 
@@ -31,6 +27,7 @@ log = logging.getLogger("tokenfactory.batch")
 class LineOutcome:
     ok: bool
     result: dict  # {"id", "custom_id", "response", "error"}
+    usage: list[UsageRecord] = field(default_factory=list)  # to commit with the result
 
 
 def result_line(custom_id: str, status: int | None, request_id: str | None, body, error=None):
@@ -50,89 +47,42 @@ def error_line(custom_id: str, code: str, message: str) -> dict:
 
 
 class LineExecutor:
-    def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def _service(self, url: str) -> Any:
+        services = {
+            "/v1/chat/completions": self.core.chat,
+            "/v1/completions": self.core.completions,
+            "/v1/embeddings": self.core.embeddings,
+        }
+        if url not in services:
+            raise InvalidRequestError(f"Unknown batch endpoint '{url}'")
+        return services[url]
 
     async def run(
         self, principal: Principal, tier: str, priority: int, line: dict, body: dict
     ) -> LineOutcome:
         custom_id, url = line["custom_id"], line["url"]
         request_id = f"req-{uuid.uuid4().hex[:24]}"
+        call = Call(principal, url, tier, priority, request_id=request_id, defer_usage=True)
         try:
-            remote = remote_of(self.gateway)
-            if remote is not None and remote.serves(str(body.get("model"))):
-                payload, results = await run_remote_line(remote, url, body)
-            elif url == "/v1/chat/completions":
-                payload, results = await self._chat(principal, priority, body)
-            elif url == "/v1/completions":
-                payload, results = await self._completion(principal, priority, body)
-            elif url == "/v1/embeddings":
-                payload, results = await self._embeddings(principal, body)
-            else:
-                raise InvalidRequestError(f"Unknown batch endpoint '{url}'")
+            service = self._service(url)
+            request = parse_body(ENDPOINTS[url][0], body)
+            run = await service.start(request, call)
+            answer = await run.complete()
         except ServiceError as exc:
+            body_out = exc.to_dict()
             return LineOutcome(
-                False, result_line(custom_id, exc.status_code, request_id, exc.to_dict())
+                False, result_line(custom_id, exc.status_code, request_id, body_out), call.usage
             )
         except Exception as exc:  # a bug or engine failure fails this line, not the job
             log.exception("batch line %s failed", custom_id)
             err = {"error": {"message": str(exc), "type": "server_error", "code": "server_error"}}
-            return LineOutcome(False, result_line(custom_id, 500, request_id, err))
-        await self._record(principal, url, body, tier, results, request_id)
-        return LineOutcome(True, result_line(custom_id, 200, request_id, payload))
-
-    def _resolver(self, principal: Principal):
-        return lambda model, kind: self.gateway.resolve_model(model, kind, principal)
-
-    async def _chat(self, principal: Principal, priority: int, body: dict):
-        service = ChatService(self.gateway.engine, self._resolver(principal))
-        prepared = service.prepare(ChatCompletionRequest.model_validate(body), priority=priority)
-        completion = await service.complete(prepared)
-        return completion.model_dump(mode="json", exclude_none=True), [prepared.result]
-
-    async def _completion(self, principal: Principal, priority: int, body: dict):
-        service = CompletionService(self.gateway.engine, self._resolver(principal))
-        prepared = service.prepare(CompletionRequest.model_validate(body), priority=priority)
-        completion = await service.complete(prepared)
-        return completion.model_dump(mode="json", exclude_none=True), prepared.results
-
-    async def _embeddings(self, principal: Principal, body: dict):
-        from ..gateway.routes.embeddings import _encode
-
-        req = EmbeddingRequest.model_validate(body)
-        base, _ = self.gateway.resolve_model(req.model, "embedding", principal)
-        started = time.perf_counter()
-        out = await self.gateway.engine.embed(base, req.texts())
-        vectors = out.vectors
-        if req.dimensions is not None:
-            arr = np.asarray(vectors, dtype=np.float32)[:, : req.dimensions]
-            arr /= np.linalg.norm(arr, axis=1, keepdims=True) + 1e-12
-            vectors = arr.tolist()
-        usage = GenerationResult(prompt_tokens=out.num_tokens, started_at=started)
-        usage.finished_at = time.perf_counter()
-        payload = {
-            "object": "list",
-            "data": [
-                {"object": "embedding", "index": i, "embedding": _encode(v, req.encoding_format)}
-                for i, v in enumerate(vectors)
-            ],
-            "model": req.model,
-            "usage": {"prompt_tokens": out.num_tokens, "total_tokens": out.num_tokens},
-        }
-        return payload, [usage]
-
-    async def _record(self, principal, url, body, tier, results, request_id) -> None:
-        await self.gateway.record_usage(
-            UsageRecord(
-                principal=principal,
-                endpoint=url,
-                model=str(body.get("model")),
-                tier=tier,
-                prompt_tokens=sum(r.prompt_tokens for r in results),
-                completion_tokens=sum(r.completion_tokens for r in results),
-                latency_s=max((r.latency_s or 0.0) for r in results) if results else None,
-                ttft_s=min((r.ttft_s for r in results if r.ttft_s is not None), default=None),
-                status=200,
-                request_id=request_id,
-            )
+            return LineOutcome(False, result_line(custom_id, 500, request_id, err), call.usage)
+        payload = (
+            answer
+            if isinstance(answer, dict)
+            else answer.model_dump(mode="json", exclude_none=True)
         )
+        return LineOutcome(True, result_line(custom_id, 200, request_id, payload), call.usage)

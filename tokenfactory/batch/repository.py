@@ -1,13 +1,15 @@
 """Batch jobs, their lines and uploaded files in the shared SQLite store.
 
 A line is ``pending`` until its result is committed, in the same transaction that bumps the
-job's counters; ``finish_line`` only updates a line that is still pending, so a result can be
-committed at most once however the runner was interrupted.
+job's counters and writes the line's usage; ``finish_line`` only updates a line that is still
+pending, so a result (and its bill) can be committed at most once however the runner was
+interrupted.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -206,18 +208,20 @@ class BatchRepository:
         )
         return int(row["n"]) if row else 0
 
-    def finish_line(self, batch_id: str, line_no: int, ok: bool, result: dict) -> bool:
-        """Commit one line's result (once); False when it already had one."""
-        with self.store.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE batch_lines SET state = 'done', ok = ?, result = ?, finished_at = ? "
-                "WHERE batch_id = ? AND line_no = ? AND state = 'pending'",
-                (int(ok), json.dumps(result), time.time(), batch_id, line_no),
-            )
-            if cur.rowcount != 1:
-                return False
-            column = "completed" if ok else "failed"
-            conn.execute(f"UPDATE batch_jobs SET {column} = {column} + 1 WHERE id = ?", (batch_id,))
+    def finish_line(
+        self, conn: sqlite3.Connection, batch_id: str, line_no: int, ok: bool, result: dict
+    ) -> bool:
+        """Write one line's result (once) in the caller's transaction; False when it already
+        had one."""
+        cur = conn.execute(
+            "UPDATE batch_lines SET state = 'done', ok = ?, result = ?, finished_at = ? "
+            "WHERE batch_id = ? AND line_no = ? AND state = 'pending'",
+            (int(ok), json.dumps(result), time.time(), batch_id, line_no),
+        )
+        if cur.rowcount != 1:
+            return False
+        column = "completed" if ok else "failed"
+        conn.execute(f"UPDATE batch_jobs SET {column} = {column} + 1 WHERE id = ?", (batch_id,))
         return True
 
     def close_pending(

@@ -3,8 +3,9 @@
 One asyncio task on the server's loop keeps up to ``max_in_flight`` lines running at once
 (enough to fill the engine's batch), taken from 1h jobs before 24h jobs, each at its tier's
 priority so interactive requests go first. Each finished line is committed on its own
-(``BatchRepository.finish_line``). After a crash, lines that were in flight have no committed
-result and simply run again; lines with a result are never run again.
+together with its usage (``BatchRepository.finish_line`` inside ``Core.commit_usage``). After
+a crash, lines that were in flight have neither a result nor a bill and simply run again;
+lines with a result are never run again, so each line is billed exactly once.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 from typing import Any
 
+from ..core import Core
 from ..engine.protocol import PRIORITY_BATCH_1H, PRIORITY_BATCH_24H
-from ..gateway.state import Gateway
+from ..faults import crash_point
 from ..store import Principal
-from .executor import LineExecutor, error_line
+from .executor import LineExecutor, LineOutcome, error_line
 from .files import ResultFiles
 from .repository import BatchRepository
 
@@ -32,19 +35,19 @@ TIER = {"1h": "batch_1h", "24h": "batch_24h"}
 class BatchRunner:
     def __init__(
         self,
-        gateway: Gateway,
+        core: Core,
         repo: BatchRepository,
         files: ResultFiles,
         *,
         max_in_flight: int | None = None,
         poll_interval: float = 0.5,
     ) -> None:
-        self.gateway = gateway
+        self.core = core
         self.repo = repo
         self.files = files
-        self.executor = LineExecutor(gateway)
+        self.executor = LineExecutor(core)
         self.max_in_flight = max_in_flight or 2 * int(
-            getattr(gateway.engine, "max_batch_size", 16) or 16
+            getattr(core.engine, "max_batch_size", 16) or 16
         )
         self.poll_interval = poll_interval
         self._inflight: dict[tuple[str, int], asyncio.Task] = {}
@@ -148,20 +151,35 @@ class BatchRunner:
 
     async def _run_line(self, job: dict[str, Any], line: dict[str, Any]) -> None:
         try:
+            outcome = await self._outcome(job, line)
+            crash_point("batch.line_ran")
+
+            def write_result(conn: sqlite3.Connection) -> bool:
+                written = self.repo.finish_line(
+                    conn, job["id"], line["line_no"], outcome.ok, outcome.result
+                )
+                crash_point("batch.line_committing")
+                return written
+
+            # the line's result and its usage (wallet debit) in one transaction: billed once
+            self.core.commit_usage(outcome.usage, together_with=write_result)
+        finally:  # a cancelled or failed line gives back its wallet hold
+            self.core.release_admissions()
+
+    async def _outcome(self, job: dict[str, Any], line: dict[str, Any]) -> LineOutcome:
+        try:
             principal = self._principal(job)
-            outcome = await self.executor.run(
+            return await self.executor.run(
                 principal, TIER[job["sla"]], PRIORITY[job["sla"]], line, json.loads(line["body"])
             )
-            ok, result = outcome.ok, outcome.result
         except Exception as exc:  # never leave a line to be retried forever
             log.exception("batch %s line %s failed", job["id"], line["line_no"])
-            ok, result = False, error_line(line["custom_id"], "server_error", str(exc))
-        self.repo.finish_line(job["id"], line["line_no"], ok, result)
+            return LineOutcome(False, error_line(line["custom_id"], "server_error", str(exc)))
 
     def _principal(self, job: dict[str, Any]) -> Principal:
         cached = self._principals.get(job["workspace_id"])
         if cached is None:
-            workspace = self.gateway.keys.workspace(job["workspace_id"])
+            workspace = self.core.keys.workspace(job["workspace_id"])
             cached = Principal(workspace, job["key_id"] or "")
             self._principals[job["workspace_id"]] = cached
         return cached

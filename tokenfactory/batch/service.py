@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..core import Core
 from ..errors import InvalidRequestError, NotFoundError
-from ..gateway.state import Gateway
 from ..store import Principal
 from .files import ResultFiles
 from .repository import BatchRepository
@@ -48,15 +48,15 @@ def check_sla(sla: str | None, param: str = "sla") -> str:
 class BatchService:
     def __init__(
         self,
-        gateway: Gateway,
+        core: Core,
         root: Path,
         *,
         limits: Limits | None = None,
         deadline_s: float | None = None,
         max_in_flight: int | None = None,
     ) -> None:
-        self.gateway = gateway
-        self.repo = BatchRepository(gateway.store)
+        self.core = core
+        self.repo = BatchRepository(core.store)
         self.files = ResultFiles(root, self.repo)
         self.limits = limits or limits_from_env()
         env_deadline = os.environ.get(DEADLINE_ENV)
@@ -65,7 +65,12 @@ class BatchService:
             if deadline_s is not None
             else (float(env_deadline) if env_deadline else None)
         )
-        self.runner = BatchRunner(gateway, self.repo, self.files, max_in_flight=max_in_flight)
+        runner_class = BatchRunner
+        if os.environ.get("TOKENFACTORY_BATCH_EXECUTOR", "").lower() == "ray":
+            from .ray_executor import RayBatchRunner
+
+            runner_class = RayBatchRunner
+        self.runner = runner_class(core, self.repo, self.files, max_in_flight=max_in_flight)
 
     # -- submit -----------------------------------------------------------------------------
     def upload(self, principal: Principal, data: bytes, filename: str, purpose: str) -> dict:
@@ -101,11 +106,11 @@ class BatchService:
                 )
         lines = parse_batch(
             data,
-            lambda model, kind: self.gateway.resolve_model(model, kind, principal),
+            lambda model, kind: self.core.resolve_model(model, kind, principal),
             self.limits,
             endpoint,
         )
-        check_wallet(self.gateway.services, principal, sla, lines)
+        check_wallet(self.core, principal, sla, lines)
         if input_file_id is None:
             upload = self.files.save_upload(principal.workspace.id, filename, "batch", data)
             input_file_id = upload["id"]

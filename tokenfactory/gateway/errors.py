@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..core.validation import invalid_request
 from ..errors import (
     AuthenticationError,
     InternalError,
@@ -28,39 +29,8 @@ def error_response(exc: ServiceError, request: Request | None = None) -> JSONRes
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
 
-def _field_path(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
-    return out
-
-
 def validation_error(exc: RequestValidationError) -> InvalidRequestError:
-    errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    if first.get("type") == "json_invalid":
-        return InvalidRequestError(
-            "The request body is not valid JSON: " + str(first.get("ctx", {}).get("error", "")),
-            code="invalid_json",
-        )
-    loc = tuple(first.get("loc", ()))
-    # a union's member name ("str", "list[str]", "function-after[...]") is not part of the field
-    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"str", "int"})))
-    field = _field_path(loc) or "body"
-    msg = first.get("msg", "invalid value")
-    if first.get("type") == "missing" and field == "body":
-        return InvalidRequestError(
-            "The request has no body: send a JSON object (Content-Type: application/json)",
-            code="missing_body",
-        )
-    if first.get("type") == "missing":
-        message = f"Missing required parameter: '{field}'"
-    else:
-        message = f"Invalid value for '{field}': {msg}"
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return InvalidRequestError(message, param=field, code="invalid_parameter")
+    return invalid_request(exc.errors())
 
 
 def install_error_handlers(app: FastAPI) -> None:

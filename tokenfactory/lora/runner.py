@@ -20,7 +20,7 @@ from .dataset import parse_jsonl
 from .records import AdapterStore
 
 if TYPE_CHECKING:
-    from ..gateway.state import Gateway
+    from ..core import Core
 
 log = logging.getLogger("tokenfactory.lora")
 ENGINE_CALL_TIMEOUT = 600.0
@@ -76,8 +76,8 @@ class JobCallbacks:
 
 
 class TrainingRunner:
-    def __init__(self, gateway: Gateway, records: AdapterStore) -> None:
-        self.gateway = gateway
+    def __init__(self, core: Core, records: AdapterStore) -> None:
+        self.core = core
         self.records = records
         self.loop: asyncio.AbstractEventLoop | None = None
         self.cancel_requested: set[str] = set()
@@ -139,7 +139,7 @@ class TrainingRunner:
 
     def _engine_on_gpu(self) -> bool:
         try:
-            return str(self.gateway.engine.health().device).startswith("cuda")
+            return str(self.core.engine.health().device).startswith("cuda")
         except Exception:
             return False
 
@@ -156,7 +156,7 @@ class TrainingRunner:
         slept = False
         try:
             if on_gpu:  # free the accelerator for training (vLLM sleep mode)
-                self._engine_call(self.gateway.engine.sleep())
+                self._engine_call(self.core.engine.sleep())
                 slept = True
                 self.records.add_event(adapter_id, "info", message="engine asleep while training")
             job = TrainingJob(
@@ -183,10 +183,10 @@ class TrainingRunner:
             return
         finally:
             if slept:
-                self._engine_call(self.gateway.engine.wake())
+                self._engine_call(self.core.engine.wake())
         try:
             self._engine_call(
-                self.gateway.engine.load_adapter(adapter_id, str(path), record.base_model)
+                self.core.engine.load_adapter(adapter_id, str(path), record.base_model)
             )
         except Exception as exc:
             self._finish(adapter_id, "failed", f"trained, but loading failed: {exc}", error=True)
@@ -209,7 +209,7 @@ class TrainingRunner:
         """The base weights the engine serves (its cached local copy), so the adapter fits."""
         from ..engine import model_files
 
-        info = self.gateway.find_model(base_model)
+        info = self.core.find_model(base_model)
         if info is not None and info.path:
             return info.path
         return model_files.resolve(base_model)

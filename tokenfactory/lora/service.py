@@ -8,6 +8,7 @@ gets 404 for them. The engine knows each adapter by its id, never by its user-ch
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import logging
 import shutil
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.records import Target
 from ..errors import (
     InvalidRequestError,
     ModelLoadingError,
@@ -27,7 +29,7 @@ from .records import ACTIVE, AdapterRecord, AdapterStore
 from .runner import TrainingRunner
 
 if TYPE_CHECKING:
-    from ..gateway.state import Gateway
+    from ..core import Core
 
 log = logging.getLogger("tokenfactory.lora")
 ID_PREFIX = "lora_"
@@ -35,10 +37,10 @@ ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_mo
 
 
 class LoraService:
-    def __init__(self, gateway: Gateway, root: Path) -> None:
-        self.gateway = gateway
-        self.records = AdapterStore(gateway.store, root)
-        self.runner = TrainingRunner(gateway, self.records)
+    def __init__(self, core: Core, root: Path) -> None:
+        self.core = core
+        self.records = AdapterStore(core.store, root)
+        self.runner = TrainingRunner(core, self.records)
 
     # -- lookups -------------------------------------------------------------------------
     def get(self, principal: Principal, name: str) -> AdapterRecord:
@@ -48,9 +50,9 @@ class LoraService:
         return self.records.list(principal.workspace.id)
 
     def is_loaded(self, record: AdapterRecord) -> bool:
-        return record.id in self.gateway.engine.adapters()
+        return record.id in self.core.engine.adapters()
 
-    def events(self, principal: Principal, name: str, after: int = 0) -> list[dict]:
+    def events(self, principal: Principal, name: str, after: int = 0) -> builtins.list[dict]:
         return self.records.events(self.get(principal, name).id, after)
 
     # -- create / upload -----------------------------------------------------------------
@@ -58,9 +60,7 @@ class LoraService:
         from ..config import DEFAULT_CHAT_MODEL
 
         loaded = [
-            m.id
-            for m in self.gateway.engine.models()
-            if m.modality == "chat" and m.status == "loaded"
+            m.id for m in self.core.engine.models() if m.modality == "chat" and m.status == "loaded"
         ]
         return DEFAULT_CHAT_MODEL if DEFAULT_CHAT_MODEL in loaded or not loaded else loaded[0]
 
@@ -69,7 +69,7 @@ class LoraService:
             return self._default_base()
         if not isinstance(base_model, str) or not base_model:
             raise InvalidRequestError("'base_model' must be a model id", param="base_model")
-        info = self.gateway.find_model(base_model)
+        info = self.core.find_model(base_model)
         if info is None or info.modality != "chat":
             raise InvalidRequestError(
                 f"'base_model' {base_model!r} is not a chat model served here; GET /v1/models"
@@ -81,7 +81,7 @@ class LoraService:
 
     def _check_new_name(self, name: Any) -> str:
         name = check_name(name)
-        if self.gateway.find_model(name) is not None:
+        if self.core.find_model(name) is not None:
             raise InvalidRequestError(
                 f"'{name}' is already a model id here; pick another adapter name",
                 param="name",
@@ -166,7 +166,7 @@ class LoraService:
                 f"Upload training data to '{record.name}' before training", code="no_training_data"
             )
         parse_jsonl(path.read_bytes())
-        info = self.gateway.find_model(record.base_model)
+        info = self.core.find_model(record.base_model)
         if info is None or info.status != "loaded":
             raise ModelLoadingError(
                 f"The base model '{record.base_model}' is not loaded; load it before training"
@@ -199,7 +199,7 @@ class LoraService:
             while self.runner.is_busy_with(record.id):
                 await asyncio.sleep(0.05)
         if self.is_loaded(record):
-            await self.gateway.engine.unload_adapter(record.id)
+            await self.core.engine.unload_adapter(record.id)
         await asyncio.to_thread(self.records.delete, record.id)
         return record
 
@@ -245,7 +245,7 @@ class LoraService:
             for file in ADAPTER_FILES:
                 if (folder / file).exists():
                     shutil.copy2(folder / file, target / file)
-            await self.gateway.engine.load_adapter(record.id, str(target), base)
+            await self.core.engine.load_adapter(record.id, str(target), base)
         except Exception:
             await asyncio.to_thread(self.records.delete, record.id)
             raise
@@ -257,21 +257,19 @@ class LoraService:
         named = config.get("base_model_name_or_path")
         if not named:
             return None
-        for info in self.gateway.engine.models():
+        for info in self.core.engine.models():
             if info.modality == "chat" and (info.id == named or (info.path and info.path == named)):
                 return info.id
         return None
 
     # -- serving -------------------------------------------------------------------------
-    def resolve(
-        self, model: str, modality: str, principal: Principal | None
-    ) -> tuple[str, str | None] | None:
-        """``gateway.model_resolvers`` entry: an adapter name of the caller's workspace."""
-        if model.startswith(ID_PREFIX) and model in self.gateway.engine.adapters():
+    def resolve(self, model: str, modality: str, principal: Principal | None) -> Target | None:
+        """``core.model_resolvers`` entry: an adapter name of the caller's workspace."""
+        if model.startswith(ID_PREFIX) and model in self.core.engine.adapters():
             owner = self.records.by_id(model)
             if principal is None or owner is None or owner.workspace_id != principal.workspace.id:
                 raise ModelNotFoundError(f"The model '{model}' does not exist", param="model")
-            return owner.base_model, owner.id
+            return Target(self.core.engine, owner.base_model, owner.id)
         if principal is None or "/" in model:
             return None
         record = self.records.find(principal.workspace.id, model)
@@ -294,10 +292,10 @@ class LoraService:
                 f"Adapter '{model}' is not loaded: its base model '{record.base_model}' must be"
                 " loaded first"
             )
-        return record.base_model, record.id
+        return Target(self.core.engine, record.base_model, record.id)
 
     def visible(self, adapters: dict[str, str], principal: Principal) -> dict[str, str]:
-        """``services["adapter_filter"]``: the caller's adapters by name."""
+        """``core.adapter_filter``: the caller's adapters by name."""
         mine = self.records.list(principal.workspace.id, ("succeeded",))
         return {r.name: adapters[r.id] for r in mine if r.id in adapters}
 
@@ -307,11 +305,11 @@ class LoraService:
         self.runner.bind(asyncio.get_running_loop())
         for record in self.records.list(statuses=("succeeded",)):
             path = self.records.adapter_dir(record.id)
-            info = self.gateway.find_model(record.base_model)
+            info = self.core.find_model(record.base_model)
             if info is None or info.status != "loaded" or not path.exists():
                 continue
             try:
-                await self.gateway.engine.load_adapter(record.id, str(path), record.base_model)
+                await self.core.engine.load_adapter(record.id, str(path), record.base_model)
             except Exception as exc:
                 log.warning("could not reload adapter %s: %s", record.name, exc)
         for record in self.records.list(statuses=ACTIVE):

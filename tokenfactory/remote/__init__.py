@@ -15,11 +15,13 @@ services (see ``docs/scale.md``): an upstream takes and returns OpenAI messages,
     health.py     background health checks (ejection, re-admission)
     registry.py   every remote model of a gateway; models list and status
     services.py   remote chat / completions / embeddings, shaped like the local services
+    serving.py    install(core); the upstream behind the core's services (admitted, metered)
     errors.py     an upstream's refusal in our error shape
 """
 
 from __future__ import annotations
 
 from .config import UpstreamSpec, parse_upstreams
+from .serving import install
 
-__all__ = ["UpstreamSpec", "parse_upstreams"]
+__all__ = ["UpstreamSpec", "install", "parse_upstreams"]

@@ -8,11 +8,12 @@ with a 400 before anything is generated, streaming or not.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..engine.protocol import PRIORITY_INTERACTIVE, Engine, GenerationRequest
+from ..core.records import Admission, Call
+from ..engine.protocol import Engine, GenerationRequest
 from ..wire.chat import (
     ChatChoice,
     ChatCompletion,
@@ -27,12 +28,17 @@ from ..wire.chat import (
 from ..wire.common import Usage
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
-from .sampling import check_context, sampling_params, stop_sequences
+from .logprobs import LogprobFormatter, requested
+from .run import Run, admitted
+from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 from .tool_deltas import ToolStream, finish_reason
 from .tool_render import has_native_tools, template_input
 from .tools import ToolPlan, plan_tools
 
-Resolver = Callable[[str, str], "tuple[str, str | None]"]
+if TYPE_CHECKING:
+    from ..core import Core
+
+ChatRun = Run[ChatCompletion, ChatCompletionChunk | bytes]
 
 
 def render_messages(req: ChatCompletionRequest) -> list[dict[str, Any]]:
@@ -52,6 +58,7 @@ def usage_of(result: GenerationResult) -> Usage:
 @dataclass
 class PreparedChat:
     request: ChatCompletionRequest
+    engine: Engine
     generation: GenerationRequest
     stops: list[str]
     tokenizer: Any
@@ -64,18 +71,45 @@ class PreparedChat:
         return len(self.generation.prompt_token_ids) + self.generation.sampling.max_tokens
 
 
-class ChatService:
-    def __init__(self, engine: Engine, resolve_model: Resolver) -> None:
-        self.engine = engine
-        self.resolve_model = resolve_model
+def _context_length(engine: Engine, model: str) -> int | None:
+    info = next((m for m in engine.models() if m.id == model), None)
+    return info.context_length if info else None
 
-    def prepare(
-        self, req: ChatCompletionRequest, priority: int = PRIORITY_INTERACTIVE
-    ) -> PreparedChat:
-        base, adapter = self.resolve_model(req.model, "chat")
-        tokenizer = self.engine.tokenizer(base)
+
+class ChatService:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def start(self, req: ChatCompletionRequest, call: Call) -> ChatRun:
+        """Validate and admit a request; the returned run completes or streams it, metered."""
+        upstream = self.core.upstream_for(req.model)
+        if upstream is not None:
+            return await upstream.start(req, call)
+
+        async def admit() -> ChatRun:
+            p = self.prepare(req, call)
+            headers = await self.core.admit(
+                Admission(call.principal, call.endpoint, req.model, call.tier, p.estimated_tokens)
+            )
+            return Run(
+                self.core,
+                call,
+                req.model,
+                headers,
+                [p.result],
+                lambda: self.complete(p),
+                lambda: self.events(p),
+            )
+
+        return await admitted(self.core, call, req.model, admit)
+
+    def prepare(self, req: ChatCompletionRequest, call: Call) -> PreparedChat:
+        target = self.core.resolve_model(req.model, "chat", call.principal)
+        engine, base, adapter = target.engine, target.model, target.adapter
+        tokenizer = engine.tokenizer(base)
         stops = stop_sequences(req)
         params = sampling_params(req)
+        logprobs = requested(req, engine)
         native = has_native_tools(tokenizer)
         plan = plan_tools(req, native_template=native)
         messages, template_kwargs = template_input(req, plan, native)
@@ -88,7 +122,12 @@ class ChatService:
                 **template_kwargs,
             )
         )
-        check_context(len(prompt_ids), params.max_tokens, self._context_length(base))
+        params = fit_to_context(
+            len(prompt_ids),
+            params,
+            _context_length(engine, base),
+            requested=max_tokens_requested(req),
+        )
         gen = GenerationRequest(
             request_id=new_request_id("chatcmpl"),
             model=base,
@@ -96,16 +135,13 @@ class ChatService:
             sampling=params,
             structured=plan.structured,
             adapter=adapter,
-            priority=priority,
+            priority=call.priority,
+            logprobs=logprobs,
         )
-        return PreparedChat(req, gen, stops, tokenizer, plan)
-
-    def _context_length(self, model: str) -> int | None:
-        info = next((m for m in self.engine.models() if m.id == model), None)
-        return info.context_length if info else None
+        return PreparedChat(req, engine, gen, stops, tokenizer, plan)
 
     async def complete(self, p: PreparedChat) -> ChatCompletion:
-        async for _ in stream_text(self.engine, p.tokenizer, p.generation, p.stops, p.result):
+        async for _ in stream_text(p.engine, p.tokenizer, p.generation, p.stops, p.result):
             pass
         message = ResponseMessage(content=p.result.text)
         finish = p.result.finish_reason
@@ -123,11 +159,14 @@ class ChatService:
                     ],
                 )
             finish = finish_reason(finish, bool(calls))
+        logprobs = None
+        if p.generation.logprobs is not None:
+            logprobs = LogprobFormatter(p.tokenizer).chat(p.result.logprobs)
         return ChatCompletion(
             id=p.generation.request_id,
             created=p.created,
             model=p.request.model,
-            choices=[ChatChoice(message=message, finish_reason=finish)],
+            choices=[ChatChoice(message=message, finish_reason=finish, logprobs=logprobs)],
             usage=usage_of(p.result),
         )
 
@@ -145,18 +184,28 @@ class ChatService:
     async def _chunks(
         self, p: PreparedChat, encoded: bool
     ) -> AsyncIterator[ChatCompletionChunk | bytes]:
+        formatter = LogprobFormatter(p.tokenizer) if p.generation.logprobs is not None else None
+        sent = 0  # logprobs already sent: each chunk carries those of the tokens since
+
         def chunk(delta: ChoiceDelta, finish: str | None = None) -> ChatCompletionChunk:
+            nonlocal sent
+            logprobs = None
+            if formatter is not None and len(p.result.logprobs) > sent:
+                logprobs = formatter.chat(p.result.logprobs[sent:])
+                sent = len(p.result.logprobs)
             return ChatCompletionChunk(
                 id=p.generation.request_id,
                 created=p.created,
                 model=p.request.model,
-                choices=[ChunkChoice(delta=delta, finish_reason=finish)],
+                choices=[ChunkChoice(delta=delta, finish_reason=finish, logprobs=logprobs)],
             )
 
         yield chunk(ChoiceDelta(role="assistant", content=""))
         tools = ToolStream(p.tools.parser())
-        text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if encoded else None
-        async for text in stream_text(self.engine, p.tokenizer, p.generation, p.stops, p.result):
+        # the pre-encoded fast path has no room for logprobs
+        fast = encoded and formatter is None
+        text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if fast else None
+        async for text in stream_text(p.engine, p.tokenizer, p.generation, p.stops, p.result):
             if text_event is not None and tools.parser is None:
                 yield text_event(text)
                 continue

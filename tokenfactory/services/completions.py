@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..engine.protocol import PRIORITY_INTERACTIVE, Engine, GenerationRequest
-from ..wire.common import Usage
+from ..core.records import Admission, Call
+from ..engine.protocol import Engine, GenerationRequest
+from ..wire.common import CompletionLogprobs, Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
-from .sampling import check_context, sampling_params, stop_sequences
+from .logprobs import LogprobFormatter, requested
+from .run import Run, admitted
+from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 
-Resolver = Callable[[str, str], "tuple[str, str | None]"]
+if TYPE_CHECKING:
+    from ..core import Core
+
+CompletionRun = Run[Completion, Completion | bytes]
 
 
 @dataclass
 class PreparedCompletion:
     request: CompletionRequest
+    engine: Engine
     generations: list[GenerationRequest]
     prompts: list[str]
     stops: list[str]
@@ -42,42 +49,69 @@ class PreparedCompletion:
 
 
 class CompletionService:
-    def __init__(self, engine: Engine, resolve_model: Resolver) -> None:
-        self.engine = engine
-        self.resolve_model = resolve_model
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
-    def prepare(
-        self, req: CompletionRequest, priority: int = PRIORITY_INTERACTIVE
-    ) -> PreparedCompletion:
-        base, adapter = self.resolve_model(req.model, "chat")
-        tokenizer = self.engine.tokenizer(base)
+    async def start(self, req: CompletionRequest, call: Call) -> CompletionRun:
+        """Validate and admit a request; the returned run completes or streams it, metered."""
+        upstream = self.core.upstream_for(req.model)
+        if upstream is not None:
+            return await upstream.start(req, call)
+
+        async def admit() -> CompletionRun:
+            p = self.prepare(req, call)
+            headers = await self.core.admit(
+                Admission(call.principal, call.endpoint, req.model, call.tier, p.estimated_tokens)
+            )
+            return Run(
+                self.core,
+                call,
+                req.model,
+                headers,
+                p.results,
+                lambda: self.complete(p),
+                lambda: self.events(p),
+            )
+
+        return await admitted(self.core, call, req.model, admit)
+
+    def prepare(self, req: CompletionRequest, call: Call) -> PreparedCompletion:
+        target = self.core.resolve_model(req.model, "chat", call.principal)
+        engine, base, adapter = target.engine, target.model, target.adapter
+        tokenizer = engine.tokenizer(base)
         stops = stop_sequences(req)
         params = sampling_params(req)
+        logprobs = requested(req, engine)
         prompts = [req.prompt] if isinstance(req.prompt, str) else list(req.prompt)
-        info = next((m for m in self.engine.models() if m.id == base), None)
+        info = next((m for m in engine.models() if m.id == base), None)
         gens = []
         for prompt in prompts:
             ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] or [
                 tokenizer.eos_token_id
             ]
-            check_context(len(ids), params.max_tokens, info.context_length if info else None)
+            fitted = fit_to_context(
+                len(ids),
+                params,
+                info.context_length if info else None,
+                requested=max_tokens_requested(req),
+                prompt_param="prompt",
+            )
             gens.append(
                 GenerationRequest(
                     request_id=new_request_id("cmpl"),
                     model=base,
                     prompt_token_ids=ids,
-                    sampling=params,
+                    sampling=fitted,
                     adapter=adapter,
-                    priority=priority,
+                    priority=call.priority,
+                    logprobs=logprobs,
                 )
             )
         results = [GenerationResult() for _ in prompts]
-        return PreparedCompletion(req, gens, prompts, stops, tokenizer, results)
+        return PreparedCompletion(req, engine, gens, prompts, stops, tokenizer, results)
 
     async def _run_one(self, p: PreparedCompletion, i: int) -> None:
-        async for _ in stream_text(
-            self.engine, p.tokenizer, p.generations[i], p.stops, p.results[i]
-        ):
+        async for _ in stream_text(p.engine, p.tokenizer, p.generations[i], p.stops, p.results[i]):
             pass
 
     async def complete(self, p: PreparedCompletion) -> Completion:
@@ -87,6 +121,7 @@ class CompletionService:
                 index=i,
                 text=(p.prompts[i] if p.request.echo else "") + r.text,
                 finish_reason=r.finish_reason,
+                logprobs=self._logprobs(p, i, r.logprobs),
             )
             for i, r in enumerate(p.results)
         ]
@@ -110,10 +145,20 @@ class CompletionService:
         for i, gen in enumerate(p.generations):
             if p.request.echo:
                 yield self._chunk(p, i, p.prompts[i], None)
-            text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if encoded else None
-            async for text in stream_text(self.engine, p.tokenizer, gen, p.stops, p.results[i]):
-                yield text_event(text) if text_event is not None else self._chunk(p, i, text, None)
-            yield self._chunk(p, i, "", p.results[i].finish_reason)
+            fast = encoded and gen.logprobs is None  # the pre-encoded path has no logprobs
+            text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if fast else None
+            sent = 0
+            async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, p.results[i]):
+                if text_event is not None:
+                    yield text_event(text)
+                    continue
+                entries = p.results[i].logprobs[sent:]
+                sent += len(entries)
+                start = len(p.results[i].text) - len(text)  # where this delta starts
+                yield self._chunk(p, i, text, None, self._logprobs(p, i, entries, start))
+            rest = p.results[i].logprobs[sent:]
+            logprobs = self._logprobs(p, i, rest, len(p.results[i].text)) if rest else None
+            yield self._chunk(p, i, "", p.results[i].finish_reason, logprobs)
         opts = p.request.stream_options
         if opts and opts.include_usage:
             yield Completion(
@@ -121,10 +166,27 @@ class CompletionService:
             )
 
     @staticmethod
-    def _chunk(p: PreparedCompletion, i: int, text: str, finish: str | None) -> Completion:
+    def _logprobs(
+        p: PreparedCompletion, i: int, entries: list, start: int = 0
+    ) -> CompletionLogprobs | None:
+        """``text_offset`` counts from the choice's text (``start``: the delta's place in it)."""
+        alternatives = p.generations[i].logprobs
+        if alternatives is None:
+            return None
+        offset = start + (len(p.prompts[i]) if p.request.echo else 0)
+        return LogprobFormatter(p.tokenizer).completion(entries, offset, alternatives)
+
+    @staticmethod
+    def _chunk(
+        p: PreparedCompletion,
+        i: int,
+        text: str,
+        finish: str | None,
+        logprobs: CompletionLogprobs | None = None,
+    ) -> Completion:
         return Completion(
             id=p.id,
             created=p.created,
             model=p.request.model,
-            choices=[CompletionChoice(index=i, text=text, finish_reason=finish)],
+            choices=[CompletionChoice(index=i, text=text, finish_reason=finish, logprobs=logprobs)],
         )

@@ -1,14 +1,15 @@
-"""Usage metering, pricing, wallets and metrics for the gateway.
+"""Usage metering, pricing, wallets and metrics for the core.
 
-``install(gateway)`` (listed in ``tokenfactory.features.FEATURES``) registers:
+``install(core)`` (listed in ``tokenfactory.features.FEATURES``) sets:
 
-- ``services["meter"]``: the ``Meter`` (admission check: rate limit + wallet; usage sink:
-  settlement + usage row + wallet debit);
-- ``services["ratelimit"]``: the ``RateLimiter`` (tiers are editable: ``limiter.tiers``);
-- ``services["usage"]``: the ``UsageRecords`` table; ``services["prices"]``: the price table;
-- ``services["metrics"]``: the Prometheus ``Metrics`` (a usage sink, plus an engine sampler);
-- ``services["middleware"]``: ``MeteringMiddleware`` (rate-limit headers on every
-  authenticated response, failed requests recorded, keys kept out of access logs).
+- ``core.meter``: the ``Meter`` (admission check: rate limit + wallet; the usage ledger:
+  settlement + usage row + wallet debit, inside the caller's transaction);
+- ``core.ratelimit``: the ``RateLimiter`` (tiers are editable: ``limiter.tiers``);
+- ``core.usage``: the ``UsageRecords`` table; ``core.prices``: the price table;
+- ``core.metrics``: the Prometheus ``Metrics`` (a usage observer, plus an engine sampler).
+
+The HTTP side (rate-limit headers on every authenticated response, failed requests metered,
+keys kept out of access logs) is ``gateway.metering_middleware``, added when a meter is set.
 """
 
 from __future__ import annotations
@@ -17,35 +18,31 @@ import asyncio
 import contextlib
 
 from .. import config
-from ..gateway.state import Gateway
+from ..core import Core
 from ..ratelimit import RateLimiter
 from .meter import Meter
 from .metrics import Metrics, sample_forever
-from .middleware import MeteringMiddleware
 from .prices import PriceTable
 from .records import UsageRecords
 
 __all__ = ["Meter", "Metrics", "PriceTable", "UsageRecords", "install"]
 
 
-def install(gateway: Gateway) -> None:
-    records = UsageRecords(gateway.store)
+def install(core: Core) -> None:
+    records = UsageRecords(core.store)
     limiter = RateLimiter()
     prices = PriceTable.from_config(config.home())
     meter = Meter(records, limiter, prices)
-    metrics = Metrics(known_model=lambda model: _served(gateway, model))
-    gateway.services.update(
-        meter=meter, ratelimit=limiter, usage=records, prices=prices, metrics=metrics
-    )
-    gateway.services.setdefault("middleware", []).append(MeteringMiddleware)
-    gateway.admission_checks.append(meter.admit)
-    gateway.usage_sinks.append(meter.record)
-    gateway.usage_sinks.append(metrics.observe)
+    metrics = Metrics(known_model=lambda model: _served(core, model))
+    core.meter, core.ratelimit, core.usage, core.prices = meter, limiter, records, prices
+    core.metrics = metrics
+    core.admission_checks.append(meter.admit)
+    core.usage_observers.append(metrics.observe)
 
     sampler: list[asyncio.Task] = []
 
     def engine_busy() -> bool:
-        return gateway.engine.health().requests_running > 0
+        return core.engine.health().requests_running > 0
 
     async def start_sampler() -> None:
         sampler.append(asyncio.create_task(sample_forever(metrics, engine_busy)))
@@ -57,12 +54,12 @@ def install(gateway: Gateway) -> None:
                 await task
         sampler.clear()
 
-    gateway.startup_hooks.append(start_sampler)
-    gateway.shutdown_hooks.append(stop_sampler)
+    core.startup_hooks.append(start_sampler)
+    core.shutdown_hooks.append(stop_sampler)
 
 
-def _served(gateway: Gateway, model: str) -> bool:
+def _served(core: Core, model: str) -> bool:
     try:
-        return gateway.find_model(model) is not None or model in gateway.engine.adapters()
+        return core.find_model(model) is not None or model in core.engine.adapters()
     except Exception:
         return False

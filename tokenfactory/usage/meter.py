@@ -14,13 +14,14 @@ all run inside it); a caller without one (a batch line) gets one on its first ad
 from __future__ import annotations
 
 import contextvars
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..core.records import Admission, UsageRecord
 from ..errors import InsufficientBalanceError
-from ..gateway.state import Admission, UsageRecord
 from ..ratelimit import LIMITED_USAGE_TIERS, RateLimiter, Reservation
 from .prices import PriceTable, pico_to_usd
 from .records import UsageRecords, UsageRow
@@ -132,8 +133,9 @@ class Meter:
         return holds
 
     # -- settlement ------------------------------------------------------------------------
-    def record(self, record: UsageRecord) -> None:
-        """The gateway's usage sink: settle the request's ticket and store its usage."""
+    def write(self, record: UsageRecord, conn: sqlite3.Connection) -> None:
+        """The core's usage ledger: settle the request's ticket and write its usage row and
+        wallet debit in the caller's transaction ``conn``."""
         scope = _scope.get()
         ws_id = record.principal.workspace.id
         used = record.prompt_tokens + record.completion_tokens
@@ -169,7 +171,8 @@ class Meter:
                     ttft_ms=_ms(record.ttft_s),
                     status=record.status,
                     created_at=record.created_at,
-                )
+                ),
+                conn,
             )
 
     def release(self, scope: RequestScope) -> None:
@@ -178,6 +181,13 @@ class Meter:
             for ticket in scope.tickets:
                 if not ticket.done:
                     self._close(ticket, 0)
+
+    def release_current(self) -> None:
+        """``release`` for the running task's scope (a batch line that ended unsettled)."""
+        scope = _scope.get()
+        if scope is not None:
+            self.release(scope)
+            scope.tickets.clear()
 
     def _close(self, ticket: Ticket, used_tokens: int) -> None:
         ticket.done = True

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ..gateway.state import UsageRecord
+from ..core.records import UsageRecord
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -92,7 +92,7 @@ class Metrics:
         self.busy_samples: deque[tuple[float, bool]] = deque()
 
     def observe(self, record: UsageRecord) -> None:
-        """A usage sink."""
+        """A usage observer."""
         model = record.model if self.known_model(record.model) else "other"
         with self._lock:
             self.requests.inc(

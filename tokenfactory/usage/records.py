@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from ..store import Store
@@ -60,53 +61,54 @@ class UsageRecords:
         self.store = store
         store.ensure_schema("usage", SCHEMA)
 
-    def insert_and_debit(self, row: UsageRow) -> None:
+    def insert_and_debit(self, row: UsageRow, conn: sqlite3.Connection) -> None:
         """Store the row and take its cost from the workspace's wallet, atomically.
 
         The wallet keeps whole microdollars in ``workspaces.balance_micros``; the sub-micro
         remainder of what was spent is carried in ``wallet_remainders`` so no cost is lost
-        to rounding. A workspace without a wallet (balance NULL) is not debited.
+        to rounding. A workspace without a wallet (balance NULL) is not debited. Runs in the
+        caller's transaction ``conn``, so the row, the debit and whatever the caller commits
+        with them are written together or not at all.
         """
-        with self.store.transaction() as conn:
-            conn.execute(
-                f"INSERT INTO usage_records ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    row.workspace_id,
-                    row.key_id,
-                    row.request_id,
-                    row.endpoint,
-                    row.model,
-                    row.tier,
-                    row.prompt_tokens,
-                    row.completion_tokens,
-                    row.cost_pico,
-                    row.latency_ms,
-                    row.ttft_ms,
-                    row.status,
-                    row.created_at,
-                ),
-            )
-            if row.cost_pico <= 0:
-                return
-            balance = conn.execute(
-                "SELECT balance_micros FROM workspaces WHERE id = ?", (row.workspace_id,)
-            ).fetchone()
-            if balance is None or balance[0] is None:
-                return
-            carried = conn.execute(
-                "SELECT pico FROM wallet_remainders WHERE workspace_id = ?", (row.workspace_id,)
-            ).fetchone()
-            owed = (carried[0] if carried else 0) + row.cost_pico
-            micros, remainder = divmod(owed, PICO_PER_MICRO)
-            conn.execute(
-                "UPDATE workspaces SET balance_micros = balance_micros - ? WHERE id = ?",
-                (micros, row.workspace_id),
-            )
-            conn.execute(
-                "INSERT INTO wallet_remainders (workspace_id, pico) VALUES (?, ?)"
-                " ON CONFLICT(workspace_id) DO UPDATE SET pico = excluded.pico",
-                (row.workspace_id, remainder),
-            )
+        conn.execute(
+            f"INSERT INTO usage_records ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                row.workspace_id,
+                row.key_id,
+                row.request_id,
+                row.endpoint,
+                row.model,
+                row.tier,
+                row.prompt_tokens,
+                row.completion_tokens,
+                row.cost_pico,
+                row.latency_ms,
+                row.ttft_ms,
+                row.status,
+                row.created_at,
+            ),
+        )
+        if row.cost_pico <= 0:
+            return
+        balance = conn.execute(
+            "SELECT balance_micros FROM workspaces WHERE id = ?", (row.workspace_id,)
+        ).fetchone()
+        if balance is None or balance[0] is None:
+            return
+        carried = conn.execute(
+            "SELECT pico FROM wallet_remainders WHERE workspace_id = ?", (row.workspace_id,)
+        ).fetchone()
+        owed = (carried[0] if carried else 0) + row.cost_pico
+        micros, remainder = divmod(owed, PICO_PER_MICRO)
+        conn.execute(
+            "UPDATE workspaces SET balance_micros = balance_micros - ? WHERE id = ?",
+            (micros, row.workspace_id),
+        )
+        conn.execute(
+            "INSERT INTO wallet_remainders (workspace_id, pico) VALUES (?, ?)"
+            " ON CONFLICT(workspace_id) DO UPDATE SET pico = excluded.pico",
+            (row.workspace_id, remainder),
+        )
 
     def available_pico(self, workspace_id: str) -> int | None:
         """What the wallet can still pay, in picodollars; None when it has no wallet."""

@@ -22,14 +22,10 @@ from ...lora.wire import (
 )
 from ...store import Principal
 from ..auth import authenticate
-from ..metering import gateway_of
+from ..deps import lora_of
 
 router = APIRouter()
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json", "text/")
-
-
-def lora_of(request: Request):
-    return gateway_of(request).services["lora"]
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from ...errors import InvalidRequestError
 from ...store import Principal, Workspace
 from ...usage import reports
 from ..auth import require_admin
-from ..metering import gateway_of
+from ..deps import gateway_of, ratelimit_of, usage_of
 
 router = APIRouter(prefix="/v1/admin")
 
@@ -56,7 +56,7 @@ def usd_to_micros(value: float | None) -> int | None:
 
 
 def _check_tier(request: Request, tier: str) -> str:
-    tiers = gateway_of(request).services["ratelimit"].tiers
+    tiers = ratelimit_of(request).tiers
     if tier not in tiers:
         raise InvalidRequestError(
             f"Unknown tier '{tier}'; choose from {', '.join(tiers)}", param="tier"
@@ -65,7 +65,7 @@ def _check_tier(request: Request, tier: str) -> str:
 
 
 def workspace_json(request: Request, ws: Workspace) -> dict:
-    tier = gateway_of(request).services["ratelimit"].tier(ws.tier)
+    tier = ratelimit_of(request).tier(ws.tier)
     return {
         "object": "workspace",
         "id": ws.id,
@@ -180,5 +180,5 @@ async def workspace_usage(
     gw = gateway_of(request)
     ws = gw.keys.workspace(workspace)
     return reports.summary(
-        gw.services["usage"], ws, start=start, end=end, group_by=group_by, model=model, tier=tier
+        usage_of(request), ws, start=start, end=end, group_by=group_by, model=model, tier=tier
     )

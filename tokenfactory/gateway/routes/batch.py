@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
-from ...batch import batch_service
 from ...batch.views import list_page, seed_view
 from ...errors import InvalidRequestError
 from ...store import Principal
 from ..auth import authenticate
-from ..metering import gateway_of
+from ..deps import batch_of
 
 router = APIRouter()
 
@@ -49,7 +48,7 @@ async def upload_field(request: Request, max_bytes: int) -> tuple[bytes, str, di
 
 @router.post("/v1/batch")
 async def create_batch(request: Request, principal: Principal = Depends(authenticate)) -> dict:
-    service = batch_service(gateway_of(request))
+    service = batch_of(request)
     data, filename, fields = await upload_field(request, service.limits.max_bytes)
     job = service.submit(
         principal, data, fields.get("sla"), filename=filename, endpoint=fields.get("endpoint")
@@ -65,7 +64,7 @@ async def list_batches(
     after: str | None = None,
     principal: Principal = Depends(authenticate),
 ) -> dict:
-    jobs, more = batch_service(gateway_of(request)).list(principal, limit, after)
+    jobs, more = batch_of(request).list(principal, limit, after)
     return list_page([seed_view(j) for j in jobs], more)
 
 
@@ -73,14 +72,14 @@ async def list_batches(
 async def get_batch(
     batch_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> dict:
-    return seed_view(batch_service(gateway_of(request)).get(principal, batch_id))
+    return seed_view(batch_of(request).get(principal, batch_id))
 
 
 @router.get("/v1/batch/{batch_id}/results")
 async def batch_results(
     batch_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> StreamingResponse:
-    service = batch_service(gateway_of(request))
+    service = batch_of(request)
     service.get(principal, batch_id)  # 404 before the stream starts
     return StreamingResponse(
         service.results(principal, batch_id),
@@ -93,4 +92,4 @@ async def batch_results(
 async def cancel_batch(
     batch_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> dict:
-    return seed_view(batch_service(gateway_of(request)).cancel(principal, batch_id))
+    return seed_view(batch_of(request).cancel(principal, batch_id))

@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 
 from ..._version import __version__
 from ...errors import AuthenticationError, ServiceUnavailableError
-from ...remote.gateway_glue import remote_models, remote_of
 from ..auth import api_key_from
 from ..metering import gateway_of
 
@@ -27,7 +26,7 @@ async def health(request: Request) -> JSONResponse:
     gw = gateway_of(request)
     h = gw.engine.health()
     trusted = _has_valid_key(request)
-    models = [dataclasses.asdict(m) for m in h.models + remote_models(gw)]
+    models = [dataclasses.asdict(m) for m in h.models + (gw.remote.models() if gw.remote else [])]
     if not trusted:
         models = [{k: m[k] for k in PUBLIC_MODEL_FIELDS} for m in models]
     body = {
@@ -41,7 +40,7 @@ async def health(request: Request) -> JSONResponse:
         "requests_waiting": h.requests_waiting,
         "models": models,
         "adapters": h.adapters,
-        "upstreams": remote.snapshot() if (remote := remote_of(gw)) else [],
+        "upstreams": gw.remote.snapshot() if gw.remote else [],
         "uptime_s": round(request.app.state.clock() - gw.started_at, 1),
     }
     if gw.ready:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from ...remote.gateway_glue import remote_of
 from ...remote.metrics import render as render_upstreams
-from ..metering import gateway_of
+from ..deps import gateway_of, metrics_of
 
 router = APIRouter()
 
@@ -18,7 +17,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 async def metrics(request: Request) -> PlainTextResponse:
     gw = gateway_of(request)
     health = gw.engine.health()
-    metrics = gw.services["metrics"]
+    metrics = metrics_of(request)
     gauges = {
         "tokenfactory_queue_depth": ("Requests waiting for the engine.", health.requests_waiting),
         "tokenfactory_requests_running": (
@@ -36,7 +35,6 @@ async def metrics(request: Request) -> PlainTextResponse:
         ),
     }
     text = metrics.render(gauges)
-    remote = remote_of(gw)
-    if remote is not None:
-        text += render_upstreams(remote.snapshot())
+    if gw.remote is not None:
+        text += render_upstreams(gw.remote.snapshot())
     return PlainTextResponse(text, media_type=CONTENT_TYPE)

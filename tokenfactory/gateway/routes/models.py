@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Request
 
 from ...engine.protocol import ModelInfo
 from ...errors import ModelNotFoundError
-from ...remote.gateway_glue import remote_models
 from ...store import Principal
 from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
@@ -38,6 +37,7 @@ def to_wire(info: ModelInfo, adapters: dict[str, str], created: int) -> Model:
         size_bytes=info.size_bytes,
         adapters=sorted(name for name, base in adapters.items() if base == info.id),
         error=info.error,
+        **info.extra.get("wire", {}),
     )
 
 
@@ -45,7 +45,20 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
     gw = gateway_of(request)
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
-    models = [to_wire(info, adapters, created) for info in gw.engine.models() + remote_models(gw)]
+    models = [to_wire(info, adapters, created) for info in gw.models()]
+    for name, base in sorted((gw.remote.adapters() if gw.remote else {}).items()):
+        models.append(
+            Model(
+                id=name,
+                created=created,
+                owned_by="adapter",
+                provider="adapter",
+                modality="chat",
+                status="loaded",
+                engine="remote",
+                parent=base,
+            )
+        )
     for name, base in sorted(adapters.items()):
         models.append(
             Model(
@@ -64,10 +77,7 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
 
 def visible_adapters(request: Request, principal: Principal) -> dict[str, str]:
     """Adapters this principal may see (a feature may narrow it: ``adapter_filter``)."""
-    gw = gateway_of(request)
-    adapters = gw.engine.adapters()
-    narrow = gw.services.get("adapter_filter")
-    return narrow(adapters, principal) if narrow else adapters
+    return gateway_of(request).visible_adapters(principal)
 
 
 @router.get("/v1/models")

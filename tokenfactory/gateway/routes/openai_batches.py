@@ -8,12 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from ...batch import batch_service
 from ...batch.files import stream_file
 from ...batch.views import file_view, list_page, openai_view
 from ...store import Principal
 from ..auth import authenticate
-from ..metering import gateway_of
+from ..deps import batch_of
 from .batch import upload_field
 
 router = APIRouter()
@@ -28,7 +27,7 @@ class CreateBatch(BaseModel):
 
 @router.post("/v1/files")
 async def create_file(request: Request, principal: Principal = Depends(authenticate)) -> dict:
-    service = batch_service(gateway_of(request))
+    service = batch_of(request)
     data, filename, fields = await upload_field(request, service.limits.max_bytes)
     return file_view(service.upload(principal, data, filename, fields.get("purpose", "")))
 
@@ -37,7 +36,7 @@ async def create_file(request: Request, principal: Principal = Depends(authentic
 async def list_files(
     request: Request, purpose: str | None = None, principal: Principal = Depends(authenticate)
 ) -> dict:
-    rows = batch_service(gateway_of(request)).repo.files(principal.workspace.id, purpose)
+    rows = batch_of(request).repo.files(principal.workspace.id, purpose)
     return {"object": "list", "data": [file_view(r) for r in rows], "has_more": False}
 
 
@@ -45,14 +44,14 @@ async def list_files(
 async def get_file(
     file_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> dict:
-    return file_view(batch_service(gateway_of(request)).file(principal, file_id))
+    return file_view(batch_of(request).file(principal, file_id))
 
 
 @router.get("/v1/files/{file_id}/content")
 async def file_content(
     file_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> StreamingResponse:
-    row = batch_service(gateway_of(request)).file(principal, file_id)
+    row = batch_of(request).file(principal, file_id)
     return StreamingResponse(stream_file(row["path"]), media_type="application/jsonl")
 
 
@@ -60,7 +59,7 @@ async def file_content(
 async def create_batch(
     body: CreateBatch, request: Request, principal: Principal = Depends(authenticate)
 ) -> dict:
-    job = batch_service(gateway_of(request)).submit_file(
+    job = batch_of(request).submit_file(
         principal, body.input_file_id, body.endpoint, body.completion_window, body.metadata
     )
     return openai_view(job)
@@ -73,7 +72,7 @@ async def list_batches(
     after: str | None = None,
     principal: Principal = Depends(authenticate),
 ) -> dict:
-    jobs, more = batch_service(gateway_of(request)).list(principal, limit, after)
+    jobs, more = batch_of(request).list(principal, limit, after)
     return list_page([openai_view(j) for j in jobs], more)
 
 
@@ -81,11 +80,11 @@ async def list_batches(
 async def get_batch(
     batch_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> dict:
-    return openai_view(batch_service(gateway_of(request)).get(principal, batch_id))
+    return openai_view(batch_of(request).get(principal, batch_id))
 
 
 @router.post("/v1/batches/{batch_id}/cancel")
 async def cancel_batch(
     batch_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> dict:
-    return openai_view(batch_service(gateway_of(request)).cancel(principal, batch_id))
+    return openai_view(batch_of(request).cancel(principal, batch_id))

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from ...store import Principal
 from ...usage import reports
 from ..auth import authenticate
-from ..metering import gateway_of
+from ..deps import usage_of
 
 router = APIRouter()
 
@@ -22,7 +22,7 @@ async def get_usage(
     tier: str | None = None,
     principal: Principal = Depends(authenticate),
 ) -> dict:
-    records = gateway_of(request).services["usage"]
+    records = usage_of(request)
     return reports.summary(
         records,
         principal.workspace,
@@ -44,7 +44,7 @@ async def get_usage_timeseries(
     tier: str | None = None,
     principal: Principal = Depends(authenticate),
 ) -> dict:
-    records = gateway_of(request).services["usage"]
+    records = usage_of(request)
     return reports.timeseries(
         records, principal.workspace, bucket=bucket, start=start, end=end, model=model, tier=tier
     )

@@ -1,0 +1,83 @@
+"""Remote models go through the same services as local ones: a gateway whose only model is an
+upstream's (a live fake-engine gateway) answers chat, streams and embeddings, runs batch lines
+on it, and meters each request once, with the same admission."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.widgets.live import live_gateway
+
+
+@pytest.fixture
+def upstream(tf_home):
+    with live_gateway(tf_home / "upstream") as live:
+        yield live
+
+
+@pytest.fixture
+def front(upstream, tf_home):
+    from fastapi.testclient import TestClient
+
+    from tokenfactory.core import Core
+    from tokenfactory.features import install_features
+    from tokenfactory.gateway.app import create_app
+    from tokenfactory.remote import UpstreamSpec, install
+    from tokenfactory.remote.no_engine import NoLocalEngine
+    from tokenfactory.store import Store
+
+    core = Core(NoLocalEngine(), Store(tf_home / "front.sqlite3"))
+    install_features(core)
+    specs = [
+        UpstreamSpec(m, upstream.base_url, upstream.api_key) for m in ("test/chat", "test/embed")
+    ]
+    install(core, specs, health_interval_s=60)
+    _, key = core.keys.create_key("default", name="front")
+    seen: list = []
+    core.usage_observers.append(seen.append)
+    with TestClient(create_app(core), headers={"Authorization": f"Bearer {key}"}) as client:
+        client.portal.call(core.start_engine)
+        client.seen = seen
+        yield client
+        client.portal.call(core.shutdown)
+
+
+CHAT = {"model": "test/chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+
+
+def test_remote_chat_stream_and_embeddings_are_served_and_metered_once(front):
+    r = front.post("/v1/chat/completions", json=CHAT)
+    assert r.status_code == 200, r.text
+    assert r.json()["model"] == "test/chat" and r.json()["choices"][0]["message"]["content"]
+    with front.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True}) as s:
+        events = [line for line in s.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "data: [DONE]" and len(events) > 2
+    r = front.post("/v1/embeddings", json={"model": "test/embed", "input": ["a", "b"]})
+    assert r.status_code == 200 and len(r.json()["data"]) == 2
+    assert [(u.endpoint, u.status) for u in front.seen] == [
+        ("/v1/chat/completions", 200),
+        ("/v1/chat/completions", 200),
+        ("/v1/embeddings", 200),
+    ]
+    assert all(u.prompt_tokens > 0 for u in front.seen)
+
+
+def test_a_batch_line_on_a_remote_model_runs_through_the_same_service(front):
+    rows = [{"custom_id": "r", "body": CHAT}]
+    data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    r = front.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "1h"})
+    assert r.status_code == 200, r.text
+    batch_id = r.json()["id"]
+    deadline = time.monotonic() + 30
+    while front.get(f"/v1/batch/{batch_id}").json()["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (line,) = [json.loads(x) for x in front.get(f"/v1/batch/{batch_id}/results").text.splitlines()]
+    assert line["response"]["status_code"] == 200
+    assert line["response"]["body"]["choices"][0]["message"]["content"]
+    assert [(u.tier, u.request_id) for u in front.seen] == [
+        ("batch_1h", line["response"]["request_id"])
+    ]

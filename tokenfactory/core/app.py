@@ -1,0 +1,251 @@
+"""The application core: engine, store, keys, the inference services and the features.
+
+One ``Core`` serves every door: the HTTP gateway (in-kernel ``tf.serve()`` and the CLI
+server), the batch runner, the trainer and tests, with no HTTP in it. Features install
+themselves onto its typed attributes (``install(core)``); a feature that is not installed is
+``None`` here and :func:`need` turns that into a 503, never a ``KeyError``.
+
+Hooks: ``admission_checks`` run before a request reaches the engine (rate limits, wallet);
+the ``meter`` writes each usage record (and its wallet debit) inside a store transaction, so
+a caller can commit its own result in the same one; ``usage_observers`` see each record
+after it is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from ..engine.catalog import a_modality
+from ..engine.protocol import Engine, ModelInfo
+from ..errors import (
+    InvalidRequestError,
+    ModelLoadingError,
+    ModelNotFoundError,
+    ServiceError,
+    ServiceUnavailableError,
+)
+from ..store import KeyStore, Principal, Store
+from .records import Admission, Call, Target, UsageRecord
+
+if TYPE_CHECKING:
+    from ..batch.service import BatchService
+    from ..lora.service import LoraService
+    from ..ratelimit import RateLimiter
+    from ..remote.registry import RemoteModels
+    from ..remote.serving import UpstreamService
+    from ..services.chat import ChatService
+    from ..services.completions import CompletionService
+    from ..services.embeddings import EmbeddingService
+    from ..services.generation import GenerationResult
+    from ..usage.meter import Meter
+    from ..usage.metrics import Metrics
+    from ..usage.prices import PriceTable
+    from ..usage.records import UsageRecords
+
+log = logging.getLogger("tokenfactory.core")
+
+T = TypeVar("T")
+AdmissionCheck = Callable[[Admission], Awaitable[dict[str, str] | None]]
+UsageObserver = Callable[[UsageRecord], None]
+ModelResolver = Callable[[str, str, "Principal | None"], "Target | None"]
+AdapterFilter = Callable[[dict[str, str], Principal], dict[str, str]]
+
+
+def need(service: T | None, what: str) -> T:
+    """The installed feature service, or a 503 saying the feature is off on this gateway."""
+    if service is None:
+        raise ServiceUnavailableError(
+            f"{what} is not enabled on this gateway", code="feature_not_enabled"
+        )
+    return service
+
+
+class Core:
+    def __init__(self, engine: Engine, store: Store) -> None:
+        from ..services.chat import ChatService
+        from ..services.completions import CompletionService
+        from ..services.embeddings import EmbeddingService
+
+        self.engine = engine
+        self.store = store
+        self.keys = KeyStore(store)
+        # the inference services every door calls
+        self.chat: ChatService = ChatService(self)
+        self.completions: CompletionService = CompletionService(self)
+        self.embeddings: EmbeddingService = EmbeddingService(self)
+        # features (None until installed; see tokenfactory.features)
+        self.usage: UsageRecords | None = None
+        self.prices: PriceTable | None = None
+        self.ratelimit: RateLimiter | None = None
+        self.metrics: Metrics | None = None
+        self.batch: BatchService | None = None
+        self.lora: LoraService | None = None
+        self.remote: RemoteModels | None = None  # models served by upstreams (remote.install)
+        self.meter: Meter | None = None  # admission (limits, wallet) and the usage ledger
+        self.adapter_filter: AdapterFilter | None = None
+        # hooks
+        self.admission_checks: list[AdmissionCheck] = []
+        self.usage_observers: list[UsageObserver] = []
+        self.model_resolvers: list[ModelResolver] = []
+        self.startup_hooks: list[Callable[[], Awaitable[None]]] = []  # once the engine is ready
+        self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.started_at = time.time()
+        self.engine_error: str | None = None
+        self._ready = asyncio.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start_engine(self) -> None:
+        try:
+            await self.engine.start()
+        except ServiceError as exc:  # an expected failure (unknown model...): its message says why
+            self.engine_error = f"{type(exc).__name__}: {exc}"
+            log.info("engine failed to start: %s", self.engine_error)
+            return
+        except Exception as exc:  # a failed load keeps the server up and says why
+            self.engine_error = f"{type(exc).__name__}: {exc}"
+            log.exception("engine failed to start")
+            return
+        self._ready.set()
+        for hook in self.startup_hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("startup hook failed")
+
+    async def shutdown(self) -> None:
+        for hook in reversed(self.shutdown_hooks):
+            try:
+                await hook()
+            except Exception:
+                log.exception("shutdown hook failed")
+        await self.engine.shutdown()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    # -- models ----------------------------------------------------------------------------
+    def resolve_model(
+        self, model: str, modality: str, principal: Principal | None = None
+    ) -> Target:
+        """Where a request's model id runs: its engine, base model id and adapter."""
+        for resolver in self.model_resolvers:
+            found = resolver(model, modality, principal)
+            if found is not None:
+                return found
+        info = self.find_model(model)
+        if info is not None:
+            if info.modality != modality:
+                raise InvalidRequestError(
+                    f"Model '{model}' is {a_modality(info.modality)} model and cannot serve"
+                    " this endpoint",
+                    param="model",
+                    code="model_not_supported",
+                )
+            if info.status == "loading" or (not self.ready and info.status != "loaded"):
+                raise ModelLoadingError(f"Model '{model}' is still loading; retry shortly")
+            if info.status != "loaded":
+                raise ModelLoadingError(
+                    f"Model '{model}' is not loaded (status: {info.status})"
+                    + (f": {info.error}" if info.error else "")
+                )
+            return Target(self.engine, model)
+        adapters = self.engine.adapters()
+        if model in adapters and modality == "chat":
+            return Target(self.engine, adapters[model], model)
+        raise ModelNotFoundError(
+            f"The model '{model}' does not exist; GET /v1/models lists the available ones",
+            param="model",
+        )
+
+    def models(self) -> list[ModelInfo]:
+        """Every model served here: the engine's, then the remote ones."""
+        remote = self.remote.models() if self.remote is not None else []
+        return self.engine.models() + remote
+
+    def find_model(self, model: str) -> ModelInfo | None:
+        return next((m for m in self.models() if m.id == model), None)
+
+    def upstream_for(self, model: str) -> UpstreamService | None:
+        """The backend seam: the remote service for a model an upstream serves, else None
+        (the services run it on the local engine)."""
+        if self.remote is None or not self.remote.serves(model):
+            return None
+        from ..remote.serving import UpstreamService
+
+        return UpstreamService(self, self.remote)
+
+    def visible_adapters(self, principal: Principal) -> dict[str, str]:
+        """Adapters this principal may see: name -> base model (a feature may narrow it)."""
+        adapters = self.engine.adapters()
+        return self.adapter_filter(adapters, principal) if self.adapter_filter else adapters
+
+    # -- metering --------------------------------------------------------------------------
+    async def admit(self, admission: Admission) -> dict[str, str]:
+        """Run the admission checks; returns the headers they want set (rate limits)."""
+        headers: dict[str, str] = {}
+        for check in self.admission_checks:
+            extra = await check(admission)
+            if extra:
+                headers.update(extra)
+        return headers
+
+    def commit_usage(
+        self,
+        records: Sequence[UsageRecord],
+        together_with: Callable[[sqlite3.Connection], bool] | None = None,
+    ) -> bool:
+        """Write usage records in one transaction, with ``together_with``'s own writes.
+
+        ``together_with`` returns False when it had nothing to commit (a batch line that
+        already has a result); then no usage is written either. Observers hear of the
+        records once they are committed.
+        """
+        with self.store.transaction() as conn:
+            if together_with is not None and not together_with(conn):
+                return False
+            if self.meter is not None:
+                for record in records:
+                    self.meter.write(record, conn)
+        for record in records:
+            self.observe(record)
+        return True
+
+    def settle(
+        self, call: Call, model: str, results: list[GenerationResult], status: int = 200
+    ) -> None:
+        """Meter one call: commit its usage now, or keep it on the call when it is deferred."""
+        record = call.record(model, results, status)
+        if call.defer_usage:
+            call.usage.append(record)
+            return
+        try:
+            self.commit_usage([record])
+        except Exception:
+            log.exception("recording usage failed")
+
+    def release_admissions(self) -> None:
+        """Give back what this task's unsettled admissions hold (a run that never finished)."""
+        if self.meter is not None:
+            self.meter.release_current()
+
+    async def record_usage(self, record: UsageRecord) -> None:
+        try:
+            self.commit_usage([record])
+        except Exception:
+            log.exception("recording usage failed")
+
+    def observe(self, record: UsageRecord) -> None:
+        for observer in self.usage_observers:
+            try:
+                observer(record)
+            except Exception:
+                log.exception("usage observer failed")

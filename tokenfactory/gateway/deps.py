@@ -1,0 +1,41 @@
+"""Typed accessors from a request to the core and its feature services (503 when off)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from ..core import Core, need
+
+if TYPE_CHECKING:
+    from ..batch.service import BatchService
+    from ..lora.service import LoraService
+    from ..ratelimit import RateLimiter
+    from ..usage.metrics import Metrics
+    from ..usage.records import UsageRecords
+
+
+def gateway_of(request: Request) -> Core:
+    """The application core this app serves."""
+    return request.app.state.gateway
+
+
+def batch_of(request: Request) -> BatchService:
+    return need(gateway_of(request).batch, "Batch jobs")
+
+
+def lora_of(request: Request) -> LoraService:
+    return need(gateway_of(request).lora, "LoRA fine-tuning")
+
+
+def usage_of(request: Request) -> UsageRecords:
+    return need(gateway_of(request).usage, "Usage reporting")
+
+
+def ratelimit_of(request: Request) -> RateLimiter:
+    return need(gateway_of(request).ratelimit, "Rate limiting")
+
+
+def metrics_of(request: Request) -> Metrics:
+    return need(gateway_of(request).metrics, "Metrics")
