@@ -60,7 +60,9 @@ def load_file(path: str | Path, api_key: str | None = None) -> list[UpstreamSpec
     path = Path(path)
     raw = path.read_text()
     data: Any = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw)
-    entries = data.get("upstream", data.get("upstreams", [])) if isinstance(data, dict) else data
+    if isinstance(data, dict):
+        data = data.get("upstream", data.get("upstreams", []))
+    entries: list[Any] = data
     specs = []
     for i, entry in enumerate(entries):
         if "model" not in entry or "url" not in entry:
