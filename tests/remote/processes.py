@@ -39,8 +39,14 @@ class ServeProcess:
 
     def start(self, env: dict[str, str] | None = None) -> ServeProcess:
         self.home.mkdir(parents=True, exist_ok=True)
-        full_env = {**os.environ, "TOKENFACTORY_HOME": str(self.home), **(env or {})}
-        cmd = [sys.executable, "-m", "tokenfactory.cli", "serve", "--port", str(self.port)]
+        full_env = {
+            **os.environ,
+            "TOKENFACTORY_HOME": str(self.home),
+            "JUPYTER_RUNTIME_DIR": str(self.home / "jupyter-runtime"),
+            **(env or {}),
+        }
+        # --new: replicas and gateways on one machine are meant to run side by side
+        cmd = [sys.executable, "-m", "tokenfactory.cli", "serve", "--new", "--port", str(self.port)]
         cmd += ["--api-key", self.api_key, "--log-level", "warning", *self.args]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
@@ -71,7 +77,7 @@ class ServeProcess:
 
     def client(self, **kw) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.api_key}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=120, **kw)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=600, **kw)
 
 
 def replica(home: Path) -> ServeProcess:
