@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..core import Core
 from .errors import install_error_handlers
 from .metering_middleware import MeteringMiddleware
+from .openapi import install_openapi
 
 # Routers included by every gateway. A feature adds its module here.
 ROUTERS = [
@@ -69,4 +70,5 @@ def create_app(gateway: Core) -> FastAPI:
         app.include_router(importlib.import_module(module).router)
     if gateway.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
+    install_openapi(app)
     return app

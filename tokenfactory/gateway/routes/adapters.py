@@ -23,8 +23,9 @@ from ...lora.wire import (
 from ...store import Principal
 from ..auth import authenticate
 from ..deps import lora_of
+from ..responses import AUTHENTICATED
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json", "text/")
 
 
