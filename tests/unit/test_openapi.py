@@ -40,9 +40,8 @@ def test_json_routes_name_their_models(api):
     bare = [
         name
         for name, op in operations(spec)
-        if "application/json" in next(
-            (r.get("content", {}) for c, r in op["responses"].items() if c.startswith("2")), {}
-        )
+        if "application/json"
+        in next((r.get("content", {}) for c, r in op["responses"].items() if c.startswith("2")), {})
         and not _names_a_model(success_schema(op) or {})
     ]
     assert bare == [], "JSON routes whose response is an untyped object"
