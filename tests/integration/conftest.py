@@ -1,4 +1,5 @@
-"""Integration fixtures: one real TransformersEngine on the embedded default models."""
+"""Integration fixtures: one real TransformersEngine on the embedded default models, and
+``real_engine``: that engine, then the session's VLLMEngine (driven on its server's loop)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,18 @@ async def hf_engine():
 @pytest.fixture(scope="session")
 def chat_tokenizer(hf_engine):
     return hf_engine.tokenizer(DEFAULT_CHAT_MODEL)
+
+
+@pytest.fixture(scope="session", params=["transformers", "vllm"])
+def real_engine(request: pytest.FixtureRequest):
+    """Each real engine in turn, for engine-level tests that must hold on both."""
+    if request.param == "transformers":
+        return request.getfixturevalue("hf_engine")
+    from tests.live_server import EngineOnServerLoop
+
+    return EngineOnServerLoop(request.getfixturevalue("vllm_server"))
+
+
+@pytest.fixture(scope="session")
+def real_chat_tokenizer(real_engine):
+    return real_engine.tokenizer(DEFAULT_CHAT_MODEL)

@@ -29,15 +29,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen:
+def start_server(home: Path, port: int, engine: str) -> subprocess.Popen:
     env = {**os.environ, "TOKENFACTORY_HOME": str(home)}
     cmd = [
         sys.executable, "-m", "tokenfactory.cli", "serve", "--port", str(port),
-        "--api-key", KEY, "--engine", "transformers", "--model", DEFAULT_CHAT_MODEL,
+        "--api-key", KEY, "--engine", engine, "--model", DEFAULT_CHAT_MODEL,
         "--log-level", "warning",
     ]  # fmt: skip
     log = open(home / f"server-{port}.log", "ab")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def skip_unless_vllm_runs_here() -> None:
+    """This test's vLLM servers are their own processes (killed mid-job), not the session's."""
+    from tokenfactory.engine.select import create_engine
+    from tokenfactory.errors import ServiceUnavailableError
+
+    try:
+        create_engine("vllm")
+    except ServiceUnavailableError as exc:
+        pytest.skip(f"VLLMEngine cannot run here: {exc}")
 
 
 def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
@@ -67,7 +78,10 @@ def committed(home: Path, batch_id: str) -> dict[str, dict]:
 
 @pytest.mark.integration
 @pytest.mark.timeout(900)
-def test_kill_9_mid_batch_then_restart_loses_nothing_and_reruns_nothing(tmp_path):
+@pytest.mark.parametrize("engine", ["transformers", "vllm"])
+def test_kill_9_mid_batch_then_restart_loses_nothing_and_reruns_nothing(tmp_path, engine):
+    if engine == "vllm":
+        skip_unless_vllm_runs_here()
     home = tmp_path / "home"
     home.mkdir()
     headers = {"Authorization": f"Bearer {KEY}"}
@@ -86,7 +100,7 @@ def test_kill_9_mid_batch_then_restart_loses_nothing_and_reruns_nothing(tmp_path
     data = "".join(json.dumps(line) + "\n" for line in lines).encode()
 
     port = free_port()
-    proc = start_server(home, port)
+    proc = start_server(home, port, engine)
     try:
         wait_ready(port, proc)
         base = f"http://127.0.0.1:{port}/v1"
@@ -111,7 +125,7 @@ def test_kill_9_mid_batch_then_restart_loses_nothing_and_reruns_nothing(tmp_path
     assert 3 <= len(before) < LINES, "kill the server mid-job"
 
     port = free_port()
-    proc = start_server(home, port)
+    proc = start_server(home, port, engine)
     try:
         wait_ready(port, proc)
         base = f"http://127.0.0.1:{port}/v1"

@@ -19,7 +19,14 @@ pytestmark = pytest.mark.integration
 MARKERS = {"pirate-v1": "Arr!", "robot-v1": "BEEP BOOP."}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def server(engine_server):
+    """The session's server on each real engine in turn: training runs beside it, and the
+    engine serves the adapters it produced without a restart."""
+    return engine_server
+
+
+@pytest.fixture(scope="module")
 def sdk(server):
     from tokenfactory.sdk import TokenFactory
 
@@ -27,7 +34,7 @@ def sdk(server):
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def trained(server, sdk):
     """Both adapters trained (queued one after the other) while the server keeps serving."""
     started_at = server.gateway.started_at

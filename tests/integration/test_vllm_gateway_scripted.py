@@ -35,7 +35,7 @@ def scripted(tmp_path_factory):
 
     llms: dict[str, ScriptedAsyncLLM] = {}
 
-    def build(kwargs):
+    def build(kwargs, user_keys=frozenset()):
         tokenizer = AutoTokenizer.from_pretrained(kwargs["tokenizer"])
 
         def reply(params, lora):

@@ -39,8 +39,14 @@ class ServeProcess:
 
     def start(self, env: dict[str, str] | None = None) -> ServeProcess:
         self.home.mkdir(parents=True, exist_ok=True)
-        full_env = {**os.environ, "TOKENFACTORY_HOME": str(self.home), **(env or {})}
-        cmd = [sys.executable, "-m", "tokenfactory.cli", "serve", "--port", str(self.port)]
+        full_env = {
+            **os.environ,
+            "TOKENFACTORY_HOME": str(self.home),
+            "JUPYTER_RUNTIME_DIR": str(self.home / "jupyter-runtime"),
+            **(env or {}),
+        }
+        # --new: replicas and gateways on one machine are meant to run side by side
+        cmd = [sys.executable, "-m", "tokenfactory.cli", "serve", "--new", "--port", str(self.port)]
         cmd += ["--api-key", self.api_key, "--log-level", "warning", *self.args]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
@@ -83,3 +89,11 @@ def gateway(
 ) -> ServeProcess:
     args = [a for u in upstreams for a in ("--upstream", u)]
     return ServeProcess([*args, "--upstream-key", UPSTREAM_KEY, *extra], home, key)
+
+
+def warm(proc: ServeProcess) -> ServeProcess:
+    """The first generation on a fresh engine is slow; take it before any test measures."""
+    with proc.client() as c:
+        body = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "hi"}]}
+        c.post("/v1/chat/completions", json={**body, "max_tokens": 2}).raise_for_status()
+    return proc

@@ -32,8 +32,9 @@ CHAT, EMBED = "org/chat", "org/embed"
 
 
 class CharTokenizer:
-    def __call__(self, texts, truncation=True, max_length=512):
-        return {"input_ids": [[ord(c) for c in t][:max_length] for t in texts]}
+    def __call__(self, texts, truncation=False):
+        assert not truncation
+        return {"input_ids": [[ord(c) for c in t] for t in texts]}
 
 
 def make_engine(llm: ScriptedAsyncLLM) -> VLLMEngine:
@@ -167,6 +168,14 @@ async def test_embeddings_are_normalised_in_order_with_token_counts():
         await engine.embed(CHAT, ["x"])
     with pytest.raises(InvalidRequestError):
         await engine.embed(EMBED, [])
+
+
+async def test_an_over_long_embedding_input_is_refused_not_truncated():
+    engine = make_engine(ScriptedAsyncLLM())  # its context is 8 tokens
+    await engine.embed(EMBED, ["abcdefgh"])
+    with pytest.raises(InvalidRequestError, match=r"input\[1\] has 9 tokens") as err:
+        await engine.embed(EMBED, ["ab", "abcdefghi"])
+    assert (err.value.code, err.value.param) == ("context_length_exceeded", "input")
 
 
 async def test_shutdown_stops_every_instance_and_refuses_new_work():

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tokenfactory.engine import vllm_params
+from tokenfactory.engine import vllm_compat, vllm_params
 from tokenfactory.engine.protocol import SamplingParams, StructuredSpec
 from tokenfactory.errors import InvalidRequestError
 
@@ -216,6 +216,7 @@ def test_auto_selection_picks_transformers_without_cuda(monkeypatch, backend):
     from tokenfactory.errors import ServiceUnavailableError
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
+    monkeypatch.delenv(vllm_params.ENV_ENFORCE_EAGER, raising=False)
     assert select.engine_kind("auto") == "transformers"
     if backend is None:
         with pytest.raises(ServiceUnavailableError, match="vllm"):
@@ -231,6 +232,7 @@ def test_selection_builds_a_vllm_engine_when_vllm_and_cuda_are_there(monkeypatch
     from tokenfactory.engine import select, vllm_engine, vllm_platform
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: "cuda")
+    monkeypatch.delenv(vllm_params.ENV_ENFORCE_EAGER, raising=False)
     assert select.engine_kind("auto") == "vllm"
     engine = select.create_engine(
         "auto", chat_models=["a/b"], embedding_models=["e/f"], gpu_memory_utilization=0.4
@@ -293,7 +295,7 @@ def test_translation_builds_real_vllm_objects(tmp_path):
     """Where vLLM is importable (the GPU machine, no GPU needed) the dicts are accepted by
     vLLM's own classes: the field names match the installed version."""
     pytest.importorskip("vllm", reason="vllm is not installed")
-    from vllm import AsyncEngineArgs, PoolingParams
+    from vllm import PoolingParams
     from vllm import SamplingParams as VllmSamplingParams
     from vllm.inputs import TokensPrompt
     from vllm.lora.request import LoRARequest
@@ -317,14 +319,15 @@ def test_translation_builds_real_vllm_objects(tmp_path):
     (tmp_path / "m").mkdir()
     (tmp_path / "e").mkdir()
     chat_args = vllm_params.chat_engine_args("o/m", str(tmp_path / "m"), settings)
-    chat = AsyncEngineArgs(**chat_args)
+    chat = vllm_compat.engine_args(chat_args)
     assert chat.enable_lora and chat.scheduling_policy == "priority" and chat.enable_sleep_mode
     assert chat.kv_cache_memory_bytes == 2**30
-    embed = AsyncEngineArgs(
-        **vllm_params.embedding_engine_args("o/e", str(tmp_path / "e"), settings)
+    embed = vllm_compat.engine_args(
+        vllm_params.embedding_engine_args("o/e", str(tmp_path / "e"), settings)
     )
     assert embed.runner == "pooling"
-    lora = LoRARequest(lora_name="a", lora_int_id=1, lora_path="/a", load_inplace=True)
+    lora = vllm_compat.lora_request("a", 1, "/a", load_inplace=True)
+    assert isinstance(lora, LoRARequest)
     assert lora.lora_int_id == 1
     assert PoolingParams(task="embed").task == "embed"
     assert TokensPrompt(prompt_token_ids=[1, 2])["prompt_token_ids"] == [1, 2]

@@ -65,7 +65,12 @@ class BatchService:
             if deadline_s is not None
             else (float(env_deadline) if env_deadline else None)
         )
-        self.runner = BatchRunner(core, self.repo, self.files, max_in_flight=max_in_flight)
+        runner_class = BatchRunner
+        if os.environ.get("TOKENFACTORY_BATCH_EXECUTOR", "").lower() == "ray":
+            from .ray_executor import RayBatchRunner
+
+            runner_class = RayBatchRunner
+        self.runner = runner_class(core, self.repo, self.files, max_in_flight=max_in_flight)
 
     # -- submit -----------------------------------------------------------------------------
     def upload(self, principal: Principal, data: bytes, filename: str, purpose: str) -> dict:

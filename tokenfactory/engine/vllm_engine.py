@@ -25,17 +25,16 @@ from typing import Any
 
 from ..config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
 from ..errors import (
-    InternalError,
     InvalidRequestError,
     ModelLoadingError,
     ModelNotFoundError,
     NotFoundError,
     ServiceUnavailableError,
-    UnsupportedSchemaError,
 )
-from . import vllm_params, vllm_platform
+from . import vllm_compat, vllm_errors, vllm_params, vllm_platform
 from . import vllm_runtime as runtime
 from .catalog import a_modality
+from .input_limits import check_embedding_inputs
 from .protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -48,10 +47,6 @@ from .vllm_runtime import available, cuda_available, prepare_environment, vllm_i
 __all__ = ["VLLMEngine", "available", "cuda_available", "prepare_environment", "vllm_installed"]
 
 log = logging.getLogger(__name__)
-
-#: Words in vLLM's ValueError messages that mean "this structured-output constraint cannot be
-#: enforced" rather than "this request is malformed".
-_SCHEMA_ERROR_WORDS = ("schema", "grammar", "regex", "structured", "xgrammar", "guidance")
 
 
 @dataclass
@@ -183,7 +178,8 @@ class VLLMEngine:
         # Building the engine blocks for the child's start-up (weights, profiling, CUDA
         # graphs): do it off the event loop. AsyncLLM starts its output task lazily on the
         # first request when it is built outside a running loop.
-        served.llm = await asyncio.to_thread(runtime.build_async_llm, kwargs)
+        user_keys = frozenset(self._extra_args) if served.modality == "chat" else frozenset()
+        served.llm = await asyncio.to_thread(runtime.build_async_llm, kwargs, user_keys)
         served.tokenizer = await asyncio.to_thread(runtime.load_tokenizer, path)
         served.context_length = runtime.max_model_len(served.llm)
         if served.modality == "embedding":
@@ -244,9 +240,7 @@ class VLLMEngine:
         lora = self._lora_request(request)
         await self._awake.wait()
         self._check_open()
-        from vllm.inputs import TokensPrompt
-
-        prompt = TokensPrompt(prompt_token_ids=list(request.prompt_token_ids))
+        prompt = vllm_compat.token_prompt(request.prompt_token_ids)
         stream = served.llm.generate(
             prompt, params, request.request_id, lora_request=lora, priority=request.priority
         )
@@ -256,7 +250,7 @@ class VLLMEngine:
                 completion = out.outputs[0]
                 reason = completion.finish_reason if out.finished else None
                 if reason == "error":
-                    raise InternalError(f"vLLM failed request {request.request_id}")
+                    raise vllm_errors.failed_output(request.request_id)
                 yield GenerationOutput(
                     token_ids=list(completion.token_ids),
                     finished=out.finished,
@@ -265,16 +259,10 @@ class VLLMEngine:
                 )
                 if out.finished:
                     return
-        except ValueError as exc:
-            raise _request_error(exc, structured=request.structured is not None) from exc
         except Exception as exc:
-            if type(exc).__name__ == "EngineDeadError":
-                raise ServiceUnavailableError(f"The vLLM engine stopped: {exc}") from exc
-            if type(exc).__name__ == "EngineGenerateError" and isinstance(
-                exc.__cause__, ValueError
-            ):
-                raise _request_error(exc.__cause__, request.structured is not None) from exc
-            raise
+            raise vllm_errors.translate(
+                exc, request.request_id, structured=request.structured is not None
+            ) from exc
         finally:
             self._running -= 1
             await stream.aclose()  # aborts the vLLM request when we stop early
@@ -313,18 +301,17 @@ class VLLMEngine:
             raise InvalidRequestError("input must not be empty", param="input")
         self._check_open()
         from vllm import PoolingParams
-        from vllm.inputs import TokensPrompt
 
-        limit = served.context_length or 512
         encoded = await asyncio.to_thread(
-            lambda: served.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+            lambda: served.tokenizer(list(texts), truncation=False)["input_ids"]
         )
+        check_embedding_inputs(model, encoded, served.context_length or 512)
         batch = uuid.uuid4().hex[:16]
 
         async def one(index: int, ids: list[int]) -> Any:
             final = None
             async for out in served.llm.encode(
-                TokensPrompt(prompt_token_ids=ids),
+                vllm_compat.token_prompt(ids),
                 PoolingParams(task="embed"),
                 f"embd-{batch}-{index}",
             ):
@@ -333,8 +320,8 @@ class VLLMEngine:
 
         try:
             datas = await asyncio.gather(*(one(i, ids) for i, ids in enumerate(encoded)))
-        except ValueError as exc:
-            raise InvalidRequestError(str(exc)) from exc
+        except Exception as exc:
+            raise vllm_errors.translate(exc, f"embd-{batch}") from exc
         import torch
 
         stacked = torch.stack([d.float().reshape(-1) for d in datas])
@@ -449,18 +436,4 @@ def _guess_modality(model: str) -> str:
 
 
 def _make_lora_request(adapter: _Adapter, load_inplace: bool = False) -> Any:
-    from vllm.lora.request import LoRARequest
-
-    return LoRARequest(
-        lora_name=adapter.name,
-        lora_int_id=adapter.int_id,
-        lora_path=adapter.path,
-        load_inplace=load_inplace,
-    )
-
-
-def _request_error(exc: BaseException, structured: bool) -> InvalidRequestError:
-    message = str(exc) or type(exc).__name__
-    if structured and any(word in message.lower() for word in _SCHEMA_ERROR_WORDS):
-        return UnsupportedSchemaError(message)
-    return InvalidRequestError(message)
+    return vllm_compat.lora_request(adapter.name, adapter.int_id, adapter.path, load_inplace)

@@ -194,6 +194,10 @@ def chat_engine_args(
         "scheduling_policy": "priority",
         "disable_log_stats": True,
         "seed": settings.seed,
+        # compact JSON: vLLM's grammar backends read this engine-level flag, not the
+        # per-request one (see vllm_compat); vLLM allows it with a named backend only, and
+        # xgrammar is the one the TransformersEngine compiles with
+        "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
     }
     if settings.kv_cache_memory_bytes is not None:
         args["kv_cache_memory_bytes"] = settings.kv_cache_memory_bytes

@@ -17,7 +17,6 @@ Process model: vLLM's engine core runs in a child process, made a *spawned* proc
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import importlib.util
 import json
@@ -55,40 +54,12 @@ def available() -> bool:
     return vllm_platform.backend() is not None
 
 
-def build_async_llm(kwargs: dict[str, Any]) -> Any:
+def build_async_llm(kwargs: dict[str, Any], user_keys: frozenset[str] = frozenset()) -> Any:
     prepare_environment()
-    from vllm import AsyncEngineArgs
+    from . import vllm_compat
 
-    return _managed_async_llm_class().from_engine_args(AsyncEngineArgs(**kwargs))
-
-
-_MANAGED: type | None = None
-
-
-def _managed_async_llm_class() -> type:
-    """``AsyncLLM`` whose shutdown runs once: its ``__del__`` calls ``shutdown()`` again, and
-    at interpreter exit that second call finds vLLM's module globals already torn down
-    (``TypeError: 'NoneType' object is not callable``)."""
-    global _MANAGED
-    if _MANAGED is None:
-        from vllm.v1.engine.async_llm import AsyncLLM
-
-        class ManagedAsyncLLM(AsyncLLM):
-            _shut_down = False
-
-            def shutdown(self, timeout: float | None = None) -> None:
-                if self._shut_down:
-                    return
-                self._shut_down = True
-                super().shutdown(timeout)
-
-            def __del__(self) -> None:
-                # at interpreter teardown the child processes exit with us
-                with contextlib.suppress(Exception):
-                    self.shutdown()
-
-        _MANAGED = ManagedAsyncLLM
-    return _MANAGED
+    args = vllm_compat.engine_args(kwargs, user_keys)
+    return vllm_compat.async_llm_class().from_engine_args(args)
 
 
 def load_tokenizer(path: str) -> Any:

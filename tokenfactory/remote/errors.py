@@ -30,7 +30,7 @@ class UpstreamRejected(ServiceError):
     def __init__(self, status: int, message: str, code: str | None = None) -> None:
         kind, default_code = _TYPES.get(status, ("invalid_request", "invalid_request"))
         super().__init__(message, code=code or default_code)
-        self.status_code = status if status in _TYPES else 400
+        self.status_code = status if status in (400, 404, 429) else 400  # the API's codes
         self.type = kind
 
 

@@ -14,6 +14,7 @@ import time
 
 import httpx
 
+from .adapters import probe
 from .replica import Replica
 
 log = logging.getLogger("tokenfactory.remote")
@@ -51,6 +52,8 @@ async def check(replica: Replica) -> None:
     status = entry.get("status")
     if status in (None, "loaded"):
         _mark(replica, "healthy", None)
+        if replica.runtime_lora is None:
+            await probe(replica)
     elif status in ("loading", "available", "downloading"):
         _mark(replica, "loading", f"the model is {status} on the upstream")
     else:

@@ -224,6 +224,13 @@ class UpstreamStream:
             self.pool.release(self.replica)
             await _close(self._response)
 
+    def __del__(self) -> None:
+        # opened but never read (the client left before the response started): give the
+        # replica's slot back; the connection itself is dropped with the response object
+        if not self._released:
+            self._released = True
+            self.pool.release(self.replica)
+
 
 def _raise_if_error(event: dict[str, Any], replica: Replica) -> None:
     if "error" in event and not event.get("choices"):

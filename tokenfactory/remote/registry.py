@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..engine.protocol import ModelInfo
-from ..errors import ModelNotFoundError
+from ..errors import InvalidRequestError, ModelNotFoundError
+from .adapters import capability, load_on
 from .config import UpstreamSpec
 from .health import HealthChecker
 from .pool import ReplicaPool
@@ -20,6 +21,7 @@ class RemoteModels:
             pool = self.pools.setdefault(replica.spec.model, ReplicaPool(replica.spec.model, []))
             pool.replicas.append(replica)
         self.health = HealthChecker(self.replicas, health_interval_s)
+        self.unloadable: dict[str, str] = {}  # adapter name -> why no upstream could load it
 
     async def start(self) -> None:
         """First health round (so /v1/models is right from the start), then checks go on."""
@@ -33,11 +35,19 @@ class RemoteModels:
 
     # -- lookup ----------------------------------------------------------------------------
     def serves(self, model: str) -> bool:
-        return model in self.pools or self._adapter_pool(model) is not None
+        return (
+            model in self.pools or model in self.unloadable or self._adapter_pool(model) is not None
+        )
 
     def pool_for(self, model: str) -> ReplicaPool:
         """The replicas that can serve ``model``: a base model's, or those holding the adapter."""
         pool = self.pools.get(model) or self._adapter_pool(model)
+        if pool is None and model in self.unloadable:
+            raise InvalidRequestError(
+                f"The adapter '{model}' cannot be served: {self.unloadable[model]}",
+                param="model",
+                code="adapter_not_loadable",
+            )
         if pool is None:
             raise ModelNotFoundError(f"The model '{model}' does not exist", param="model")
         return pool
@@ -45,6 +55,20 @@ class RemoteModels:
     def _adapter_pool(self, name: str) -> ReplicaPool | None:
         holders = [r for r in self.replicas if name in r.adapters]
         return ReplicaPool(name, holders, adapter=True) if holders else None
+
+    async def load_adapter(self, name: str, path: str, base_model: str) -> dict[str, str | None]:
+        """Load a LoRA adapter (a path the upstreams can read) on every replica of its base
+        model; per replica URL, None when it loaded, else why not. Requests for the adapter go
+        only to the replicas holding it; with none, they get a 400 saying why."""
+        pool = self.pools.get(base_model)
+        if pool is None:
+            raise ModelNotFoundError(f"'{base_model}' is not a remote model here", param="model")
+        outcome = {r.url: await load_on(r, name, path) for r in pool.replicas}
+        if all(outcome.values()):
+            self.unloadable[name] = "; ".join(str(v) for v in outcome.values())
+        else:
+            self.unloadable.pop(name, None)
+        return outcome
 
     # -- catalog ---------------------------------------------------------------------------
     def models(self) -> list[ModelInfo]:
@@ -71,7 +95,10 @@ class RemoteModels:
             engine=ENGINE_NAME,
             context_length=next((r.context_length for r in replicas if r.context_length), None),
             error=error,
-            extra={"upstreams": [r.snapshot() for r in replicas]},
+            extra={
+                "upstreams": [r.snapshot() for r in replicas],
+                "wire": {"runtime_lora": capability(replicas)},
+            },
         )
 
     def snapshot(self) -> list[dict]:

@@ -29,7 +29,7 @@ from ..wire.common import Usage
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .run import InferenceService
-from .sampling import check_context, sampling_params, stop_sequences
+from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 from .tool_deltas import ToolStream, finish_reason
 from .tool_render import has_native_tools, template_input
 from .tools import ToolPlan, plan_tools
@@ -93,7 +93,12 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
                 **template_kwargs,
             )
         )
-        check_context(len(prompt_ids), params.max_tokens, _context_length(engine, base))
+        params = fit_to_context(
+            len(prompt_ids),
+            params,
+            _context_length(engine, base),
+            requested=max_tokens_requested(req),
+        )
         gen = GenerationRequest(
             request_id=new_request_id("chatcmpl"),
             model=base,

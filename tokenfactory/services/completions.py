@@ -15,7 +15,7 @@ from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .run import InferenceService
-from .sampling import check_context, sampling_params, stop_sequences
+from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 
 
 @dataclass
@@ -58,13 +58,19 @@ class CompletionService(
             ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] or [
                 tokenizer.eos_token_id
             ]
-            check_context(len(ids), params.max_tokens, info.context_length if info else None)
+            fitted = fit_to_context(
+                len(ids),
+                params,
+                info.context_length if info else None,
+                requested=max_tokens_requested(req),
+                prompt_param="prompt",
+            )
             gens.append(
                 GenerationRequest(
                     request_id=new_request_id("cmpl"),
                     model=base,
                     prompt_token_ids=ids,
-                    sampling=params,
+                    sampling=fitted,
                     adapter=adapter,
                     priority=call.priority,
                 )

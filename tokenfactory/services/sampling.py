@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..engine.protocol import SamplingParams
 from ..errors import InvalidRequestError
 from ..wire.common import SamplingFields
@@ -38,13 +40,39 @@ def stop_sequences(req: SamplingFields) -> list[str]:
     return stops
 
 
-def check_context(prompt_tokens: int, max_tokens: int, context_length: int | None) -> None:
+def max_tokens_requested(req: SamplingFields) -> bool:
+    return (req.max_completion_tokens or req.max_tokens) is not None
+
+
+def fit_to_context(
+    prompt_tokens: int,
+    params: SamplingParams,
+    context_length: int | None,
+    *,
+    requested: bool,
+    prompt_param: str = "messages",
+) -> SamplingParams:
+    """The same answer on every engine: a prompt that fills the context, or an asked-for
+    ``max_tokens`` with no room after the prompt, is a 400; the default ``max_tokens``
+    shrinks to the room left."""
     if context_length is None:
-        return
+        return params
     if prompt_tokens >= context_length:
         raise InvalidRequestError(
             f"Context length exceeded: the prompt has {prompt_tokens} tokens and the model's"
             f" context is {context_length}",
             code="context_length_exceeded",
-            param="messages",
+            param=prompt_param,
         )
+    room = context_length - prompt_tokens
+    if params.max_tokens <= room:
+        return params
+    if requested:
+        raise InvalidRequestError(
+            f"Context length exceeded: max_tokens is {params.max_tokens}, but the prompt has"
+            f" {prompt_tokens} tokens and the model's context is {context_length}, which"
+            f" leaves room for {room}",
+            code="context_length_exceeded",
+            param="max_tokens",
+        )
+    return replace(params, max_tokens=room)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import torch
 
 from ...errors import InvalidRequestError
+from ..input_limits import check_embedding_inputs
 from .loader import LoadedEmbeddingModel
 
 BATCH_SIZE = 64
@@ -34,15 +35,7 @@ class Embedder:
                     f"input[{i}] is empty; every input must be a non-empty string", param="input"
                 )
         ids = self.loaded.tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
-        limit = self.loaded.max_tokens
-        for i, row in enumerate(ids):
-            if len(row) > limit:
-                raise InvalidRequestError(
-                    f"input[{i}] has {len(row)} tokens; model '{self.model_id}' accepts at most"
-                    f" {limit} tokens per input",
-                    code="context_length_exceeded",
-                    param="input",
-                )
+        check_embedding_inputs(self.model_id, ids, self.loaded.max_tokens)
         return ids
 
     def batches(

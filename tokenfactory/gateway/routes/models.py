@@ -38,6 +38,7 @@ def to_wire(info: ModelInfo, adapters: dict[str, str], created: int) -> Model:
         size_bytes=info.size_bytes,
         adapters=sorted(name for name, base in adapters.items() if base == info.id),
         error=info.error,
+        **info.extra.get("wire", {}),
     )
 
 
@@ -46,6 +47,19 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
     models = [to_wire(info, adapters, created) for info in gw.models()]
+    for name, base in sorted((gw.remote.adapters() if gw.remote else {}).items()):
+        models.append(
+            Model(
+                id=name,
+                created=created,
+                owned_by="adapter",
+                provider="adapter",
+                modality="chat",
+                status="loaded",
+                engine="remote",
+                parent=base,
+            )
+        )
     for name, base in sorted(adapters.items()):
         models.append(
             Model(

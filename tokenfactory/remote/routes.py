@@ -1,0 +1,43 @@
+"""POST /v1/admin/upstreams/adapters: load a LoRA adapter onto a remote model's upstreams."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from ..errors import InvalidRequestError, NotFoundError
+from ..gateway.metering import gateway_of
+from ..gateway.routes.admin import require_admin
+from ..store import Principal
+from ..wire.common import RequestModel
+
+router = APIRouter()
+
+
+class UpstreamAdapter(RequestModel):
+    name: str
+    path: str  # as the upstream machines see it
+    model: str  # the remote base model
+
+
+@router.post("/v1/admin/upstreams/adapters")
+async def load_upstream_adapter(
+    body: UpstreamAdapter, request: Request, principal: Principal = Depends(require_admin)
+) -> dict:
+    remote = gateway_of(request).remote
+    if remote is None:
+        raise NotFoundError("This gateway has no upstreams", code="no_upstreams")
+    outcome = await remote.load_adapter(body.name, body.path, body.model)
+    loaded = [url for url, why in outcome.items() if why is None]
+    if not loaded:
+        raise InvalidRequestError(
+            f"No upstream of '{body.model}' could load '{body.name}': "
+            + "; ".join(str(v) for v in outcome.values()),
+            code="adapter_not_loadable",
+        )
+    return {
+        "object": "upstream_adapter",
+        "name": body.name,
+        "model": body.model,
+        "loaded_on": loaded,
+        "refused": {url: why for url, why in outcome.items() if why is not None},
+    }
