@@ -27,7 +27,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
-    "tokenfactory.remote.routes",
+    "tokenfactory.gateway.routes.upstreams",
 ]
 
 
