@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.records import Target
+from ..core.validation import parse_body
 from ..errors import (
     InvalidRequestError,
     ModelLoadingError,
@@ -89,8 +90,9 @@ class LoraService:
             )
         return name
 
-    def create(self, principal: Principal, body: AdapterCreate) -> AdapterRecord:
-        """A new adapter; ``body`` has been checked against the API's ranges (its wire model)."""
+    def create(self, principal: Principal, body: AdapterCreate | dict[str, Any]) -> AdapterRecord:
+        """A new adapter; ``body`` is checked against the API's ranges (its wire model)."""
+        body = parse_body(AdapterCreate, body)
         name = self._check_new_name(body.name)
         params = TrainingParams(
             epochs=body.epochs,
@@ -210,8 +212,11 @@ class LoraService:
         await asyncio.to_thread(self.records.delete, record.id)
         return record
 
-    async def import_adapter(self, principal: Principal, body: AdapterImport) -> AdapterRecord:
+    async def import_adapter(
+        self, principal: Principal, body: AdapterImport | dict[str, Any]
+    ) -> AdapterRecord:
         """Register an existing PEFT adapter folder (trained elsewhere) and serve it."""
+        body = parse_body(AdapterImport, body)
         name = self._check_new_name(body.name)
         source = body.path
         folder = Path(source).expanduser()
