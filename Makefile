@@ -12,7 +12,8 @@ STAMP  := $(VENV)/.installed-stamp
 TORCH_CPU ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps screenshots lint format bench clean
+.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps screenshots typecheck lint \
+	format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +43,18 @@ serve: setup
 test-browser-deps:
 	@bash tests/browser/install-chromium.sh
 
+# the type checker over the package (configured in pyproject.toml's [tool.mypy])
+typecheck: setup
+	$(BIN)/python -m mypy
+
+# The JupyterLab extension's build (tokenfactory/labextension, what the browser tests serve),
+# redone when its sources change: the editable install builds it once, then skips it.
+LABEXT := tokenfactory/labextension/package.json
+$(LABEXT): extension/package.json $(wildcard extension/src/*.ts extension/style/*) | $(STAMP)
+	cd extension && PATH="$(abspath $(BIN)):$$PATH" jlpm install && PATH="$(abspath $(BIN)):$$PATH" jlpm build:prod
+
 # Tests write under test-artifacts/ (ignored); a run that changes the checkout fails.
-test: setup test-browser-deps
+test: setup test-browser-deps $(LABEXT) typecheck
 	$(BIN)/ruff check .
 	@git status --porcelain --untracked-files=all > $(VENV)/.status-before 2>/dev/null || true
 	# a fresh data directory per run, so notebooks never resume an earlier run's jobs; a fresh
@@ -57,7 +68,7 @@ test: setup test-browser-deps
 		diff $(VENV)/.status-before $(VENV)/.status-after; exit 1; }
 
 # Regenerates the README's screenshots (docs/screenshots/) with the browser tests.
-screenshots: setup test-browser-deps
+screenshots: setup test-browser-deps $(LABEXT)
 	TOKENFACTORY_SCREENSHOTS=$(CURDIR)/docs/screenshots TOKENFACTORY_HOME=$$(mktemp -d) \
 		JUPYTER_RUNTIME_DIR=$$(mktemp -d) TOKENFACTORY_BASE_URL= TOKENFACTORY_API_KEY= \
 		$(BIN)/python -m pytest tests/browser -p no:cacheprovider -q $(PYTEST_ARGS)

@@ -136,6 +136,7 @@ def ratios(ours: dict, base: dict) -> dict:
             "tok_s": round(o["tok_s"] / b["tok_s"], 3),
             "ttft_p50": round(o["ttft_p50_s"] / b["ttft_p50_s"], 3),
             "ttft_p99": round(o["ttft_p99_s"] / b["ttft_p99_s"], 3),
+            "api_cpu_per_token": round(o["api_cpu_us_per_token"] / b["api_cpu_us_per_token"], 3),
         }
     return out
 
@@ -154,31 +155,31 @@ def main() -> None:
     path = common.chat_model_path()
     key = "tf-bench-" + secrets.token_hex(8)
     results: dict = {}
+    record = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "note": args.note,
+        "environment": common.environment(),
+        "cpus": os.cpu_count(),
+        "max_tokens": args.max_tokens,
+        "clients": args.clients,
+        "results": results,
+    }
+    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    history.append(record)
     for name, command, health in servers(path, key, not args.no_transformers):
         started = time.monotonic()
         with common.run_server(name, command, health, key) as server:
             start_s = round(time.monotonic() - started, 1)
             print(f"{name}: up in {start_s} s", flush=True)
             results[name] = {"start_s": start_s, **measure(server, args)}
-    record = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "note": args.note,
-        "environment": common.environment(),
-        "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
-        "max_tokens": args.max_tokens,
-        "clients": args.clients,
-        "results": results,
-        "ratios_vs_vllm_server": {
+        record["load_average_after"] = os.getloadavg()
+        record["ratios_vs_vllm_server"] = {
             name: ratios(results[name], results["vllm_server"])
             for name in results
             if name != "vllm_server"
-        },
-    }
-    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    history.append(record)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(history, indent=1) + "\n")
+        }
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(history, indent=1) + "\n")  # after each server
     print(json.dumps(record["ratios_vs_vllm_server"], indent=1))
 
 

@@ -83,7 +83,9 @@ def transformers_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 #: vLLM's CPU backend reserves this much RAM (GiB) for its KV cache; its default is 92% of RAM.
+#: Set for the whole session, so servers the tests start as subprocesses get it too.
 VLLM_TEST_KVCACHE_GIB = "1"
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", VLLM_TEST_KVCACHE_GIB)
 
 
 @pytest.fixture(scope="session")
@@ -95,10 +97,8 @@ def vllm_server(tmp_path_factory: pytest.TempPathFactory):
 
     from .live_server import start_live_server
 
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", VLLM_TEST_KVCACHE_GIB)
-    os.environ.setdefault("TOKENFACTORY_VLLM_ENFORCE_EAGER", "1")
     try:
-        engine = create_engine("vllm")
+        engine = create_engine("vllm", enforce_eager=True)  # compiling costs ~70 s per start
     except ServiceUnavailableError as exc:
         pytest.skip(f"VLLMEngine cannot run here: {exc}")
     handle = start_live_server(engine, tmp_path_factory.mktemp("tf-vllm-home"))

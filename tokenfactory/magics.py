@@ -120,7 +120,8 @@ class BatchMagics(Magics):
         from .sdk import TokenFactoryError
 
         try:
-            job, monitor = submit_cell(line, cell, self.shell.user_ns)
+            namespace = self.shell.user_ns if self.shell is not None else {}
+            job, monitor = submit_cell(line, cell, namespace)
         except (MagicUsageError, TokenFactoryError, ValueError, TypeError) as exc:
             print(f"error: {exc}")
             return None

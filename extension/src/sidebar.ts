@@ -31,6 +31,17 @@ function fact(label: string, value: string | number | null | undefined): HTMLEle
   return el('div', 'tf-fact', el('span', 'tf-fact-label', label), el('span', 'tf-fact-value', String(value)));
 }
 
+/** A model id that may break only after its organisation ("org/" then "name"), never mid-word. */
+function modelId(id: string): HTMLElement {
+  const slash = id.lastIndexOf('/');
+  const name = el('span', 'tf-model-name', id.slice(slash + 1));
+  name.title = id;
+  if (slash < 0) {
+    return el('span', 'tf-model-id', name);
+  }
+  return el('span', 'tf-model-id', el('span', 'tf-model-org', id.slice(0, slash + 1)), document.createElement('wbr'), name);
+}
+
 /** The left sidebar: every gateway running on this machine, refreshed while visible. */
 export class GatewaySidebar extends Widget {
   private _list: HTMLElement;
@@ -94,9 +105,16 @@ export class GatewaySidebar extends Widget {
 
   private _card(g: IGateway): HTMLElement {
     const state = g.error ? 'unreachable' : g.ready ? 'ready' : (g.status ?? 'loading');
-    const models = (g.models ?? []).map(m =>
-      el('li', `tf-model tf-model-${m.status ?? 'unknown'}`, `${m.id}`, el('span', 'tf-model-meta', ` ${m.modality ?? ''} · ${m.status ?? ''}`))
-    );
+    const models = (g.models ?? []).map(m => {
+      const item = el(
+        'li',
+        `tf-model tf-model-${m.status ?? 'unknown'}`,
+        modelId(m.id),
+        el('span', 'tf-model-meta', [m.modality, m.status].filter(Boolean).join(' · '))
+      );
+      item.dataset.model = m.id;
+      return item;
+    });
     const button = (label: string, template: string): HTMLButtonElement => {
       const b = el('button', 'jp-Button jp-mod-styled jp-mod-accept tf-open', label);
       b.dataset.template = template;
@@ -109,9 +127,8 @@ export class GatewaySidebar extends Widget {
       el('div', 'tf-gateway-head', el('span', `tf-dot tf-dot-${state}`, ''), el('code', 'tf-gateway-url', g.base_url)),
       g.error ? el('div', 'tf-sidebar-error', g.error) : null,
       fact('state', state),
-      fact('engine', g.engine),
-      fact('device', g.device),
-      fact('requests in flight', g.error ? null : `${g.requests_running ?? 0} running, ${g.requests_waiting ?? 0} waiting`),
+      fact('engine', g.engine ? [g.engine, g.device].filter(Boolean).join(' · ') : g.device),
+      fact('requests in flight', g.error ? null : `${g.requests_running ?? 0} running · ${g.requests_waiting ?? 0} waiting`),
       fact('batch jobs in progress', g.batches_active ?? (g.error ? null : '—')),
       fact('training jobs in progress', g.training_active ?? (g.error ? null : '—')),
       fact('adapters', g.error ? null : (g.adapters ?? []).join(', ') || 'none'),

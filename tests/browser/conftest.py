@@ -54,6 +54,17 @@ def write_demo_notebook(root: Path) -> None:
     nbformat.write(nb, root / DEMO)
 
 
+def use_checkout_labextension(data_dir: Path) -> None:
+    """Serve this checkout's build of the JupyterLab extension (``tokenfactory/labextension``,
+    built from ``extension/``) rather than the copy installed into the environment, which only
+    a reinstall refreshes."""
+    build = REPO / "tokenfactory" / "labextension"
+    if (build / "package.json").exists():
+        link = data_dir / "labextensions" / "tokenfactory"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(build.resolve(), target_is_directory=True)
+
+
 def checkout_status() -> str | None:
     """``git status --porcelain`` of the checkout, or None outside a git checkout."""
     try:
@@ -79,7 +90,9 @@ def lab(status_before, tmp_path_factory) -> Iterator[JupyterProcess]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
     base = tmp_path_factory.mktemp("lab")
-    env = {"TOKENFACTORY_HOME": str(base / "tf-home")}
+    use_checkout_labextension(base / "data")
+    # the user data dir (with that build) before the environment's
+    env = {"TOKENFACTORY_HOME": str(base / "tf-home"), "JUPYTER_PREFER_ENV_PATH": "0"}
     with running_jupyter(base, app="lab", env=env) as proc:
         write_demo_notebook(proc.root_dir)
         yield proc
@@ -122,6 +135,23 @@ def current_panel(page):
     """The main-area widget in front (hidden tabs stay in the DOM, so scope by its id)."""
     panel_id = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
     return page.locator(f"[id='{panel_id}']")
+
+
+def run_in_kernel(page, code: str) -> str | None:
+    """Execute ``code`` in the kernel of the notebook in front; returns the error, if any."""
+    return page.evaluate(
+        """async (code) => {
+            const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+            const future = kernel.requestExecute({ code });
+            let error = null;
+            future.onIOPub = (msg) => {
+                if (msg.header.msg_type === "error") error = msg.content.evalue;
+            };
+            await future.done;
+            return error;
+        }""",
+        code,
+    )
 
 
 def screenshot(locator, name: str) -> None:

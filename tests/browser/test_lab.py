@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     checkout_status,
     current_panel,
     run_command,
+    run_in_kernel,
     screenshot,
 )
 
@@ -60,7 +61,7 @@ def test_playground_streams_an_answer(page):
     pg.locator("[data-role='user']").wait_for()
     pg.locator("[data-role='draft']").wait_for(state="attached")
     answer = pg.locator("[data-role='assistant'] .tf-pg-text").first
-    answer.wait_for(timeout=120_000)
+    answer.wait_for(timeout=MODEL_WAIT)
     assert answer.inner_text().strip()
     assert "tokens" in pg.locator(".tf-pg-stats").first.inner_text()
     assert pg.locator(".tf-error").is_hidden()
@@ -68,6 +69,65 @@ def test_playground_streams_an_answer(page):
     assert "client.chat.completions.create(" in pg.locator(".tf-pg-code-text").inner_text()
     pg.scroll_into_view_if_needed()
     screenshot(pg, "playground.png")
+
+
+def test_sidebar_fits_its_default_width(page):
+    """Nothing in a gateway's card wraps inside a phrase or breaks a model id mid-word."""
+    page.evaluate("() => window.jupyterapp.shell.activateById('tokenfactory-sidebar')")
+    sidebar = page.locator("#tokenfactory-sidebar")
+    sidebar.locator(".tf-gateway .tf-model").first.wait_for()
+    width = sidebar.evaluate("el => el.getBoundingClientRect().width")
+    assert 200 <= width <= 320, width  # JupyterLab's default side panel width
+    problems = sidebar.evaluate(
+        """el => {
+            const lines = (node) => {
+                const range = document.createRange();
+                range.selectNodeContents(node);
+                return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+            };
+            const bad = [];
+            for (const card of el.querySelectorAll(".tf-gateway")) {
+                const right = card.getBoundingClientRect().right;
+                const pieces = card.querySelectorAll(".tf-fact-label, .tf-fact-value,"
+                    + " .tf-model-org, .tf-model-name, .tf-model-meta");
+                for (const node of pieces) {
+                    if (lines(node) > 1) bad.push(`wraps: ${node.textContent}`);
+                    if (node.getBoundingClientRect().right > right + 0.5)
+                        bad.push(`overflows: ${node.textContent}`);
+                }
+            }
+            return bad;
+        }"""
+    )
+    assert problems == []
+    ids = sidebar.locator(".tf-model").evaluate_all("items => items.map((i) => i.dataset.model)")
+    assert "HuggingFaceTB/SmolLM2-135M-Instruct" in ids
+
+
+MARKDOWN_ANSWER = (
+    "Here is **bold**, *italic* and `code`:\n\n"
+    "* first\n* second\n\n"
+    "```python\nprint('hi')\n```\n\n"
+    '<img src=x onerror="window.__tfInjected = 1"> and [a link](javascript:window.__tfInjected=2)'
+)
+
+
+def test_playground_renders_markdown_and_no_html(page):
+    pg = current_panel(page).locator(".tf-playground")
+    message = {"role": "assistant", "content": MARKDOWN_ANSWER}
+    error = run_in_kernel(page, f"pg.history = [*pg.history, {message!r}]")
+    assert error is None
+    answer = pg.locator("[data-role='assistant'] .tf-pg-text").last
+    expect(answer.locator("strong")).to_have_text(["bold"])
+    expect(answer.locator("em")).to_have_text(["italic"])
+    expect(answer.locator("ul > li")).to_have_count(2)
+    expect(answer.locator("pre code")).to_have_text("print('hi')")
+    assert answer.locator("p code").first.inner_text() == "code"
+    # model output is text: the tag shows as written, nothing runs, no javascript: link
+    assert '<img src=x onerror="window.__tfInjected = 1">' in answer.inner_text()
+    assert pg.locator("img").count() == 0
+    assert answer.locator("a").count() == 0
+    assert page.evaluate("() => window.__tfInjected") is None
 
 
 def test_model_library_filter_narrows_the_table(page):
@@ -113,6 +173,7 @@ def test_launcher_card_creates_a_notebook_from_a_template(page, lab):
     current_panel(page).locator(".jp-Cell:has-text('tf.ModelLibrary')").first.wait_for()
 
 
+@pytest.mark.timeout(900)
 def test_sidebar_button_opens_a_playground_notebook_on_that_gateway(page, lab):
     page.evaluate("() => window.jupyterapp.shell.activateById('tokenfactory-sidebar')")
     gateway = page.locator("#tokenfactory-sidebar .tf-gateway").first
@@ -121,6 +182,21 @@ def test_sidebar_button_opens_a_playground_notebook_on_that_gateway(page, lab):
     page.wait_for_selector(".lm-TabBar-tab.lm-mod-current:has-text('Playground.ipynb')")
     text = (lab.root_dir / "Playground.ipynb").read_text()
     assert f"BASE_URL = '{base_url}'" in text
+    # Run All: the cell after the widget's sends at once; it must wait for the model list
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status"
+        " === 'idle'",
+        timeout=120_000,
+    )
+    run_command(page, "notebook:run-all-cells", wait=False)
+    notebook = current_panel(page)
+    answer = notebook.locator(".tf-playground [data-role='assistant'] .tf-pg-text").first
+    answer.wait_for(timeout=2 * MODEL_WAIT)  # 256 tokens on a loaded CPU can take minutes
+    assert answer.inner_text().strip()
+    notebook.locator(".jp-OutputArea-output table").first.wait_for()  # pg.to_pandas()
+    assert "Pick a model" not in (
+        notebook.locator(".tf-playground .tf-error-text").first.text_content() or ""
+    )
 
 
 def test_the_checkout_is_unchanged(status_before):

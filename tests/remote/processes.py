@@ -77,7 +77,7 @@ class ServeProcess:
 
     def client(self, **kw) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.api_key}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=120, **kw)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=600, **kw)
 
 
 def replica(home: Path) -> ServeProcess:

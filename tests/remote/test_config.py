@@ -32,13 +32,14 @@ def test_a_config_file_gives_per_upstream_keys_names_and_caps(tmp_path):
     path.write_text(
         '[[upstream]]\nmodel = "m/a"\nurl = "http://h1:8000"\napi_key = "one"\n'
         'served_model = "a"\nmax_concurrency = 3\n'
-        '[[upstream]]\nmodel = "m/c"\nurl = "http://h3:8000/v1"\n'
+        '[[upstream]]\nmodel = "m/c"\nurl = "http://h3:8000/v1"\nmodality = "embedding"\n'
     )
     specs = parse_upstreams(["m/a=http://h1:8000"], api_key="shared", config_file=path)
     assert [(s.model, s.api_key, s.upstream_model, s.max_concurrency) for s in specs] == [
         ("m/a", "one", "a", 3),
         ("m/c", "shared", "m/c", 64),
     ]
+    assert [s.modality for s in specs] == [None, "embedding"]
     as_json = tmp_path / "up.json"
     as_json.write_text(json.dumps({"upstream": [{"model": "m/j", "url": "http://j"}]}))
     assert parse_upstreams(config_file=as_json)[0].url == "http://j/v1"

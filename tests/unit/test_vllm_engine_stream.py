@@ -87,6 +87,23 @@ async def test_structured_spec_reaches_vllm_and_schema_errors_are_400s():
     assert not isinstance(info.value, UnsupportedSchemaError)
 
 
+async def test_vllms_own_validation_error_is_a_400_too():
+    """vLLM 0.32's VLLMValidationError is no ValueError; the same 400s as before."""
+    exceptions = pytest.importorskip("vllm.exceptions")
+    if not hasattr(exceptions, "VLLMValidationError"):
+        pytest.skip("this vLLM raises ValueError (covered above)")
+    llm = ScriptedAsyncLLM()
+    engine = make_engine(llm)
+    spec = StructuredSpec(json_schema=json.dumps({"type": "object"}))
+    llm.fail_with = exceptions.VLLMValidationError("Grammar error: Invalid type: strnig")
+    with pytest.raises(UnsupportedSchemaError, match="strnig"):
+        await collect(engine, GenerationRequest("r3b", CHAT, [1], structured=spec))
+    llm.fail_with = exceptions.VLLMValidationError("The decoder prompt is too long")
+    with pytest.raises(InvalidRequestError) as info:
+        await collect(engine, GenerationRequest("r4b", CHAT, [1]))
+    assert info.value.status_code == 400 and not isinstance(info.value, UnsupportedSchemaError)
+
+
 async def test_closing_the_stream_early_closes_vllms_stream():
     llm = ScriptedAsyncLLM()
     engine = make_engine(llm)

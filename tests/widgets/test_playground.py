@@ -81,6 +81,20 @@ def test_stop_keeps_the_partial_answer(tf_home):
         assert reply.startswith(last["content"])
 
 
+def test_a_send_that_outlasts_its_wait_says_so_until_the_answer_arrives(tf_home):
+    from tests.widgets.live import live_gateway
+
+    with live_gateway(tf_home, replies=["word " * 100]) as live:
+        live.engine.delay = 0.01
+        pg = Playground(base_url=live.base_url, api_key=live.api_key, max_tokens=1000)
+        pg.wait()
+        assert pg.send("talk", timeout=0.2) is None
+        assert "still streaming" in pg.error
+        wait_for(lambda: not pg.streaming)
+        assert pg.history[-1]["role"] == "assistant"
+        assert pg.error == ""
+
+
 def test_api_errors_land_in_the_error_trait(pg):
     pg.model = "test/missing"
     assert pg.send("hi") is None
@@ -100,6 +114,66 @@ def test_unreachable_gateway_is_an_error_not_an_exception():
     pg = Playground(base_url="http://127.0.0.1:9/v1", api_key="tf-x")
     pg.wait()
     assert "Cannot reach the gateway" in pg.error
+
+
+def test_send_right_after_creation_waits_for_the_model_list(gateway):
+    """Run All: the cell after ``pg = tf.Playground()`` sends before /v1/models has answered."""
+    list_models = gateway.engine.models
+
+    def slow_models():
+        time.sleep(0.5)
+        return list_models()
+
+    gateway.engine.models = slow_models
+    pg = Playground(base_url=gateway.base_url, api_key=gateway.api_key)
+    try:
+        assert pg.model == ""  # the list has not arrived yet
+        assert pg.send("hi") == "Hello from the fake engine."
+        assert pg.error == ""
+        assert list(pg.to_pandas()["role"]) == ["user", "assistant"]
+    finally:
+        pg.close()
+
+
+def test_an_error_stays_until_the_user_acts(pg):
+    assert pg.send("   ") is None
+    pg.refresh_models().join(10)  # a background refresh succeeds ...
+    assert pg.error == "Type a message first"  # ... and leaves the message alone
+    pg.model = "test/missing"
+    assert pg.send("hi") is None
+    failed = pg.error
+    assert "test/missing" in failed
+    pg.refresh_models().join(10)
+    assert pg.error == failed
+    pg.error = ""  # the banner's dismiss button
+    assert pg.model == "test/chat"  # the refreshed list replaced the unknown model
+    assert pg.send("again") == "Hello from the fake engine."
+    assert pg.error == ""
+
+
+def test_a_failed_model_list_is_cleared_by_a_later_successful_one(pg, gateway):
+    list_models = gateway.engine.models
+
+    def broken():
+        raise RuntimeError("listing failed")
+
+    gateway.engine.models = broken
+    pg.refresh_models().join(10)
+    assert pg.error
+    gateway.engine.models = list_models
+    pg.refresh_models().join(10)
+    assert pg.error == ""
+
+
+def test_no_chat_model_listed_is_reported_after_waiting(gateway):
+    gateway.engine.models = lambda: []
+    pg = Playground(base_url=gateway.base_url, api_key=gateway.api_key)
+    try:
+        assert pg.send("hi") is None
+        assert "Pick a model first" in pg.error
+        assert pg.history == []
+    finally:
+        pg.close()
 
 
 def test_empty_message_and_no_model_are_reported(pg):

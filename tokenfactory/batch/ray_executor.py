@@ -197,7 +197,7 @@ class RayBatchRunner(BatchRunner):
             log.exception("Ray pipeline for batch %s failed; retrying", job["id"])
             await asyncio.sleep(RETRY_AFTER_S)
 
-    def _pipeline(self, job, model, lines, targets, stop) -> None:  # type: ignore[no-untyped-def]
+    def _pipeline(self, job, model, lines, targets, stop) -> None:
         ray = ensure_ray()
         rows = [{"line_no": r["line_no"], "url": r["url"], "body": r["body"]} for r in lines]
         by_no = {r["line_no"]: r for r in lines}
@@ -221,7 +221,7 @@ class RayBatchRunner(BatchRunner):
                 continue  # stays pending; a later pass runs it again
             self._commit(job, model, principal, line, status, text)
 
-    def _commit(self, job, model, principal, line, status, text) -> None:  # type: ignore[no-untyped-def]
+    def _commit(self, job, model, principal, line, status, text) -> None:
         try:
             body = json.loads(text)
         except ValueError:
@@ -248,7 +248,7 @@ class RayBatchRunner(BatchRunner):
                 )
             )
 
-        def write_result(conn) -> bool:  # type: ignore[no-untyped-def]
+        def write_result(conn) -> bool:
             return self.repo.finish_line(conn, job["id"], line["line_no"], status == 200, result)
 
         # result and usage in one transaction: a line already committed is not billed again

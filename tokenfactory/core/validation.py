@@ -6,7 +6,7 @@ report a bad request through :func:`invalid_request`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -26,7 +26,7 @@ def _field_path(loc: tuple) -> str:
 
 def invalid_request(errors: Sequence[Any]) -> InvalidRequestError:
     """The first of pydantic's errors as a 400 naming the field (and how many more)."""
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    first: Mapping[str, Any] = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     if first.get("type") == "json_invalid":
         return InvalidRequestError(
             "The request body is not valid JSON: " + str(first.get("ctx", {}).get("error", "")),

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
-from .protocol import ModelInfo
+from .protocol import Modality, ModelInfo, ModelStatus
 
 
 class ModelCatalog:
@@ -20,7 +20,9 @@ class ModelCatalog:
         self._entries: dict[str, ModelInfo] = {}
         self._lock = threading.Lock()
 
-    def register(self, model_id: str, modality: str, status: str = "available", **fields: Any):
+    def register(
+        self, model_id: str, modality: Modality, status: ModelStatus = "available", **fields: Any
+    ) -> ModelInfo:
         with self._lock:
             current = self._entries.get(model_id)
             if current is None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 FinishReason = Literal["stop", "length", "abort"]
+Modality = Literal["chat", "embedding"]
+ModelStatus = Literal["available", "loading", "loaded", "failed", "downloading"]
 
 #: Lower runs first. Interactive traffic is 0; batch jobs use BATCH_1H / BATCH_24H.
 PRIORITY_INTERACTIVE = 0
@@ -87,8 +89,8 @@ class EmbeddingResult:
 @dataclass
 class ModelInfo:
     id: str
-    modality: Literal["chat", "embedding"]
-    status: Literal["available", "loading", "loaded", "failed", "downloading"]
+    modality: Modality
+    status: ModelStatus
     engine: str
     context_length: int | None = None
     size_bytes: int | None = None

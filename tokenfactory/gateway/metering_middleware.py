@@ -33,10 +33,10 @@ METERED_PATHS = {
 
 
 class MeteringMiddleware:
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -51,7 +51,7 @@ class MeteringMiddleware:
                 body.extend(message.get("body", b"")[: BODY_PREFIX - len(body)])
             return message
 
-        async def send_with_headers(message) -> None:  # type: ignore[no-untyped-def]
+        async def send_with_headers(message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -66,12 +66,12 @@ class MeteringMiddleware:
             await _finish(gateway, scope, request_scope, status, bytes(body))
 
 
-def _principal(scope):  # type: ignore[no-untyped-def]
+def _principal(scope):
     state = scope.get("state")
     return state.get("principal") if isinstance(state, dict) else None
 
 
-def _add_rate_limit_headers(gateway, scope, message):  # type: ignore[no-untyped-def]
+def _add_rate_limit_headers(gateway, scope, message):
     principal = _principal(scope)
     limiter = gateway.ratelimit
     if principal is None or limiter is None:
@@ -86,7 +86,7 @@ def _add_rate_limit_headers(gateway, scope, message):  # type: ignore[no-untyped
     return {**message, "headers": headers}
 
 
-def _redact_api_key(scope) -> None:  # type: ignore[no-untyped-def]
+def _redact_api_key(scope) -> None:
     query = scope.get("query_string") or b""
     if b"api_key" not in query:
         return
@@ -104,7 +104,7 @@ def _model_of(body: bytes) -> str:
         return found.group(1).decode("utf-8", "replace") if found else ""
 
 
-async def _finish(gateway, scope, request_scope, status: int, body: bytes) -> None:  # type: ignore[no-untyped-def]
+async def _finish(gateway, scope, request_scope, status: int, body: bytes) -> None:
     meter = gateway.meter
     if meter is None:
         return

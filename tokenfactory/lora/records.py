@@ -10,6 +10,7 @@ Files live in ``<data dir>/adapters/<id>/``: ``train.jsonl``, ``validation.jsonl
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import shutil
@@ -204,7 +205,9 @@ class AdapterStore:
         row = self.store.one("SELECT * FROM lora_adapters WHERE id = ?", (adapter_id,))
         return AdapterRecord.from_row(row) if row else None
 
-    def list(self, workspace_id: str | None = None, statuses: tuple[str, ...] = ()) -> list:
+    def list(
+        self, workspace_id: str | None = None, statuses: tuple[str, ...] = ()
+    ) -> builtins.list[AdapterRecord]:
         sql, args = "SELECT * FROM lora_adapters WHERE 1=1", []
         if workspace_id is not None:
             sql += " AND workspace_id = ?"
@@ -254,7 +257,7 @@ class AdapterStore:
                 ),
             )
 
-    def events(self, adapter_id: str, after: int = 0, limit: int = 10000) -> list[dict]:
+    def events(self, adapter_id: str, after: int = 0, limit: int = 10000) -> builtins.list[dict]:
         return self.store.all(
             "SELECT seq, created_at, type, step, epoch, loss, validation_loss, message"
             " FROM lora_events WHERE adapter_id = ? AND seq > ? ORDER BY seq LIMIT ?",

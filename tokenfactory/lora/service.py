@@ -8,6 +8,7 @@ gets 404 for them. The engine knows each adapter by its id, never by its user-ch
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import logging
 import shutil
@@ -53,7 +54,7 @@ class LoraService:
     def is_loaded(self, record: AdapterRecord) -> bool:
         return record.id in self.core.engine.adapters()
 
-    def events(self, principal: Principal, name: str, after: int = 0) -> list[dict]:
+    def events(self, principal: Principal, name: str, after: int = 0) -> builtins.list[dict]:
         return self.records.events(self.get(principal, name).id, after)
 
     # -- create / upload -----------------------------------------------------------------

@@ -10,6 +10,7 @@ missing). A key file gives one key per upstream::
     api_key = "..."                 # optional; else --upstream-key
     served_model = "llama"          # optional; the upstream's own name for the model
     max_concurrency = 64            # optional per-replica cap
+    modality = "embedding"          # optional; vLLM's /v1/models does not say
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class UpstreamSpec:
     api_key: str | None = None
     served_model: str | None = None  # the upstream's id for the model, when it differs
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    modality: str | None = None  # chat | embedding, for upstreams that do not say (vLLM)
 
     @property
     def upstream_model(self) -> str:
@@ -58,7 +60,9 @@ def load_file(path: str | Path, api_key: str | None = None) -> list[UpstreamSpec
     path = Path(path)
     raw = path.read_text()
     data: Any = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw)
-    entries = data.get("upstream", data.get("upstreams", [])) if isinstance(data, dict) else data
+    if isinstance(data, dict):
+        data = data.get("upstream", data.get("upstreams", []))
+    entries: list[Any] = data
     specs = []
     for i, entry in enumerate(entries):
         if "model" not in entry or "url" not in entry:
@@ -70,6 +74,7 @@ def load_file(path: str | Path, api_key: str | None = None) -> list[UpstreamSpec
                 api_key=entry.get("api_key", api_key),
                 served_model=entry.get("served_model"),
                 max_concurrency=int(entry.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)),
+                modality=entry.get("modality"),
             )
         )
     return specs
@@ -97,7 +102,8 @@ def parse_upstreams(
         specs = [by_target.pop((s.model, s.url), s) for s in specs] + list(by_target.values())
     if max_concurrency is not None:
         specs = [
-            UpstreamSpec(s.model, s.url, s.api_key, s.served_model, max_concurrency) for s in specs
+            UpstreamSpec(s.model, s.url, s.api_key, s.served_model, max_concurrency, s.modality)
+            for s in specs
         ]
     return specs
 

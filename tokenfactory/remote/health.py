@@ -60,7 +60,7 @@ async def check(replica: Replica) -> None:
         _mark(replica, "ejected", f"the model is {status} on the upstream: {entry.get('error')}")
 
 
-def _mark(replica: Replica, state, error: str | None) -> None:  # type: ignore[no-untyped-def]
+def _mark(replica: Replica, state, error: str | None) -> None:
     if state != replica.state:
         log.log(
             logging.INFO if state == "healthy" else logging.WARNING,

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -51,14 +51,14 @@ class ReplicaPool:
         self._waiters: collections.deque[asyncio.Future] = collections.deque()
 
     # -- choosing a replica ----------------------------------------------------------------
-    def routable(self, exclude: list[Replica] = ()) -> list[Replica]:  # type: ignore[assignment]
+    def routable(self, exclude: Sequence[Replica] = ()) -> list[Replica]:
         return [r for r in self.replicas if r.routable and r not in exclude]
 
-    def _pick(self, exclude: list[Replica]) -> Replica | None:
+    def _pick(self, exclude: Sequence[Replica]) -> Replica | None:
         room = [r for r in self.routable(exclude) if r.has_room]
         return min(room, key=lambda r: (r.outstanding, r.served)) if room else None
 
-    async def acquire(self, exclude: list[Replica] = ()) -> Replica:  # type: ignore[assignment]
+    async def acquire(self, exclude: Sequence[Replica] = ()) -> Replica:
         deadline = time.monotonic() + QUEUE_TIMEOUT_S
         while True:
             if not self.routable(exclude):
@@ -85,7 +85,7 @@ class ReplicaPool:
                 waiter.set_result(None)
                 break
 
-    def _unavailable_message(self, exclude: list[Replica]) -> str:
+    def _unavailable_message(self, exclude: Sequence[Replica]) -> str:
         errors = "; ".join(
             f"{r.url}: {r.state}" + (f" ({r.last_error})" if r.last_error else "")
             for r in self.replicas
@@ -105,7 +105,7 @@ class ReplicaPool:
             return body
         return {**body, "model": model}
 
-    async def _attempts(self, attempt):  # type: ignore[no-untyped-def]
+    async def _attempts(self, attempt):
         """Run ``attempt(replica)``; on ``_Retry`` run it once more on another replica."""
         tried: list[Replica] = []
         while True:
@@ -190,7 +190,7 @@ class UpstreamStream:
     ``UpstreamStreamBroken``, which the gateway sends to the client as an error event.
     """
 
-    def __init__(self, pool, replica, response, events, first) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, pool, replica, response, events, first) -> None:
         self.pool = pool
         self.replica = replica
         self._response = response

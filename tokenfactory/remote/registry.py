@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..engine.protocol import ModelInfo
+from ..engine.protocol import Modality, ModelInfo, ModelStatus
 from ..errors import InvalidRequestError, ModelNotFoundError
 from .adapters import capability, load_on
 from .config import UpstreamSpec
@@ -80,6 +80,8 @@ class RemoteModels:
 
     def _info(self, model: str, replicas: list[Replica]) -> ModelInfo:
         states = {r.state for r in replicas}
+        status: ModelStatus
+        error: str | None
         if "healthy" in states:
             status, error = "loaded", None
         elif states & {"unknown", "loading"}:
@@ -87,11 +89,14 @@ class RemoteModels:
         else:
             status = "failed"
             error = "; ".join(f"{r.url}: {r.last_error}" for r in replicas)
-        modality = next((r.modality for r in replicas if r.modality), None) or "chat"
+        found = next((r.spec.modality for r in replicas if r.spec.modality), None) or next(
+            (r.modality for r in replicas if r.modality), None
+        )
+        modality: Modality = "embedding" if found == "embedding" else "chat"
         return ModelInfo(
             id=model,
-            modality=modality,  # type: ignore[arg-type]
-            status=status,  # type: ignore[arg-type]
+            modality=modality,
+            status=status,
             engine=ENGINE_NAME,
             context_length=next((r.context_length for r in replicas if r.context_length), None),
             error=error,

@@ -39,7 +39,13 @@ from .resources.models import Models
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
-_UNCHANGED = object()
+
+
+class _Unchanged:
+    """``with_options(timeout=...)`` left out (None is a timeout: no limit)."""
+
+
+_UNCHANGED = _Unchanged()
 
 
 class BaseClient:
@@ -75,7 +81,7 @@ class BaseClient:
         self,
         *,
         api_key: str | None = None,
-        timeout: Timeout | object = _UNCHANGED,
+        timeout: Timeout | _Unchanged = _UNCHANGED,
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, Any] | None = None,
@@ -88,7 +94,7 @@ class BaseClient:
             other.__dict__.pop(name, None)
         other._owns_http = False
         other.api_key = api_key or self.api_key
-        other.timeout = self.timeout if timeout is _UNCHANGED else timeout
+        other.timeout = self.timeout if isinstance(timeout, _Unchanged) else timeout
         other.max_retries = self.max_retries if max_retries is None else max_retries
         other.retry_policy = retry_policy or self.retry_policy
         other._default_headers = {**self._default_headers, **(default_headers or {})}
@@ -112,7 +118,12 @@ class BaseClient:
     def models(self) -> Models:
         return Models(self)
 
-    # requests ----------------------------------------------------------------------------
+    # requests ---------------------------------------------------------------------------
+    def request(self, request: APIRequest) -> Any:
+        """Send ``request`` with retries: the parsed value (awaitable on the async client)."""
+        raise NotImplementedError
+
+    # request building ------------------------------------------------------------------
     @property
     def default_headers(self) -> dict[str, str]:
         headers = {"User-Agent": f"tokenfactory-python/{__version__}", "Accept": "application/json"}

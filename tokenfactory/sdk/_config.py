@@ -42,7 +42,7 @@ class GatewayConfig:
 
 def resolve(api_key: str | None = None, base_url: str | None = None) -> GatewayConfig:
     """The gateway and key to use (see the module docstring for the order)."""
-    env_url = _normalize(os.environ.get(BASE_URL_ENV) or None)
+    env_url = _normalize(os.environ.get(BASE_URL_ENV))
     env_key = os.environ.get(API_KEY_ENV) or None
     url = _normalize(base_url) or _first_url(env_url)
     if url is None:
@@ -82,7 +82,7 @@ def _kernel_gateway() -> tuple[str, str | None] | None:
     handle = current() if current is not None else None
     if handle is None:
         return None
-    return _normalize(str(handle.base_url)), getattr(handle, "api_key", None)
+    return _v1(str(handle.base_url)), getattr(handle, "api_key", None)
 
 
 def _discovered() -> Iterator[tuple[str, str | None]]:
@@ -100,7 +100,9 @@ def _discovered() -> Iterator[tuple[str, str | None]]:
 
 
 def _normalize(url: str | None) -> str | None:
-    if not url:
-        return None
+    return _v1(url) if url else None
+
+
+def _v1(url: str) -> str:
     url = url.rstrip("/")
     return url if url.endswith("/v1") else url + "/v1"

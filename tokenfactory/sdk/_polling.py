@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
 
 
-class Progress(Protocol[T]):
-    def update(self, current: T) -> None: ...
+class Progress(Protocol[T_contra]):
+    def update(self, current: T_contra) -> None: ...
     def close(self) -> None: ...
 
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypedDict
+from typing import IO, Any, TypedDict, cast
 
 import httpx
 from pydantic import BaseModel
@@ -38,7 +38,7 @@ class APIRequest:
     files: dict[str, tuple[str, bytes, str | None]] | None = None
     cast_to: Any = dict  # a pydantic model, dict, str, bytes or httpx.Response
     chunk_type: type[BaseModel] | None = None  # set: the call returns a Stream of these
-    options: RequestOptions = field(default_factory=dict)  # type: ignore[assignment]
+    options: RequestOptions = field(default_factory=lambda: RequestOptions())
 
     @property
     def stream(self) -> bool:
@@ -48,8 +48,8 @@ class APIRequest:
 def split_options(values: Mapping[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
     """Separate per-call options from body fields; drop fields left as None."""
     body = {k: v for k, v in values.items() if k not in OPTION_NAMES and v is not None}
-    options: RequestOptions = {k: v for k, v in values.items() if k in OPTION_NAMES}  # type: ignore[assignment]
-    return body, options
+    options = {k: v for k, v in values.items() if k in OPTION_NAMES}
+    return body, cast(RequestOptions, options)  # only RequestOptions' keys are kept
 
 
 def jsonable(value: Any) -> Any:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+Params = Sequence[Any] | Mapping[str, Any]  # what sqlite3 binds to ? or :name
 
 
 class Store:
@@ -47,16 +49,16 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
-    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._conn.execute(sql, params)
 
-    def one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+    def one(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute(sql, params).fetchone()
         return dict(row) if row is not None else None
 
-    def all(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+    def all(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._conn.execute(sql, params).fetchall()
         return [dict(row) for row in rows]

@@ -7,7 +7,7 @@ gateway cannot be reached, says so with its address); the widgets show it as it 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from ..sdk import APIConnectionError, APIError, TokenFactory
@@ -79,7 +79,7 @@ class GatewayApi:
     def unload(self, model: str) -> dict:
         return _dump(self._call(lambda: self._client.models.unload(model)))
 
-    def stream_chat(self, body: dict) -> Iterator[dict]:
+    def stream_chat(self, body: dict) -> Generator[dict, None, None]:
         """Yield the chunks of a streamed chat completion; closing the iterator aborts it."""
         params = {**body, "stream_options": {"include_usage": True}}
         stream = self._call(lambda: self._client.chat.completions.create(**params, stream=True))

@@ -6,7 +6,8 @@
 - ``busy``: how many background calls are running;
 - ``run_in_background(fn, on_result)``: runs ``fn(api)`` on a worker thread and hands the
   result to ``on_result``; any exception lands in ``error`` with the API's message, never in
-  JavaScript and never in the kernel's event loop;
+  JavaScript and never in the kernel's event loop. A later success of a call from the same
+  ``source`` takes its message away again; any other error stays until the user acts;
 - ``on_action(name, handler)``: messages the JavaScript sends as ``model.send({action, ...})``
   are dispatched to handlers, with the same error guarantee.
 
@@ -51,6 +52,7 @@ class GatewayWidget(anywidget.AnyWidget):
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._actions: dict[str, Callable[[dict], Any]] = {}
+        self._errors_by_source: dict[str, str] = {}
         self._api: GatewayApi | None = None
         self._connection: Connection | None = None
         try:
@@ -80,8 +82,14 @@ class GatewayWidget(anywidget.AnyWidget):
         *,
         on_error: Callable[[BaseException], None] | None = None,
         clear_error: bool = True,
+        source: str = "call",
     ) -> threading.Thread:
-        """Run ``fn(api)`` on a worker thread; failures go to ``error`` (and ``on_error``)."""
+        """Run ``fn(api)`` on a worker thread; failures go to ``error`` (and ``on_error``).
+
+        With ``clear_error``, a success removes the error shown by an earlier failure of the
+        same ``source`` (a list that could not be fetched, now fetched), never another one: a
+        background refresh must not wipe a message the user has not seen yet.
+        """
 
         def work() -> None:
             with self._lock:
@@ -89,11 +97,13 @@ class GatewayWidget(anywidget.AnyWidget):
             try:
                 result = fn(self.api())
                 if clear_error:
-                    self.error = ""
+                    self._clear_error_of(source)
                 if on_result is not None:
                     on_result(result)
             except Exception as exc:
-                self.error = describe(exc)
+                message = describe(exc)
+                self._errors_by_source[source] = message
+                self.error = message
                 if on_error is not None:
                     try:
                         on_error(exc)
@@ -107,6 +117,11 @@ class GatewayWidget(anywidget.AnyWidget):
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return thread
+
+    def _clear_error_of(self, source: str) -> None:
+        message = self._errors_by_source.pop(source, None)
+        if message and self.error == message:
+            self.error = ""
 
     def wait(self, timeout: float | None = 60.0) -> None:
         """Block until the background calls started so far have finished."""
@@ -135,9 +150,10 @@ class GatewayWidget(anywidget.AnyWidget):
         super().close()
 
 
-def esm(name: str) -> str:
-    """A widget's ES module: the shared helpers of ``base.js`` followed by ``name``."""
-    return (STATIC / "base.js").read_text() + "\n" + (STATIC / name).read_text()
+def esm(*names: str) -> str:
+    """A widget's ES module: the shared helpers of ``base.js`` followed by ``names`` (helper
+    files first, the widget's own module, with its ``export default``, last)."""
+    return "\n".join((STATIC / name).read_text() for name in ("base.js", *names))
 
 
 def css(name: str) -> str:

@@ -19,10 +19,12 @@ from .base import GatewayWidget, css, esm
 
 # how often (seconds) the streamed draft is pushed to the browser
 DRAFT_INTERVAL = 0.05
+# how long send() waits for the first model list (Run All sends right after creating the widget)
+MODELS_WAIT = 60.0
 
 
 class Playground(GatewayWidget):
-    _esm = esm("playground.js")
+    _esm = esm("markdown.js", "playground.js")
     _css = css("playground.css")
 
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -51,6 +53,7 @@ class Playground(GatewayWidget):
         super().__init__(base_url=base_url, api_key=api_key, **kwargs)
         self._stop = threading.Event()
         self._stream_thread: threading.Thread | None = None
+        self._models_call: threading.Thread | None = None
         self.model = model or ""
         self.adapter = adapter
         self.system_prompt = system_prompt
@@ -69,7 +72,15 @@ class Playground(GatewayWidget):
     # -- models
     def refresh_models(self) -> threading.Thread:
         """Fetch the chat models (and their adapters) from ``/v1/models``."""
-        return self.run_in_background(lambda api: api.models(), self._set_models)
+        self._models_call = self.run_in_background(
+            lambda api: api.models(), self._set_models, source="models"
+        )
+        return self._models_call
+
+    def _wait_for_models(self, timeout: float) -> None:
+        call = self._models_call
+        if call is not None and call is not threading.current_thread():
+            call.join(timeout)
 
     def _set_models(self, data: list[dict]) -> None:
         chat = [
@@ -157,7 +168,10 @@ class Playground(GatewayWidget):
             self.error = "An answer is still streaming: stop it or wait for it"
             return None
         if not self.request_model():
-            self.error = "Pick a model first (no chat model is listed by the gateway yet)"
+            self._wait_for_models(MODELS_WAIT)
+        if not self.request_model():
+            if self.error != self._errors_by_source.get("models"):  # else that failure says why
+                self.error = "Pick a model first (the gateway lists no chat model)"
             return None
         self.error = ""
         self.history = [*self.history, {"role": "user", "content": text}]
@@ -168,10 +182,17 @@ class Playground(GatewayWidget):
         self._stream_thread = self.run_in_background(
             lambda api: self._stream(api, body),
             on_error=lambda _exc: self._finish(),
+            source="send",
         )
         if not wait:
             return None
         self._stream_thread.join(timeout)
+        if self._stream_thread.is_alive():
+            # still streaming: say so (the answer's arrival takes this message away)
+            message = f"No answer within {timeout:g} s; it is still streaming into pg.history"
+            self._errors_by_source["send"] = message
+            self.error = message
+            return None
         last = self.history[-1] if self.history else None
         return last["content"] if last and last["role"] == "assistant" else None
 

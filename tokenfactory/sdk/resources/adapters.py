@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from typing_extensions import Unpack
 
@@ -26,6 +26,9 @@ from .._polling import Bar, NoProgress, Poll, async_wait, wait
 from .._request import RequestOptions
 from .._resource import Resource
 from ..types import ResponseMeta
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FINISHED = ("succeeded", "failed", "cancelled")
 
@@ -42,7 +45,8 @@ class Adapter(ResponseMeta, wire.Adapter):
         )
 
 
-class AdapterList(ResponseMeta, wire.AdapterList):
+class AdapterList(ResponseMeta):
+    object: Literal["list"] = "list"
     data: list[Adapter]
 
     def _repr_markdown_(self) -> str:
@@ -54,7 +58,7 @@ class AdapterList(ResponseMeta, wire.AdapterList):
 
 
 class AdapterEventList(ResponseMeta, wire.AdapterEventList):
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame([e.model_dump() for e in self.data])

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TERMINAL = ("completed", "failed", "cancelled", "expired")
+Lines = list[dict[str, Any]]  # parsed JSONL (a name: the resources' own ``list`` shadows list)
 
 
 class Batch(ResponseMeta):
@@ -105,7 +106,7 @@ class BatchList(ResponseMeta):
     last_id: str | None = None
     has_more: bool = False
 
-    def __iter__(self):  # type: ignore[override]
+    def __iter__(self) -> Iterator[Batch]:  # type: ignore[override]  # BaseModel iterates fields
         return iter(self.data)
 
     def __len__(self) -> int:
@@ -193,7 +194,7 @@ class Batches(_Batches):
         """The finished lines' results (OpenAI batch output shape), in input order."""
         return iter(parse_jsonl(self._get(f"/batch/{batch_id}/results", cast_to=str)))
 
-    def input(self, batch_id: str) -> list[dict[str, Any]]:
+    def input(self, batch_id: str) -> Lines:
         job = self.retrieve(batch_id)
         return parse_jsonl(self._get(f"/files/{job.input_file_id}/content", cast_to=str))
 
@@ -227,10 +228,10 @@ class AsyncBatches(_Batches):
     async def list(self, *, limit: int = 20, after: str | None = None) -> BatchList:
         return await self._list(limit, after)
 
-    async def results(self, batch_id: str) -> list[dict[str, Any]]:
+    async def results(self, batch_id: str) -> Lines:
         return parse_jsonl(await self._get(f"/batch/{batch_id}/results", cast_to=str))
 
-    async def input(self, batch_id: str) -> list[dict[str, Any]]:
+    async def input(self, batch_id: str) -> Lines:
         job = await self.retrieve(batch_id)
         return parse_jsonl(await self._get(f"/files/{job.input_file_id}/content", cast_to=str))
 

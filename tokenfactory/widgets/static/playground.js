@@ -17,7 +17,9 @@ function bubble(message) {
     "div",
     { class: `tf-pg-msg tf-pg-${message.role}`, "data-role": message.role },
     h("div", { class: "tf-pg-who" }, message.role),
-    h("div", { class: "tf-pg-text" }, message.content),
+    message.role === "assistant"
+      ? h("div", { class: "tf-pg-text tf-md" }, renderMarkdown(message.content))
+      : h("div", { class: "tf-pg-text" }, message.content),
     meta,
   );
 }
@@ -98,12 +100,17 @@ export default {
     const settings = h("div", { class: "tf-pg-settings" }, system, h("div", { class: "tf-row" }, ...params.map((p) => p.el)));
 
     const historyBox = h("div", { class: "tf-pg-history" });
+    const draftText = h("div", { class: "tf-pg-text tf-md" });
     const draftBubble = h("div", { class: "tf-pg-msg tf-pg-assistant tf-pg-draft", "data-role": "draft" },
-      h("div", { class: "tf-pg-who" }, "assistant"), h("div", { class: "tf-pg-text" }));
+      h("div", { class: "tf-pg-who" }, "assistant"), draftText);
+    const showDraft = () => {
+      const draft = model.get("draft");
+      draftText.replaceChildren(...(draft ? renderMarkdown(draft) : [h("p", {}, "…")]));
+    };
     const renderHistory = () => {
       const items = model.get("history").map(bubble);
       if (model.get("streaming")) {
-        draftBubble.lastChild.textContent = model.get("draft") || "…";
+        showDraft();
         items.push(draftBubble);
       }
       if (!items.length) items.push(h("div", { class: "tf-muted tf-pg-empty" }, "Send a message to start the conversation."));
@@ -112,7 +119,7 @@ export default {
     };
     cleanups.push(watch(model, ["history", "streaming"], renderHistory));
     cleanups.push(watch(model, ["draft"], () => {
-      draftBubble.lastChild.textContent = model.get("draft") || "…";
+      showDraft();
       historyBox.scrollTop = historyBox.scrollHeight;
     }));
 
