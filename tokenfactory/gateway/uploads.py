@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Request, UploadFile
+from fastapi import Request
+from starlette.datastructures import UploadFile
 
 from ..errors import InvalidRequestError
 
