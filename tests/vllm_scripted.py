@@ -14,6 +14,19 @@ from collections.abc import Callable
 from vllm.outputs import CompletionOutput, PoolingOutput, PoolingRequestOutput, RequestOutput
 
 
+def scripted_logprobs(token: int, alternatives: int | None) -> list | None:
+    """vLLM's shape for one step: the sampled token (logprob -0.25, rank 1) and the next ids
+    as lower-ranked alternatives (logprob -1 - rank)."""
+    if alternatives is None:
+        return None
+    from vllm.logprobs import Logprob
+
+    position = {token: Logprob(-0.25, 1, None)}
+    for rank in range(2, alternatives + 1):
+        position[token + rank] = Logprob(-1.0 - rank, rank, None)
+    return [position]
+
+
 class ScriptedAsyncLLM:
     """Answers every request with ``reply(params, lora_request)`` token ids, one per step,
     then ``stop`` (or ``length`` at ``max_tokens``); records what it was asked."""
@@ -45,7 +58,7 @@ class ScriptedAsyncLLM:
                 reason = ("length" if len(ids) == params.max_tokens else "stop") if last else None
                 completion = CompletionOutput(
                     index=0, text="", token_ids=[token], cumulative_logprob=None,
-                    logprobs=None, finish_reason=reason,
+                    logprobs=scripted_logprobs(token, params.logprobs), finish_reason=reason,
                 )  # fmt: skip
                 yield RequestOutput(
                     request_id, None, prompt["prompt_token_ids"], None, [completion], last

@@ -59,6 +59,7 @@ class ServerHandle:
     _thread: threading.Thread | None = field(repr=False, default=None)
     _loop: asyncio.AbstractEventLoop | None = field(repr=False, default=None)
     _discovery: Path | None = field(repr=False, default=None)
+    _previous: ServerHandle | None = field(repr=False, default=None)  # current() before this
 
     @property
     def attached(self) -> bool:
@@ -136,11 +137,8 @@ class ServerHandle:
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop the gateway this process started; for an attached one, only detach from it."""
-        global _current
         if self.attached:
-            with _lock:
-                if _current is self:
-                    _current = None
+            self._forget()
             return
         if self._server is not None:
             self._server.should_exit = True
@@ -149,9 +147,15 @@ class ServerHandle:
         from .discovery import remove_discovery
 
         remove_discovery(self._discovery)
+        self._forget()
+
+    def _forget(self) -> None:
+        """No longer this process's gateway: the one current before it (if it runs) is again."""
+        global _current
         with _lock:
             if _current is self:
-                _current = None
+                previous = self._previous
+                _current = previous if previous is not None and previous.running else None
 
     def _owner(self) -> str:
         return f"pid {self.pid}, " if self.pid else ""
@@ -227,11 +231,12 @@ def serve(
 ) -> ServerHandle:
     """Attach to the gateway already running on this machine, or start one; return a handle.
 
-    Attaches (``handle.mode == "attached"``) to the gateway named by ``$TOKENFACTORY_BASE_URL``
-    or by this user's discovery files when one answers; ``new=True`` always starts a gateway in
-    this process (``"started"``). ``port=0`` picks a free port. With ``wait=True`` (the default)
-    returns once the models are loaded; ``/health`` answers 503 until then. Prints one line
-    saying which happened unless ``quiet``.
+    A second call returns the same handle. Otherwise attaches (``handle.mode == "attached"``) to
+    the gateway named by ``$TOKENFACTORY_BASE_URL`` or by this user's discovery files when one
+    answers. ``new=True`` always starts another gateway in this process (``"started"``); it is
+    the current one until stopped, then the one before it is again. ``port=0`` picks a free
+    port. With ``wait=True`` (the default) returns once the models are loaded; ``/health``
+    answers 503 until then. Prints one line saying which happened unless ``quiet``.
 
     ``upstreams`` serve models from OpenAI-compatible servers elsewhere: ``["MODEL_ID=URL",
     ...]`` or ``{MODEL_ID: URL or [URLs]}`` (several URLs for one id make replicas), presenting
@@ -240,7 +245,7 @@ def serve(
     """
     global _current
     existing = current()
-    if existing is not None and not (new and existing.attached):
+    if existing is not None and not new:
         return existing
     handle = None if new else _attach(workspace)
     if handle is not None:
@@ -342,7 +347,7 @@ def _start(
         )
         handle._thread.start()
         started.wait(30)
-        _current = handle
+        handle._previous, _current = _current, handle
     handle._discovery = _announce(handle)
     return handle
 

@@ -116,6 +116,26 @@ def test_streaming_and_length(client):
     assert short.usage.completion_tokens == 2
 
 
+def test_logprobs_are_asked_of_vllm_natively_and_returned(client, scripted):
+    _, llms = scripted
+    response = client.chat.completions.create(
+        model=DEFAULT_CHAT_MODEL,
+        messages=[{"role": "user", "content": "Hi"}],
+        logprobs=True,
+        top_logprobs=2,
+    )
+    assert llms[DEFAULT_CHAT_MODEL].calls[-1]["params"].logprobs == 2
+    content = response.choices[0].logprobs.content
+    assert "".join(t.token for t in content) == response.choices[0].message.content == BASE_REPLY
+    assert {t.logprob for t in content} == {-0.25}
+    assert all([a.logprob for a in t.top_logprobs] == [-0.25, -3.0] for t in content)
+    plain = client.chat.completions.create(
+        model=DEFAULT_CHAT_MODEL, messages=[{"role": "user", "content": "Hi"}]
+    )
+    assert llms[DEFAULT_CHAT_MODEL].calls[-1]["params"].logprobs is None
+    assert plain.choices[0].logprobs is None
+
+
 def test_json_schema_reaches_vllm_as_structured_outputs(client, scripted):
     _, llms = scripted
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}

@@ -75,3 +75,30 @@ def test_temperature_sampling_follows_the_distribution():
     picks = sample(logits, rows(*[SamplingParams(temperature=1.0) for _ in range(400)]))
     assert set(picks) == {0, 1}
     assert 120 < picks.count(0) < 280
+
+
+def test_rows_that_ask_get_the_chosen_tokens_logprob_and_alternatives():
+    logits = torch.tensor([[0.1, 3.0, 0.2, 1.0], [5.0, 1.0, 0.0, 0.5], [0.0, 0.0, 9.0, 0.0]])
+    greedy = SamplingParams(temperature=0, presence_penalty=2.0)
+    batch = [
+        RowSampler.for_params(greedy, logprobs=2),
+        RowSampler.for_params(greedy),
+        RowSampler.for_params(greedy, logprobs=0),
+    ]
+    assert sample(logits.clone(), batch) == [1, 0, 2]
+    expected = logits.log_softmax(dim=-1)
+    first = batch[0].last_logprob
+    assert first.token_id == 1
+    assert first.logprob == pytest.approx(float(expected[0, 1]))
+    assert [t for t, _ in first.top] == [1, 3]  # most likely first; the chosen one included
+    assert first.top[1][1] == pytest.approx(float(expected[0, 3]))
+    assert batch[1].last_logprob is None  # did not ask: nothing computed
+    assert batch[2].last_logprob.top == () and batch[2].last_logprob.logprob < 0
+
+
+def test_a_masked_token_never_reports_minus_infinity():
+    logits = torch.tensor([[float("-inf"), 2.0, float("-inf")]])
+    row = RowSampler.for_params(SamplingParams(temperature=0), logprobs=3)
+    sample(logits, [row])
+    assert row.last_logprob.logprob == pytest.approx(0.0)
+    assert [t for t, _ in row.last_logprob.top] == [1]  # ruled-out tokens are left out

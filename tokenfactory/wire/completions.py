@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from .common import SamplingFields, Usage, WireModel
+from .common import CompletionLogprobs, SamplingFields, Usage, WireModel
 
 
 class CompletionRequest(SamplingFields):
     model: str = Field(min_length=1)
     prompt: str | list[str] = Field(min_length=1)
     echo: bool = False
+    logprobs: int | None = Field(default=None, ge=0, le=5)
+
+    def logprob_alternatives(self) -> int | None:
+        return self.logprobs
 
 
 class CompletionChoice(WireModel):
     index: int = 0
     text: str
     finish_reason: str | None = None
-    logprobs: Any = None
+    logprobs: CompletionLogprobs | None = None
 
 
 class Completion(WireModel):

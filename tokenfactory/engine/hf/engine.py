@@ -28,6 +28,7 @@ from ..protocol import (
 
 class TransformersEngine:
     name = "transformers"
+    supports_logprobs = True
 
     def __init__(
         self,
@@ -250,7 +251,8 @@ class TransformersEngine:
         if request.structured is not None:
             constraint = await asyncio.to_thread(runner.grammar.constraint, request.structured)
         sink = OutputSink(asyncio.get_running_loop())
-        seq = Sequence(request, sink, RowSampler.for_params(request.sampling), constraint)
+        sampler = RowSampler.for_params(request.sampling, request.logprobs)
+        seq = Sequence(request, sink, sampler, constraint)
         if request.request_id in self._sequences:
             raise InvalidRequestError(f"Duplicate request id '{request.request_id}'")
         self._sequences[request.request_id] = seq

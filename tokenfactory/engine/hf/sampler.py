@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..protocol import SamplingParams
+from ..protocol import SamplingParams, TokenLogprob
+
+#: A logprob JSON can carry: a token the grammar masked out has -inf.
+LOGPROB_FLOOR = -9999.0
 
 
 @dataclass
@@ -20,13 +23,15 @@ class RowSampler:
     params: SamplingParams
     generator: torch.Generator | None = None
     output_ids: list[int] = field(default_factory=list)
+    logprobs: int | None = None  # None: none; N: the chosen token's and N alternatives'
+    last_logprob: TokenLogprob | None = None
 
     @classmethod
-    def for_params(cls, params: SamplingParams) -> RowSampler:
+    def for_params(cls, params: SamplingParams, logprobs: int | None = None) -> RowSampler:
         generator = None
         if params.seed is not None and params.temperature > 0:
             generator = torch.Generator().manual_seed(params.seed)
-        return cls(params, generator)
+        return cls(params, generator, logprobs=logprobs)
 
     @property
     def greedy(self) -> bool:
@@ -61,8 +66,14 @@ def top_p_filter(logits: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
 
 
 def sample(logits: torch.Tensor, rows: list[RowSampler]) -> list[int]:
-    """One token id per row. ``logits`` is ``[rows, vocab]`` and may be modified."""
+    """One token id per row. ``logits`` is ``[rows, vocab]`` and may be modified.
+
+    A row that wants logprobs gets ``last_logprob``: log-softmax of the model's logits (after a
+    grammar mask, before penalties and temperature, as vLLM reports them by default).
+    """
     logits = logits.float()
+    wanting = [i for i, row in enumerate(rows) if row.logprobs is not None]
+    log_probs = logits[wanting].log_softmax(dim=-1) if wanting else None
     apply_penalties(logits, rows)
     chosen = logits.argmax(dim=-1)
     sampled = [i for i, row in enumerate(rows) if not row.greedy]
@@ -85,4 +96,18 @@ def sample(logits: torch.Tensor, rows: list[RowSampler]) -> list[int]:
     tokens = chosen.tolist()
     for row, token in zip(rows, tokens, strict=True):
         row.output_ids.append(token)
+    for j, i in enumerate(wanting):
+        rows[i].last_logprob = token_logprob(log_probs[j], tokens[i], rows[i].logprobs or 0)
     return tokens
+
+
+def token_logprob(log_probs: torch.Tensor, token: int, alternatives: int) -> TokenLogprob:
+    top: tuple[tuple[int, float], ...] = ()
+    if alternatives > 0:
+        values, ids = log_probs.topk(alternatives)
+        top = tuple(
+            (t, float(v))
+            for t, v in zip(ids.tolist(), values.tolist(), strict=True)
+            if v > LOGPROB_FLOOR
+        )
+    return TokenLogprob(token, max(float(log_probs[token]), LOGPROB_FLOOR), top)

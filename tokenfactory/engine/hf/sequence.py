@@ -62,11 +62,13 @@ class Sequence:
         return (self.request.priority, self.arrival)
 
     def emit(self, token_ids: list[int], finish: FinishReason | None = None) -> None:
+        last = self.sampler.last_logprob
         out = GenerationOutput(
             token_ids=token_ids,
             finished=finish is not None,
             finish_reason=finish,
             num_prompt_tokens=0 if self.sent_prompt_count else len(self.request.prompt_token_ids),
+            logprobs=[last] if token_ids and last is not None else None,
         )
         self.sent_prompt_count = True
         if finish is not None:
