@@ -124,17 +124,14 @@ def test_json_schema_and_tools_pass_through_in_native_form(remote_gateway):
 def test_upstreams_without_runtime_lora_say_so_and_refuse_the_adapter(remote_gateway):
     from tokenfactory.store import KeyStore, Store
 
-    _, admin = KeyStore(Store(remote_gateway.home / "tokenfactory.sqlite3")).create_key(
-        "default", name="admin", is_admin=True
+    _, plain = KeyStore(Store(remote_gateway.home / "tokenfactory.sqlite3")).create_key(
+        "default", name="not-admin"
     )
-    with remote_gateway.client() as c:
+    body = {"name": "my-lora", "path": "/shared/adapters/my-lora", "model": CHAT_MODEL}
+    with remote_gateway.client() as c:  # the key the gateway was started with is an admin key
         model = c.get(f"/v1/models/{CHAT_MODEL}").json()
         assert model["runtime_lora"] == "no"  # tokenfactory serve has no /v1/load_lora_adapter
-        r = c.post(
-            "/v1/admin/upstreams/adapters",
-            json={"name": "my-lora", "path": "/shared/adapters/my-lora", "model": CHAT_MODEL},
-            headers={"Authorization": f"Bearer {admin}"},
-        )
+        r = c.post("/v1/admin/upstreams/adapters", json=body)
         assert r.status_code == 400, r.text
         assert r.json()["error"]["code"] == "adapter_not_loadable"
         assert "does not allow runtime LoRA loading" in r.json()["error"]["message"]
@@ -143,7 +140,8 @@ def test_upstreams_without_runtime_lora_say_so_and_refuse_the_adapter(remote_gat
         assert asked.json()["error"]["code"] == "adapter_not_loadable"
         not_admin = c.post(
             "/v1/admin/upstreams/adapters",
-            json={"name": "x", "path": "/x", "model": CHAT_MODEL},
+            json=body,
+            headers={"Authorization": f"Bearer {plain}"},
         )
         assert not_admin.status_code == 403
 

@@ -96,8 +96,9 @@ async def test_vllms_own_validation_error_is_a_400_too():
     engine = make_engine(llm)
     spec = StructuredSpec(json_schema=json.dumps({"type": "object"}))
     llm.fail_with = exceptions.VLLMValidationError("Grammar error: Invalid type: strnig")
-    with pytest.raises(UnsupportedSchemaError, match="strnig"):
+    with pytest.raises(UnsupportedSchemaError, match="strnig") as err:
         await collect(engine, GenerationRequest("r3b", CHAT, [1], structured=spec))
+    assert err.value.param == "response_format"  # as the TransformersEngine names it
     llm.fail_with = exceptions.VLLMValidationError("The decoder prompt is too long")
     with pytest.raises(InvalidRequestError) as info:
         await collect(engine, GenerationRequest("r4b", CHAT, [1]))

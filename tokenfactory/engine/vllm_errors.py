@@ -43,7 +43,7 @@ def rejected(exc: BaseException, structured: bool) -> ServiceError:
     if _named(exc, "VLLMNotFoundError"):
         return ModelNotFoundError(message)
     if structured and any(word in message.lower() for word in SCHEMA_ERROR_WORDS):
-        return UnsupportedSchemaError(message)
+        return UnsupportedSchemaError(message, param="response_format")
     return InvalidRequestError(message)
 
 
