@@ -53,6 +53,8 @@ def invalid_request(errors: Sequence[Any]) -> InvalidRequestError:
 
 def parse_body(model: type[M], body: Any) -> M:
     """``body`` as ``model``, or the 400 an HTTP request with that body would get."""
+    if isinstance(body, model):
+        return body
     try:
         return model.model_validate(body)
     except ValidationError as exc:

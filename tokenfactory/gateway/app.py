@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..core import Core
 from .errors import install_error_handlers
 from .metering_middleware import MeteringMiddleware
+from .openapi import install_openapi
 
 # Routers included by every gateway. A feature adds its module here.
 ROUTERS = [
@@ -26,7 +27,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
-    "tokenfactory.remote.routes",
+    "tokenfactory.gateway.routes.upstreams",
 ]
 
 
@@ -70,4 +71,5 @@ def create_app(gateway: Core) -> FastAPI:
         app.include_router(importlib.import_module(module).router)
     if gateway.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
+    install_openapi(app)
     return app

@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.records import Target
+from ..core.validation import parse_body
 from ..errors import (
     InvalidRequestError,
     ModelLoadingError,
     ModelNotFoundError,
 )
 from ..store import Principal
+from ..wire.adapters import AdapterCreate, AdapterImport
 from .dataset import parse_jsonl, to_jsonl
-from .params import TrainingParams, check_name, training_params
+from .params import TrainingParams, check_name
 from .records import ACTIVE, AdapterRecord, AdapterStore
 from .runner import TrainingRunner
 
@@ -89,14 +91,22 @@ class LoraService:
             )
         return name
 
-    def create(self, principal: Principal, body: dict[str, Any]) -> AdapterRecord:
-        name = self._check_new_name(body.get("name"))
-        display_name = body.get("display_name")
-        if display_name is not None and not isinstance(display_name, str):
-            raise InvalidRequestError("'display_name' must be a string", param="display_name")
-        params = training_params(body)
-        base = self._check_base(body.get("base_model"))
-        return self.records.create(principal.workspace.id, name, display_name, base, params)
+    def create(self, principal: Principal, body: AdapterCreate | dict[str, Any]) -> AdapterRecord:
+        """A new adapter; ``body`` is checked against the API's ranges (its wire model)."""
+        body = parse_body(AdapterCreate, body)
+        name = self._check_new_name(body.name)
+        params = TrainingParams(
+            epochs=body.epochs,
+            learning_rate=float(body.learning_rate),
+            rank=body.rank,
+            alpha=float(body.alpha if body.alpha is not None else 2 * body.rank),
+            dropout=float(body.dropout),
+            batch_size=body.batch_size,
+            max_tokens=body.max_tokens,
+            seed=body.seed,
+        )
+        base = self._check_base(body.base_model)
+        return self.records.create(principal.workspace.id, name, body.display_name, base, params)
 
     def upload(
         self, principal: Principal, name: str, data: bytes, purpose: str = "training"
@@ -203,12 +213,13 @@ class LoraService:
         await asyncio.to_thread(self.records.delete, record.id)
         return record
 
-    async def import_adapter(self, principal: Principal, body: dict[str, Any]) -> AdapterRecord:
+    async def import_adapter(
+        self, principal: Principal, body: AdapterImport | dict[str, Any]
+    ) -> AdapterRecord:
         """Register an existing PEFT adapter folder (trained elsewhere) and serve it."""
-        name = self._check_new_name(body.get("name"))
-        source = body.get("path")
-        if not isinstance(source, str) or not source:
-            raise InvalidRequestError("Missing required parameter: 'path'", param="path")
+        body = parse_body(AdapterImport, body)
+        name = self._check_new_name(body.name)
+        source = body.path
         folder = Path(source).expanduser()
         config_file = folder / "adapter_config.json"
         if not config_file.is_file():
@@ -221,7 +232,7 @@ class LoraService:
                 f"Only LoRA adapters can be imported (this one is {config.get('peft_type')})",
                 param="path",
             )
-        base = body.get("base_model") or self._base_from_config(config)
+        base = body.base_model or self._base_from_config(config)
         base = self._check_base(base)
         rank = int(config.get("r", 16))
         params = TrainingParams(
@@ -233,7 +244,7 @@ class LoraService:
         record = self.records.create(
             principal.workspace.id,
             name,
-            body.get("display_name"),
+            body.display_name,
             base,
             params,
             source="imported",

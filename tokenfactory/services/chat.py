@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core.records import Admission, Call
+from ..core.records import Call
 from ..engine.protocol import Engine, GenerationRequest
 from ..wire.chat import (
     ChatChoice,
@@ -29,16 +29,11 @@ from ..wire.common import Usage
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .logprobs import LogprobFormatter, requested
-from .run import Run, admitted
+from .run import InferenceService
 from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
 from .tool_deltas import ToolStream, finish_reason
 from .tool_render import has_native_tools, template_input
 from .tools import ToolPlan, plan_tools
-
-if TYPE_CHECKING:
-    from ..core import Core
-
-ChatRun = Run[ChatCompletion, ChatCompletionChunk | bytes]
 
 
 def render_messages(req: ChatCompletionRequest) -> list[dict[str, Any]]:
@@ -70,39 +65,17 @@ class PreparedChat:
     def estimated_tokens(self) -> int:
         return len(self.generation.prompt_token_ids) + self.generation.sampling.max_tokens
 
+    @property
+    def results(self) -> list[GenerationResult]:
+        return [self.result]
+
 
 def _context_length(engine: Engine, model: str) -> int | None:
     info = next((m for m in engine.models() if m.id == model), None)
     return info.context_length if info else None
 
 
-class ChatService:
-    def __init__(self, core: Core) -> None:
-        self.core = core
-
-    async def start(self, req: ChatCompletionRequest, call: Call) -> ChatRun:
-        """Validate and admit a request; the returned run completes or streams it, metered."""
-        upstream = self.core.upstream_for(req.model)
-        if upstream is not None:
-            return await upstream.start(req, call)
-
-        async def admit() -> ChatRun:
-            p = self.prepare(req, call)
-            headers = await self.core.admit(
-                Admission(call.principal, call.endpoint, req.model, call.tier, p.estimated_tokens)
-            )
-            return Run(
-                self.core,
-                call,
-                req.model,
-                headers,
-                [p.result],
-                lambda: self.complete(p),
-                lambda: self.events(p),
-            )
-
-        return await admitted(self.core, call, req.model, admit)
-
+class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatCompletion, Any]):
     def prepare(self, req: ChatCompletionRequest, call: Call) -> PreparedChat:
         target = self.core.resolve_model(req.model, "chat", call.principal)
         engine, base, adapter = target.engine, target.model, target.adapter

@@ -6,22 +6,17 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core.records import Admission, Call
+from ..core.records import Call
 from ..engine.protocol import Engine, GenerationRequest
 from ..wire.common import CompletionLogprobs, Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
 from .generation import GenerationResult, new_request_id, stream_text
 from .logprobs import LogprobFormatter, requested
-from .run import Run, admitted
+from .run import InferenceService
 from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
-
-if TYPE_CHECKING:
-    from ..core import Core
-
-CompletionRun = Run[Completion, Completion | bytes]
 
 
 @dataclass
@@ -48,33 +43,9 @@ class PreparedCompletion:
         )
 
 
-class CompletionService:
-    def __init__(self, core: Core) -> None:
-        self.core = core
-
-    async def start(self, req: CompletionRequest, call: Call) -> CompletionRun:
-        """Validate and admit a request; the returned run completes or streams it, metered."""
-        upstream = self.core.upstream_for(req.model)
-        if upstream is not None:
-            return await upstream.start(req, call)
-
-        async def admit() -> CompletionRun:
-            p = self.prepare(req, call)
-            headers = await self.core.admit(
-                Admission(call.principal, call.endpoint, req.model, call.tier, p.estimated_tokens)
-            )
-            return Run(
-                self.core,
-                call,
-                req.model,
-                headers,
-                p.results,
-                lambda: self.complete(p),
-                lambda: self.events(p),
-            )
-
-        return await admitted(self.core, call, req.model, admit)
-
+class CompletionService(
+    InferenceService[CompletionRequest, PreparedCompletion, Completion, Completion | bytes]
+):
     def prepare(self, req: CompletionRequest, call: Call) -> PreparedCompletion:
         target = self.core.resolve_model(req.model, "chat", call.principal)
         engine, base, adapter = target.engine, target.model, target.adapter

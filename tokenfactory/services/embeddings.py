@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.records import Admission, Call
+from ..core.records import Call, Target
 from ..errors import InvalidRequestError
 from ..wire.embeddings import Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage
 from .generation import GenerationResult
-from .run import Run, admitted
-
-if TYPE_CHECKING:
-    from ..core import Core
+from .run import InferenceService
 
 MAX_INPUTS = 2048
-EmbeddingRun = Run[EmbeddingResponse, EmbeddingResponse]
 
 
 def check_inputs(req: EmbeddingRequest) -> list[str]:
@@ -56,42 +52,43 @@ def encode(vector: list[float], encoding: str) -> list[float] | str:
     return vector
 
 
-class EmbeddingService:
-    def __init__(self, core: Core) -> None:
-        self.core = core
+@dataclass
+class PreparedEmbedding:
+    request: EmbeddingRequest
+    target: Target
+    texts: list[str]
+    usage: GenerationResult = field(default_factory=GenerationResult)
 
-    async def start(self, req: EmbeddingRequest, call: Call) -> EmbeddingRun:
-        """Validate and admit a request; the returned run embeds the texts, metered."""
-        upstream = self.core.upstream_for(req.model)
-        if upstream is not None:
-            return await upstream.start(req, call)
+    @property
+    def estimated_tokens(self) -> int:
+        return sum(len(t) // 3 + 1 for t in self.texts)
 
-        async def admit() -> EmbeddingRun:
-            texts = check_inputs(req)
-            target = self.core.resolve_model(req.model, "embedding", call.principal)
-            estimate = sum(len(t) // 3 + 1 for t in texts)
-            headers = await self.core.admit(
-                Admission(call.principal, call.endpoint, req.model, call.tier, estimate)
-            )
-            usage = GenerationResult()
+    @property
+    def results(self) -> list[GenerationResult]:
+        return [self.usage]
 
-            async def embed() -> EmbeddingResponse:
-                usage.started_at = time.perf_counter()
-                result = await target.engine.embed(target.model, texts)
-                vectors = shorten(result.vectors, req.dimensions)
-                usage.prompt_tokens = result.num_tokens
-                usage.finished_at = time.perf_counter()
-                return EmbeddingResponse(
-                    data=[
-                        Embedding(index=i, embedding=encode(v, req.encoding_format))
-                        for i, v in enumerate(vectors)
-                    ],
-                    model=req.model,
-                    usage=EmbeddingUsage(
-                        prompt_tokens=result.num_tokens, total_tokens=result.num_tokens
-                    ),
-                )
 
-            return Run(self.core, call, req.model, headers, [usage], embed)
+class EmbeddingService(
+    InferenceService[EmbeddingRequest, PreparedEmbedding, EmbeddingResponse, EmbeddingResponse]
+):
+    streams = False
 
-        return await admitted(self.core, call, req.model, admit)
+    def prepare(self, req: EmbeddingRequest, call: Call) -> PreparedEmbedding:
+        texts = check_inputs(req)
+        target = self.core.resolve_model(req.model, "embedding", call.principal)
+        return PreparedEmbedding(req, target, texts)
+
+    async def complete(self, p: PreparedEmbedding) -> EmbeddingResponse:
+        p.usage.started_at = time.perf_counter()
+        result = await p.target.engine.embed(p.target.model, p.texts)
+        vectors = shorten(result.vectors, p.request.dimensions)
+        p.usage.prompt_tokens = result.num_tokens
+        p.usage.finished_at = time.perf_counter()
+        return EmbeddingResponse(
+            data=[
+                Embedding(index=i, embedding=encode(v, p.request.encoding_format))
+                for i, v in enumerate(vectors)
+            ],
+            model=p.request.model,
+            usage=EmbeddingUsage(prompt_tokens=result.num_tokens, total_tokens=result.num_tokens),
+        )

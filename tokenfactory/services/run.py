@@ -1,8 +1,8 @@
-"""An admitted request, run whole or as a stream, its usage metered exactly once.
+"""The steps every inference service shares, and the run it hands back.
 
-Every inference service (chat, completions, embeddings) validates and admits a request, then
-hands back a :class:`Run`; whoever called it (a route, a batch line) only picks JSON or a
-stream. A failure at any step is metered too, with its status code and no tokens.
+:class:`InferenceService` validates and admits a request, then hands back a :class:`Run`;
+whoever called it (a route, a batch line) only picks JSON or a stream, and the run meters its
+usage exactly once. A failure at any step is metered too, with its status code and no tokens.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from ..core.records import Admission
 from ..errors import ServiceError
 from .generation import GenerationResult
 
@@ -70,3 +71,67 @@ async def admitted(core: Core, call: Call, model: str, start: Callable[[], Await
     except BaseException as exc:
         core.settle(call, model, [], failure_status(exc))
         raise
+
+
+class Prepared(Protocol):
+    """A validated request, ready to run: what admission checks and what metering reads."""
+
+    @property
+    def estimated_tokens(self) -> int: ...
+
+    @property
+    def results(self) -> list[GenerationResult]: ...
+
+
+class ModelRequest(Protocol):
+    model: str
+
+
+Req = TypeVar("Req", bound=ModelRequest)
+P = TypeVar("P", bound=Prepared)
+
+
+class InferenceService(Generic[Req, P, Out, Chunk]):
+    """Chat, completions and embeddings: the same steps for every door.
+
+    ``start`` sends a remote model's request to its upstream (``Core.upstream_for``, the
+    backend seam); a local one is prepared (validated, its model resolved, its tokens
+    counted), admitted (rate limits, wallet) and handed back as a metered :class:`Run`.
+    A subclass says how to ``prepare``, ``complete`` and (when it streams) ``events``.
+    """
+
+    streams = True
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def start(self, req: Req, call: Call) -> Run[Out, Chunk]:
+        upstream = self.core.upstream_for(req.model)
+        if upstream is not None:
+            return await upstream.start(req, call)
+
+        async def admit() -> Run[Out, Chunk]:
+            p = self.prepare(req, call)
+            headers = await self.core.admit(
+                Admission(call.principal, call.endpoint, req.model, call.tier, p.estimated_tokens)
+            )
+            return Run(
+                self.core,
+                call,
+                req.model,
+                headers,
+                p.results,
+                lambda: self.complete(p),
+                (lambda: self.events(p)) if self.streams else None,
+            )
+
+        return await admitted(self.core, call, req.model, admit)
+
+    def prepare(self, req: Req, call: Call) -> P:
+        raise NotImplementedError
+
+    async def complete(self, p: P) -> Out:
+        raise NotImplementedError
+
+    def events(self, p: P) -> AsyncIterator[Chunk]:
+        raise NotImplementedError

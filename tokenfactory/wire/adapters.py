@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .common import WireModel
+from pydantic import Field, StrictBool, StrictFloat, StrictInt
+
+from .common import RequestModel, WireModel
 
 
 class Hyperparameters(WireModel):
@@ -77,3 +79,39 @@ class DeletedAdapter(WireModel):
     name: str
     object: Literal["adapter"] = "adapter"
     deleted: bool = True
+
+
+# -- requests --------------------------------------------------------------------------------
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+Number = StrictInt | StrictFloat  # true is not 1, "16" is not 16
+
+
+class AdapterCreate(RequestModel):
+    """``POST /v1/adapters``: a new adapter and its training hyperparameters."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="its model id; letters, digits, . _ -")
+    display_name: str | None = None
+    base_model: str | None = Field(None, description="a chat model served here (default: one)")
+    epochs: StrictInt = Field(3, ge=1, le=10)
+    learning_rate: Number = Field(0.0002, ge=0.0001, le=0.001)
+    rank: Literal[8, 16, 32, 64] = 16
+    alpha: Number | None = Field(None, gt=0, le=256, description="default: twice the rank")
+    dropout: Number = Field(0.05, ge=0.0, le=0.5)
+    batch_size: StrictInt = Field(4, ge=1, le=64)
+    max_tokens: StrictInt = Field(1024, ge=32, le=8192, description="longer examples are cut")
+    seed: StrictInt = 0
+
+
+class AdapterImport(RequestModel):
+    """``POST /v1/adapters/import``: serve a PEFT LoRA folder trained elsewhere."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    path: str = Field(min_length=1, description="a folder with adapter_config.json")
+    base_model: str | None = None
+    display_name: str | None = None
+
+
+class TrainAdapter(RequestModel):
+    """``POST /v1/adapters/{name}/train``."""
+
+    resume: StrictBool = Field(False, description="continue from the last checkpoint")

@@ -6,9 +6,6 @@ Also the seed's creation path ``POST /api/dashboard/token-factory/lora`` and
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 
 from ...errors import InvalidRequestError, ModelNotFoundError
@@ -21,26 +18,16 @@ from ...lora.wire import (
     adapter_view,
 )
 from ...store import Principal
+from ...wire.adapters import AdapterCreate, AdapterImport, TrainAdapter
 from ..auth import authenticate
 from ..deps import lora_of
+from ..responses import AUTHENTICATED, multipart_upload
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json", "text/")
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidRequestError(
-            f"The request body is not valid JSON: {exc}", code="invalid_json"
-        ) from None
-    if not isinstance(body, dict):
-        raise InvalidRequestError("The request body must be a JSON object")
-    return body
+#: chat JSONL, as a multipart ``file`` or as the raw body
+TRAINING_FILE = multipart_upload("purpose")
+TRAINING_FILE["requestBody"]["content"]["application/jsonl"] = {"schema": {"type": "string"}}
 
 
 def view(request: Request, record) -> Adapter:
@@ -49,8 +36,10 @@ def view(request: Request, record) -> Adapter:
 
 @router.post("/v1/adapters")
 @router.post("/api/dashboard/token-factory/lora")
-async def create_adapter(request: Request, principal: Principal = Depends(authenticate)) -> Adapter:
-    record = lora_of(request).create(principal, await json_body(request))
+async def create_adapter(
+    body: AdapterCreate, request: Request, principal: Principal = Depends(authenticate)
+) -> Adapter:
+    record = lora_of(request).create(principal, body)
     return view(request, record)
 
 
@@ -62,8 +51,10 @@ async def list_adapters(
 
 
 @router.post("/v1/adapters/import")
-async def import_adapter(request: Request, principal: Principal = Depends(authenticate)) -> Adapter:
-    record = await lora_of(request).import_adapter(principal, await json_body(request))
+async def import_adapter(
+    body: AdapterImport, request: Request, principal: Principal = Depends(authenticate)
+) -> Adapter:
+    record = await lora_of(request).import_adapter(principal, body)
     return view(request, record)
 
 
@@ -116,7 +107,7 @@ async def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
     return await request.body(), request.query_params.get("purpose")
 
 
-@router.post("/v1/adapters/{name}/training_data")
+@router.post("/v1/adapters/{name}/training_data", openapi_extra=TRAINING_FILE)
 async def upload_training_data(
     name: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> Adapter:
@@ -125,7 +116,7 @@ async def upload_training_data(
     return view(request, record)
 
 
-@router.post("/v1/adapters/{name}/validation_data")
+@router.post("/v1/adapters/{name}/validation_data", openapi_extra=TRAINING_FILE)
 async def upload_validation_data(
     name: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> Adapter:
@@ -135,12 +126,12 @@ async def upload_validation_data(
 
 @router.post("/v1/adapters/{name}/train")
 async def train_adapter(
-    name: str, request: Request, principal: Principal = Depends(authenticate)
+    name: str,
+    request: Request,
+    body: TrainAdapter | None = None,
+    principal: Principal = Depends(authenticate),
 ) -> Adapter:
-    body = await json_body(request)
-    resume = body.get("resume", False)
-    if not isinstance(resume, bool):
-        raise InvalidRequestError("'resume' must be true or false", param="resume")
+    resume = body.resume if body is not None else False
     return view(request, lora_of(request).start(principal, name, resume=resume))
 
 

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import InvalidRequestError
 from ...store import Principal, Workspace
-from ...usage import reports
+from ...wire.usage import (
+    ApiKeyList,
+    ApiKeyObject,
+    CreatedApiKey,
+    Limits,
+    RevokedKey,
+    UsageSummary,
+    WorkspaceList,
+    WorkspaceObject,
+)
 from ..auth import require_admin
-from ..deps import gateway_of, ratelimit_of, usage_of
+from ..deps import gateway_of, ratelimit_of
+from ..responses import ADMIN
+from .usage import UsageFilter, usage_summary
 
-router = APIRouter(prefix="/v1/admin")
+router = APIRouter(prefix="/v1/admin", responses=ADMIN)
 
 DEFAULT_NEW_TIER = "standard"
 
@@ -64,42 +75,40 @@ def _check_tier(request: Request, tier: str) -> str:
     return tier
 
 
-def workspace_json(request: Request, ws: Workspace) -> dict:
+def workspace_json(request: Request, ws: Workspace) -> WorkspaceObject:
     tier = ratelimit_of(request).tier(ws.tier)
-    return {
-        "object": "workspace",
-        "id": ws.id,
-        "name": ws.name,
-        "tier": ws.tier,
-        "limits": {"requests_per_minute": tier.rpm, "tokens_per_minute": tier.tpm},
-        "balance_micros": ws.balance_micros,
-        "balance_usd": None if ws.balance_micros is None else ws.balance_micros / 1e6,
-    }
+    return WorkspaceObject(
+        id=ws.id,
+        name=ws.name,
+        tier=ws.tier,
+        limits=Limits(requests_per_minute=tier.rpm, tokens_per_minute=tier.tpm),
+        balance_micros=ws.balance_micros,
+        balance_usd=None if ws.balance_micros is None else ws.balance_micros / 1e6,
+    )
 
 
-def key_json(row: dict, workspace: Workspace) -> dict:
-    return {
-        "object": "api_key",
-        "id": row["id"],
-        "workspace": workspace.name,
-        "prefix": row["prefix"],
-        "name": row["name"],
-        "admin": bool(row["is_admin"]),
-        "created_at": row["created_at"],
-        "revoked_at": row["revoked_at"],
-    }
+def key_json(row: dict, workspace: Workspace) -> ApiKeyObject:
+    return ApiKeyObject(
+        id=row["id"],
+        workspace=workspace.name,
+        prefix=row["prefix"],
+        name=row["name"],
+        admin=bool(row["is_admin"]),
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )
 
 
-@router.get("/workspaces")
-async def list_workspaces(request: Request, _: Principal = Depends(require_admin)) -> dict:
+@router.get("/workspaces", response_model=WorkspaceList)
+async def list_workspaces(request: Request, _: Principal = Depends(require_admin)) -> WorkspaceList:
     keys = gateway_of(request).keys
-    return {"object": "list", "data": [workspace_json(request, w) for w in keys.list_workspaces()]}
+    return WorkspaceList(data=[workspace_json(request, w) for w in keys.list_workspaces()])
 
 
-@router.post("/workspaces")
+@router.post("/workspaces", response_model=WorkspaceObject)
 async def create_workspace(
     body: WorkspaceCreate, request: Request, _: Principal = Depends(require_admin)
-) -> dict:
+) -> WorkspaceObject:
     keys = gateway_of(request).keys
     if keys.find_workspace(body.name) is not None:
         raise InvalidRequestError(
@@ -111,17 +120,17 @@ async def create_workspace(
     return workspace_json(request, ws)
 
 
-@router.get("/workspaces/{workspace}")
+@router.get("/workspaces/{workspace}", response_model=WorkspaceObject)
 async def get_workspace(
     workspace: str, request: Request, _: Principal = Depends(require_admin)
-) -> dict:
+) -> WorkspaceObject:
     return workspace_json(request, gateway_of(request).keys.workspace(workspace))
 
 
-@router.patch("/workspaces/{workspace}")
+@router.patch("/workspaces/{workspace}", response_model=WorkspaceObject)
 async def update_workspace(
     workspace: str, body: WorkspaceUpdate, request: Request, _: Principal = Depends(require_admin)
-) -> dict:
+) -> WorkspaceObject:
     keys = gateway_of(request).keys
     ws = keys.workspace(workspace)
     given = body.model_fields_set
@@ -138,47 +147,42 @@ async def update_workspace(
     return workspace_json(request, ws)
 
 
-@router.get("/workspaces/{workspace}/keys")
+@router.get("/workspaces/{workspace}/keys", response_model=ApiKeyList)
 async def list_keys(
     workspace: str, request: Request, _: Principal = Depends(require_admin)
-) -> dict:
+) -> ApiKeyList:
     keys = gateway_of(request).keys
     ws = keys.workspace(workspace)
-    return {"object": "list", "data": [key_json(r, ws) for r in keys.list_keys(ws.id)]}
+    return ApiKeyList(data=[key_json(r, ws) for r in keys.list_keys(ws.id)])
 
 
-@router.post("/workspaces/{workspace}/keys")
+@router.post("/workspaces/{workspace}/keys", response_model=CreatedApiKey)
 async def create_key(
     workspace: str, body: KeyCreate, request: Request, _: Principal = Depends(require_admin)
-) -> dict:
+) -> CreatedApiKey:
     keys = gateway_of(request).keys
     ws = keys.workspace(workspace)
     key_id, key = keys.create_key(ws.name, name=body.name, is_admin=body.admin)
     row = keys.find_key(key_id)
     assert row is not None
-    return {**key_json(row, ws), "key": key}
+    return CreatedApiKey(**key_json(row, ws).model_dump(), key=key)
 
 
-@router.delete("/keys/{key_id}")
-async def revoke_key(key_id: str, request: Request, _: Principal = Depends(require_admin)) -> dict:
-    keys = gateway_of(request).keys
-    keys.revoke_key(key_id)
-    return {"object": "api_key", "id": key_id, "revoked": True}
+@router.delete("/keys/{key_id}", response_model=RevokedKey)
+async def revoke_key(
+    key_id: str, request: Request, _: Principal = Depends(require_admin)
+) -> RevokedKey:
+    gateway_of(request).keys.revoke_key(key_id)
+    return RevokedKey(id=key_id)
 
 
-@router.get("/workspaces/{workspace}/usage")
+@router.get("/workspaces/{workspace}/usage", response_model=UsageSummary)
 async def workspace_usage(
     workspace: str,
     request: Request,
-    start: str | None = None,
-    end: str | None = None,
-    group_by: str | None = None,
-    model: str | None = None,
-    tier: str | None = None,
+    query: UsageFilter = Depends(),
+    group_by: str | None = Query(None, description="comma-separated: day, model, tier, endpoint"),
     _: Principal = Depends(require_admin),
-) -> dict:
-    gw = gateway_of(request)
-    ws = gw.keys.workspace(workspace)
-    return reports.summary(
-        usage_of(request), ws, start=start, end=end, group_by=group_by, model=model, tier=tier
-    )
+) -> UsageSummary:
+    ws = gateway_of(request).keys.workspace(workspace)
+    return usage_summary(request, ws, query, group_by)

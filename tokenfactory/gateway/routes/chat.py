@@ -9,8 +9,9 @@ from ...store import Principal
 from ...wire.chat import ChatCompletion, ChatCompletionRequest
 from ..auth import authenticate
 from ..metering import gateway_of, http_call, respond
+from ..responses import METERED
 
-router = APIRouter()
+router = APIRouter(responses=METERED)
 ENDPOINT = "/v1/chat/completions"
 
 

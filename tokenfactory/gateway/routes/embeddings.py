@@ -8,8 +8,9 @@ from ...store import Principal
 from ...wire.embeddings import EmbeddingRequest, EmbeddingResponse
 from ..auth import authenticate
 from ..metering import gateway_of, http_call, respond
+from ..responses import METERED
 
-router = APIRouter()
+router = APIRouter(responses=METERED)
 ENDPOINT = "/v1/embeddings"
 
 

@@ -13,15 +13,17 @@ from fastapi.responses import JSONResponse
 
 from ..._version import __version__
 from ...errors import AuthenticationError, ServiceUnavailableError
+from ...wire.health import Health
 from ..auth import api_key_from
 from ..metering import gateway_of
+from ..responses import errors
 
 PUBLIC_MODEL_FIELDS = ("id", "modality", "status", "engine", "context_length", "size_bytes")
 
 router = APIRouter()
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health, responses=errors(503))
 async def health(request: Request) -> JSONResponse:
     gw = gateway_of(request)
     h = gw.engine.health()

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from ...remote.metrics import render as render_upstreams
 from ..deps import gateway_of, metrics_of
+from ..responses import errors
 
-router = APIRouter()
+router = APIRouter(responses=errors(500, 503))
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+TEXT = {
+    200: {
+        "description": "Prometheus text",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+# response_class=Response (no media type of its own): the errors are documented as JSON
+@router.get("/metrics", response_class=Response, responses=TEXT)
 async def metrics(request: Request) -> PlainTextResponse:
     gw = gateway_of(request)
     health = gw.engine.health()

@@ -12,8 +12,9 @@ from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
 from ..auth import authenticate, require_admin
 from ..metering import gateway_of
+from ..responses import ADMIN, AUTHENTICATED
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 
 
 class ModelAction(RequestModel):
@@ -85,7 +86,7 @@ async def get_models(request: Request, principal: Principal = Depends(authentica
     return ModelList(data=list_models(request, principal))
 
 
-@router.post("/v1/models/load")
+@router.post("/v1/models/load", responses=ADMIN)
 async def load_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
@@ -94,7 +95,7 @@ async def load_model(
     return to_wire(info, visible_adapters(request, principal), int(gw.started_at))
 
 
-@router.post("/v1/models/unload")
+@router.post("/v1/models/unload", responses=ADMIN)
 async def unload_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:

@@ -2,49 +2,70 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from dataclasses import dataclass
 
-from ...store import Principal
+from fastapi import APIRouter, Depends, Query, Request
+
+from ...store import Principal, Workspace
 from ...usage import reports
+from ...wire.usage import UsageSummary, UsageTimeseries
 from ..auth import authenticate
 from ..deps import usage_of
+from ..responses import AUTHENTICATED
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
+TIME = "YYYY-MM-DD (UTC midnight), an ISO time or Unix seconds"
 
 
-@router.get("/v1/usage")
+@dataclass
+class UsageFilter:
+    """The query parameters every usage report takes (also ``/v1/admin/.../usage``)."""
+
+    start: str | None = Query(None, description=f"from ({TIME}); default 30 days ago")
+    end: str | None = Query(None, description=f"until ({TIME})")
+    model: str | None = Query(None, description="only this model")
+    tier: str | None = Query(None, description="only this tier (realtime, batch_1h, ...)")
+
+
+def usage_summary(
+    request: Request, workspace: Workspace, query: UsageFilter, group_by: str | None
+) -> UsageSummary:
+    summary = reports.summary(
+        usage_of(request),
+        workspace,
+        start=query.start,
+        end=query.end,
+        group_by=group_by,
+        model=query.model,
+        tier=query.tier,
+    )
+    return UsageSummary.model_validate(summary)
+
+
+@router.get("/v1/usage", response_model=UsageSummary)
 async def get_usage(
     request: Request,
-    start: str | None = None,
-    end: str | None = None,
-    group_by: str | None = None,
-    model: str | None = None,
-    tier: str | None = None,
+    query: UsageFilter = Depends(),
+    group_by: str | None = Query(None, description="comma-separated: day, model, tier, endpoint"),
     principal: Principal = Depends(authenticate),
-) -> dict:
-    records = usage_of(request)
-    return reports.summary(
-        records,
-        principal.workspace,
-        start=start,
-        end=end,
-        group_by=group_by,
-        model=model,
-        tier=tier,
-    )
+) -> UsageSummary:
+    return usage_summary(request, principal.workspace, query, group_by)
 
 
-@router.get("/v1/usage/timeseries")
+@router.get("/v1/usage/timeseries", response_model=UsageTimeseries)
 async def get_usage_timeseries(
     request: Request,
-    bucket: str = "hour",
-    start: str | None = None,
-    end: str | None = None,
-    model: str | None = None,
-    tier: str | None = None,
+    query: UsageFilter = Depends(),
+    bucket: str = Query("hour", description="minute, hour or day"),
     principal: Principal = Depends(authenticate),
-) -> dict:
-    records = usage_of(request)
-    return reports.timeseries(
-        records, principal.workspace, bucket=bucket, start=start, end=end, model=model, tier=tier
+) -> UsageTimeseries:
+    series = reports.timeseries(
+        usage_of(request),
+        principal.workspace,
+        bucket=bucket,
+        start=query.start,
+        end=query.end,
+        model=query.model,
+        tier=query.tier,
     )
+    return UsageTimeseries.model_validate(series)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ..errors import InvalidRequestError, NotFoundError
-from ..gateway.metering import gateway_of
-from ..gateway.routes.admin import require_admin
-from ..store import Principal
-from ..wire.common import RequestModel
+from ...errors import InvalidRequestError, NotFoundError
+from ...store import Principal
+from ...wire.common import RequestModel, WireModel
+from ..auth import require_admin
+from ..deps import gateway_of
+from ..responses import ADMIN
 
-router = APIRouter()
+router = APIRouter(responses=ADMIN)
 
 
 class UpstreamAdapter(RequestModel):
@@ -19,10 +20,18 @@ class UpstreamAdapter(RequestModel):
     model: str  # the remote base model
 
 
-@router.post("/v1/admin/upstreams/adapters")
+class UpstreamAdapterLoaded(WireModel):
+    object: str = "upstream_adapter"
+    name: str
+    model: str
+    loaded_on: list[str]  # upstream URLs that loaded it
+    refused: dict[str, str]  # upstream URL -> why not
+
+
+@router.post("/v1/admin/upstreams/adapters", response_model=UpstreamAdapterLoaded)
 async def load_upstream_adapter(
     body: UpstreamAdapter, request: Request, principal: Principal = Depends(require_admin)
-) -> dict:
+) -> UpstreamAdapterLoaded:
     remote = gateway_of(request).remote
     if remote is None:
         raise NotFoundError("This gateway has no upstreams", code="no_upstreams")
@@ -34,10 +43,9 @@ async def load_upstream_adapter(
             + "; ".join(str(v) for v in outcome.values()),
             code="adapter_not_loadable",
         )
-    return {
-        "object": "upstream_adapter",
-        "name": body.name,
-        "model": body.model,
-        "loaded_on": loaded,
-        "refused": {url: why for url, why in outcome.items() if why is not None},
-    }
+    return UpstreamAdapterLoaded(
+        name=body.name,
+        model=body.model,
+        loaded_on=loaded,
+        refused={url: str(why) for url, why in outcome.items() if why is not None},
+    )

@@ -1,0 +1,24 @@
+"""``GET /health``: readiness, the engine and its models (shared by the gateway and the SDK)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import WireModel
+
+
+class Health(WireModel):
+    """Without an API key, ``models`` carry only their public fields."""
+
+    service: str = "tokenfactory"
+    status: str  # ok | loading | failed
+    ready: bool
+    version: str
+    engine: str
+    device: str
+    requests_running: int = 0
+    requests_waiting: int = 0
+    models: list[dict[str, Any]] = []
+    adapters: list[str] = []
+    upstreams: list[dict[str, Any]] = []
+    uptime_s: float = 0.0
