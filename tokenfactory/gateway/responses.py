@@ -45,5 +45,9 @@ def multipart_upload(*fields: str) -> dict[str, Any]:
 
 
 #: a streamed JSON Lines body
-JSONL = {200: {"content": {"application/jsonl": {"schema": {"type": "string"}}},
-               "description": "One JSON object a line"}}  # fmt: skip
+JSONL: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/jsonl": {"schema": {"type": "string"}}},
+        "description": "One JSON object a line",
+    }
+}
