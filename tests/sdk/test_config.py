@@ -19,6 +19,7 @@ def clean_env(monkeypatch, tmp_path):
     monkeypatch.delenv("TOKENFACTORY_BASE_URL", raising=False)
     monkeypatch.delenv("TOKENFACTORY_API_KEY", raising=False)
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))  # no discovered gateways
+    monkeypatch.setattr("tokenfactory.server._current", None)  # no session-wide tf.serve()
 
 
 @pytest.fixture

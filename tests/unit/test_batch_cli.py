@@ -22,6 +22,7 @@ def cli_env(api, fake_gateway, monkeypatch):
         return real(http_client=api, **kwargs)
 
     monkeypatch.setattr(sdk, "TokenFactory", client)
+    monkeypatch.setattr("tokenfactory.server._current", None)  # no session-wide tf.serve()
     monkeypatch.setenv("TOKENFACTORY_BASE_URL", "http://testserver/v1")
     monkeypatch.setenv("TOKENFACTORY_API_KEY", fake_gateway.test_key)
     return seen

@@ -10,6 +10,7 @@ import pytest
 def ip(gateway, monkeypatch):
     from IPython.testing.globalipapp import get_ipython
 
+    monkeypatch.setattr("tokenfactory.server._current", None)  # no session-wide tf.serve()
     monkeypatch.setenv("TOKENFACTORY_BASE_URL", gateway.base_url)
     monkeypatch.setenv("TOKENFACTORY_API_KEY", gateway.api_key)
     shell = get_ipython()
