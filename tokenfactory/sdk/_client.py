@@ -155,7 +155,7 @@ class BaseClient:
             str(self.base_url.copy_with(path=self.base_url.path.rstrip("/") + request.path)),
             headers=headers,
             params={k: v for k, v in params.items() if v is not None} or None,
-            timeout=options.get("timeout", self.timeout),
+            timeout=_portable_timeout(options.get("timeout", self.timeout)),
             **kwargs,
         )
 
@@ -302,3 +302,12 @@ class AsyncTokenFactory(BaseClient):
 
 
 RESOURCE_NAMES = ("adapters", "batches", "chat", "completions", "embeddings", "models")
+
+
+def _portable_timeout(timeout: Any) -> Any:
+    """A timeout any httpx-compatible client accepts: an ``httpx.Timeout`` as a 4-tuple, since
+    a client given in ``http_client=`` may be ``httpx2``'s (starlette's TestClient is), and
+    ``httpx2`` refuses ``httpx.Timeout`` objects."""
+    if isinstance(timeout, httpx.Timeout):
+        return (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    return timeout
