@@ -47,32 +47,9 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
     models = [to_wire(info, adapters, created) for info in gw.models()]
-    for name, base in sorted((gw.remote.adapters() if gw.remote else {}).items()):
-        models.append(
-            Model(
-                id=name,
-                created=created,
-                owned_by="adapter",
-                provider="adapter",
-                modality="chat",
-                status="loaded",
-                engine="remote",
-                parent=base,
-            )
-        )
-    for name, base in sorted(adapters.items()):
-        models.append(
-            Model(
-                id=name,
-                created=created,
-                owned_by="adapter",
-                provider="adapter",
-                modality="chat",
-                status="loaded",
-                engine=gw.engine.name,
-                parent=base,
-            )
-        )
+    remote = gw.remote.adapters() if gw.remote else {}
+    models += [_adapter(n, b, created, "remote") for n, b in sorted(remote.items())]
+    models += [_adapter(n, b, created, gw.engine.name) for n, b in sorted(adapters.items())]
     return models
 
 
@@ -117,3 +94,17 @@ async def get_model(
         if model.id == model_id:
             return model
     raise ModelNotFoundError(f"The model '{model_id}' does not exist", param="model")
+
+
+def _adapter(name: str, base: str, created: int, engine: str) -> Model:
+    """A served LoRA adapter as a catalog entry (a chat model whose parent is its base)."""
+    return Model(
+        id=name,
+        created=created,
+        owned_by="adapter",
+        provider="adapter",
+        modality="chat",
+        status="loaded",
+        engine=engine,
+        parent=base,
+    )
