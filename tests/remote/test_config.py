@@ -68,3 +68,22 @@ def test_upstream_errors_keep_the_message_in_our_shape():
     assert error_for_status(401, b"bad key", "u").status_code == 502
     assert isinstance(error_for_status(503, b"", "u"), NoUpstreamAvailable)
     assert error_for_status(500, b"<html>boom</html>", "u").status_code == 502
+
+
+def test_upstream_errors_are_the_apis_own_error_types():
+    from tokenfactory.errors import ModelNotFoundError, RateLimitError
+
+    not_found = error_for_status(404, b'{"error": {"message": "no such model"}}', "u")
+    assert isinstance(not_found, ModelNotFoundError) and isinstance(not_found, UpstreamRejected)
+    limited = error_for_status(429, b'{"message": "slow down"}', "u")
+    assert isinstance(limited, RateLimitError) and limited.status_code == 429
+    assert (limited.type, limited.code) == ("rate_limit_exceeded", "upstream_rate_limited")
+    assert error_for_status(413, b"too big", "u").code == "request_too_large"
+    # a route the upstream does not have (vLLM without embeddings or runtime LoRA) is a 400
+    # that says which path, not a "model not found"
+    for status, detail in ((404, "Not Found"), (405, "Method Not Allowed")):
+        body = json.dumps({"detail": detail}).encode()
+        err = error_for_status(status, body, "http://h/v1", "/embeddings")
+        assert (err.status_code, err.code) == (400, "model_not_supported")
+        assert "http://h/v1" in err.message and "/embeddings" in err.message
+    assert error_for_status(501, b"", "u", "/embeddings").status_code == 400

@@ -2,19 +2,17 @@
 
 A Ray worker is killed mid-job (its lines are retried), then the gateway itself is killed and
 restarted: every custom_id ends with exactly one result, and lines committed before the kill
-are never run again.
+are never run again (``tests/batch_resume.py``, shared with the local executor's test).
 """
 
 from __future__ import annotations
 
 import json
-import signal
-import sqlite3
-import time
-from pathlib import Path
 
 import psutil
 import pytest
+
+from tests.batch_resume import chat_lines, kill_mid_job_and_resume, wait_job
 
 from .processes import CHAT_MODEL, ServeProcess, gateway
 
@@ -30,46 +28,11 @@ RAY_ENV = {
 }
 
 
-def committed(home: Path, batch_id: str) -> dict[str, str]:
-    conn = sqlite3.connect(home / "tokenfactory.sqlite3")
-    try:
-        rows = conn.execute(
-            "SELECT custom_id, result FROM batch_lines WHERE batch_id = ? AND state = 'done'",
-            (batch_id,),
-        ).fetchall()
-    finally:
-        conn.close()
-    return dict(rows)
-
-
-def job(gw: ServeProcess, batch_id: str) -> dict:
-    with gw.client() as c:
-        return c.get(f"/v1/batch/{batch_id}").json()
-
-
-RAY_DID_NOT_START = "The current node timed out during startup"
-
-
-def wait_job(gw: ServeProcess, batch_id: str, until, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = job(gw, batch_id)
-        if until(state):
-            return state
-        if state["completed_requests"] == 0 and gw.log.read_text().count(RAY_DID_NOT_START) >= 2:
-            # Ray's own node (raylet and agents) could not start on this machine, twice: an
-            # environment limit (seen at load average > 20 on 2 cores), like a missing GPU
-            pytest.skip("Ray's local node did not start on this machine (see the gateway log)")
-        assert state["status"] in ("queued", "in_progress"), state
-        assert time.monotonic() < deadline, f"no progress: {state}"
-        time.sleep(0.3)
-
-
 def ray_workers(gw: ServeProcess) -> list[psutil.Process]:
     """The gateway's Ray worker processes that are running our map_batches task."""
-    root = psutil.Process(gw.proc.pid)
+    assert gw.proc is not None
     found = []
-    for child in root.children(recursive=True):
+    for child in psutil.Process(gw.proc.pid).children(recursive=True):
         try:
             if "send_lines" in " ".join(child.cmdline()):
                 found.append(child)
@@ -78,77 +41,84 @@ def ray_workers(gw: ServeProcess) -> list[psutil.Process]:
     return found
 
 
+def kill_a_ray_worker(gw: ServeProcess, batch_id: str) -> None:
+    wait_job(gw, batch_id, lambda j: j["completed_requests"] >= 50, 300)
+    workers = ray_workers(gw)
+    assert workers, "no Ray worker was running the pipeline"
+    workers[0].kill()
+
+
 def test_ray_batch_survives_a_killed_worker_and_a_killed_gateway(replicas, tmp_path):
-    home = tmp_path / "gateway"
-    upstreams = [f"{CHAT_MODEL}={r.url}" for r in replicas]
-    lines = [
-        {
-            "custom_id": f"line-{i}",
-            "body": {
-                "model": CHAT_MODEL,
-                "messages": [{"role": "user", "content": f"Number {i}?"}],
-                "max_tokens": 1,
-                "temperature": 0,
-            },
-        }
-        for i in range(LINES)
-    ]
-    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
-
-    gw = gateway(home, upstreams).start(env=RAY_ENV).wait_ready(60)
-    leftovers: list[psutil.Process] = []
-    try:
-        with gw.client() as c:
-            r = c.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "24h"})
-        assert r.status_code == 200, r.text
-        batch_id = r.json()["id"]
-        wait_job(gw, batch_id, lambda j: j["completed_requests"] >= 50, 300)
-        workers = ray_workers(gw)
-        assert workers, "no Ray worker was running the pipeline"
-        workers[0].kill()
-        mid = wait_job(gw, batch_id, lambda j: j["completed_requests"] >= 300, 300)
-        assert mid["completed_requests"] < LINES, "kill the gateway mid-job"
-        leftovers = psutil.Process(gw.proc.pid).children(recursive=True)
-        gw.stop(signal.SIGKILL)
-    finally:
-        gw.stop()
-    before = committed(home, batch_id)
-    assert 300 <= len(before) < LINES
-    time.sleep(2)
-    for proc in leftovers:  # Ray shares the gateway's fate; end any straggler we started
-        if proc.is_running():
-            proc.kill()
-
-    gw = ServeProcess(gw.args, home, gw.api_key).start(env=RAY_ENV).wait_ready(60)
-    try:
-        done = wait_job(gw, batch_id, lambda j: j["status"] == "completed", 600)
-        with gw.client() as c:
-            text = c.get(f"/v1/batch/{batch_id}/results").text
-            usage = c.get("/v1/usage").json()["total"]
-    finally:
-        gw.stop()
-    assert (done["completed_requests"], done["failed_requests"]) == (LINES, 0)
-    results = [json.loads(x) for x in text.splitlines()]
-    ids = [r["custom_id"] for r in results]
-    assert len(ids) == len(set(ids)) == LINES
-    assert set(ids) == {line["custom_id"] for line in lines}
-    by_id = {r["custom_id"]: r for r in results}
-    for custom_id, result in before.items():  # committed before the kill: never run again
-        assert by_id[custom_id] == json.loads(result)
-    assert all(r["response"]["status_code"] == 200 for r in results)
-    assert all(r["response"]["body"]["model"] == CHAT_MODEL for r in results)
+    gw = gateway(tmp_path / "gateway", [f"{CHAT_MODEL}={r.url}" for r in replicas])
+    lines = chat_lines(CHAT_MODEL, LINES, "Number {i}?", max_tokens=1)
+    resumed = kill_mid_job_and_resume(
+        gw, lines, kill_after=300, env=RAY_ENV, while_running=kill_a_ray_worker, ready_timeout=60
+    )
+    assert all(r["response"]["body"]["model"] == CHAT_MODEL for r in resumed.results)
     # usage metered from the upstreams' usage, once per committed line (a line committed in
     # the instant before the kill may have lost its record; none is counted twice)
-    assert 0.95 * LINES <= usage["completion_tokens"] <= LINES
+    assert 0.95 * LINES <= resumed.usage["completion_tokens"] <= LINES
 
 
-def test_upload_still_checks_lines_before_anything_runs(replicas, tmp_path):
-    gw = gateway(tmp_path / "gw", [f"{CHAT_MODEL}={replicas[0].url}"])
+@pytest.fixture(scope="module")
+def ray_gateway(replicas, tmp_path_factory: pytest.TempPathFactory):
+    gw = gateway(tmp_path_factory.mktemp("ray-gw"), [f"{CHAT_MODEL}={r.url}" for r in replicas])
     gw.start(env=RAY_ENV).wait_ready(60)
     try:
-        with gw.client() as c:
-            bad = b'{"custom_id": "a", "body": {"model": "x", "messages": "nope"}}\n'
-            r = c.post("/v1/batch", files={"file": ("b.jsonl", bad)}, data={"sla": "24h"})
+        yield gw
     finally:
         gw.stop()
+
+
+def upload(gw: ServeProcess, lines: list[dict]) -> str:
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    with gw.client() as c:
+        r = c.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "24h"})
+    assert r.status_code == 200, r.text
+    return r.json()["id"]
+
+
+def results(gw: ServeProcess, batch_id: str) -> list[dict]:
+    with gw.client() as c:
+        return [json.loads(x) for x in c.get(f"/v1/batch/{batch_id}/results").text.splitlines()]
+
+
+def test_upload_still_checks_lines_before_anything_runs(ray_gateway):
+    with ray_gateway.client() as c:
+        bad = b'{"custom_id": "a", "body": {"model": "x", "messages": "nope"}}\n'
+        r = c.post("/v1/batch", files={"file": ("b.jsonl", bad)}, data={"sla": "24h"})
     assert r.status_code == 400 and "line 1" in r.json()["error"]["message"]
+
+
+def test_ray_lines_are_admitted_like_local_ones(ray_gateway):
+    """Each line on Ray passes the service's admission, as on the local executor: batch lines
+    are not counted against the per-minute limits, and each holds its worst-case cost against
+    the wallet while it runs. Two jobs that each fit the wallet, but not both at once: the
+    lines that found the wallet held by the other job's lines end with 402 in our shape."""
+    from tokenfactory.batch.wallet import estimated_tokens
+    from tokenfactory.store import KeyStore, Store
+    from tokenfactory.usage.prices import PriceTable
+
+    keys = KeyStore(Store(ray_gateway.home / "tokenfactory.sqlite3"))
+    keys.set_tier("default", "free")  # 20 requests/min for real-time requests
+    first = chat_lines(CHAT_MODEL, 40, "Number {i}?", max_tokens=8)
+    second = [{**line, "custom_id": "second-" + line["custom_id"]} for line in first]
+    per_line = PriceTable().estimate_pico(
+        "batch_24h", "/v1/chat/completions", estimated_tokens(first[0]["body"])
+    )
+    keys.set_balance("default", int(1.5 * len(first) * per_line) // 1_000_000)
+    try:
+        jobs = [upload(ray_gateway, first), upload(ray_gateway, second)]
+        done = [wait_job(ray_gateway, j, lambda s: s["status"] == "completed", 300) for j in jobs]
+    finally:
+        keys.set_balance("default", None)
+        keys.set_tier("default", "unlimited")
+    outcomes = [r for j in jobs for r in results(ray_gateway, j)]
+    assert len(outcomes) == 2 * len(first)  # more lines than the tier's 20 requests/min
+    codes = [r["response"]["status_code"] for r in outcomes]
+    refused = [
+        r["response"]["body"]["error"] for r in outcomes if r["response"]["status_code"] != 200
+    ]
+    assert set(codes) == {200, 402}, codes
+    assert {(e["type"], e["code"]) for e in refused} == {("insufficient_balance",) * 2}
+    assert sum(j["failed_requests"] for j in done) == len(refused)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from .processes import CHAT_MODEL, warm
+from .processes import CHAT_MODEL, sse, warm
 
 pytestmark = pytest.mark.integration
 
@@ -35,15 +35,6 @@ def wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def sse(lines) -> list[dict | str]:
-    events: list[dict | str] = []
-    for line in lines:
-        if line.startswith("data: "):
-            data = line[6:]
-            events.append(data if data == "[DONE]" else json.loads(data))
-    return events
 
 
 def test_models_list_the_remote_model_with_upstream_health(remote_gateway, replicas):
@@ -119,31 +110,6 @@ def test_json_schema_and_tools_pass_through_in_native_form(remote_gateway):
         assert isinstance(json.loads(content)["n"], int)
     else:
         assert content.startswith("{")
-
-
-def test_upstreams_without_runtime_lora_say_so_and_refuse_the_adapter(remote_gateway):
-    from tokenfactory.store import KeyStore, Store
-
-    _, plain = KeyStore(Store(remote_gateway.home / "tokenfactory.sqlite3")).create_key(
-        "default", name="not-admin"
-    )
-    body = {"name": "my-lora", "path": "/shared/adapters/my-lora", "model": CHAT_MODEL}
-    with remote_gateway.client() as c:  # the key the gateway was started with is an admin key
-        model = c.get(f"/v1/models/{CHAT_MODEL}").json()
-        assert model["runtime_lora"] == "no"  # tokenfactory serve has no /v1/load_lora_adapter
-        r = c.post("/v1/admin/upstreams/adapters", json=body)
-        assert r.status_code == 400, r.text
-        assert r.json()["error"]["code"] == "adapter_not_loadable"
-        assert "does not allow runtime LoRA loading" in r.json()["error"]["message"]
-        asked = c.post("/v1/chat/completions", json={**CHAT, "model": "my-lora"})
-        assert asked.status_code == 400
-        assert asked.json()["error"]["code"] == "adapter_not_loadable"
-        not_admin = c.post(
-            "/v1/admin/upstreams/adapters",
-            json=body,
-            headers={"Authorization": f"Bearer {plain}"},
-        )
-        assert not_admin.status_code == 403
 
 
 def test_load_spreads_across_both_replicas(remote_gateway):

@@ -1,10 +1,14 @@
-"""An upstream's refusal or failure, in our error shape.
+"""An upstream's refusal or failure, as the API's own errors (``tokenfactory.errors``).
 
-    ServiceError
-     ├── UpstreamRejected        the upstream's 4xx, with its message (client's fault)
-     ├── UpstreamFailed          502: the upstream broke (5xx, bad reply, key refused)
-     │    └── UpstreamStreamBroken  502: the stream ended mid-way (never restarted)
-     └── NoUpstreamAvailable     503: no healthy replica took the request
+    InvalidRequestError
+     └── UpstreamRejected            400: the upstream's 4xx (the client's fault), its message
+          ├── UpstreamNotFound        404 (also a ModelNotFoundError)
+          └── UpstreamRateLimited     429 (also a RateLimitError)
+    InternalError
+     └── UpstreamFailed              502: the upstream broke (5xx, bad reply, our key refused)
+          └── UpstreamStreamBroken    502: the stream ended mid-way (never restarted)
+    ServiceUnavailableError
+     └── NoUpstreamAvailable         503: no healthy replica took the request
 
 Retryable (on another replica, before anything was streamed): a connection error or a 503.
 """
@@ -13,30 +17,30 @@ from __future__ import annotations
 
 import json
 
-from ..errors import ServiceError, ServiceUnavailableError
-
-_TYPES = {
-    400: ("invalid_request", "invalid_request"),
-    404: ("not_found", "model_not_found"),
-    413: ("invalid_request", "request_too_large"),
-    422: ("invalid_request", "invalid_request"),
-    429: ("rate_limit_exceeded", "upstream_rate_limited"),
-}
-
-
-class UpstreamRejected(ServiceError):
-    """The upstream refused the request (4xx): its message, our shape and status."""
-
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
-        kind, default_code = _TYPES.get(status, ("invalid_request", "invalid_request"))
-        super().__init__(message, code=code or default_code)
-        self.status_code = status if status in (400, 404, 429) else 400  # the API's codes
-        self.type = kind
+from ..errors import (
+    InternalError,
+    InvalidRequestError,
+    ModelNotFoundError,
+    RateLimitError,
+    ServiceError,
+    ServiceUnavailableError,
+)
 
 
-class UpstreamFailed(ServiceError):
+class UpstreamRejected(InvalidRequestError):
+    """The upstream refused the request: its message, in our shape (the API has no 422)."""
+
+
+class UpstreamNotFound(ModelNotFoundError, UpstreamRejected):
+    pass
+
+
+class UpstreamRateLimited(RateLimitError, UpstreamRejected):
+    code = "upstream_rate_limited"
+
+
+class UpstreamFailed(InternalError):
     status_code = 502
-    type = "server_error"
     code = "upstream_error"
 
 
@@ -46,6 +50,13 @@ class UpstreamStreamBroken(UpstreamFailed):
 
 class NoUpstreamAvailable(ServiceUnavailableError):
     code = "no_upstream_available"
+
+
+_REJECTED: dict[int, type[UpstreamRejected]] = {404: UpstreamNotFound, 429: UpstreamRateLimited}
+_CODES = {413: "request_too_large"}
+#: FastAPI's answers for a route the server does not have (vLLM registers the embeddings and
+#: runtime-LoRA routes only for models and settings that use them)
+_NO_ROUTE = {"Not Found", "Method Not Allowed"}
 
 
 def upstream_message(body: bytes) -> tuple[str, str | None]:
@@ -69,13 +80,20 @@ def upstream_message(body: bytes) -> tuple[str, str | None]:
     return json.dumps(data)[:500], None
 
 
-def error_for_status(status: int, body: bytes, where: str) -> ServiceError:
-    """Map a non-2xx upstream reply (not 503, which the pool retries) to our error."""
+def error_for_status(status: int, body: bytes, where: str, path: str = "") -> ServiceError:
+    """Map a non-2xx upstream reply to our error (a 503 is retried by the pool first)."""
     message, code = upstream_message(body)
     if status in (401, 403):
         return UpstreamFailed(f"The upstream {where} refused the gateway's key: {message}")
+    if status == 501 or (status in (404, 405) and message in _NO_ROUTE):
+        return UpstreamRejected(
+            f"The upstream {where} does not serve {path or 'this endpoint'} for this model"
+            f" ({status} {message})",
+            code="model_not_supported",
+        )
     if 400 <= status < 500:
-        return UpstreamRejected(status, message, code)
+        rejected = _REJECTED.get(status, UpstreamRejected)
+        return rejected(message, code=code or _CODES.get(status))
     if status == 503:
         return NoUpstreamAvailable(f"The upstream {where} is unavailable: {message}")
     return UpstreamFailed(f"The upstream {where} failed ({status}): {message}")

@@ -135,9 +135,9 @@ class ReplicaPool:
                 self.release(replica)
             replica.served += 1
             if resp.status_code == 503:
-                raise _Retry(error_for_status(503, resp.content, replica.url))
+                raise _Retry(error_for_status(503, resp.content, replica.url, path))
             if resp.status_code >= 400:
-                raise error_for_status(resp.status_code, resp.content, replica.url)
+                raise error_for_status(resp.status_code, resp.content, replica.url, path)
             try:
                 return resp.json()
             except ValueError as exc:
@@ -158,7 +158,7 @@ class ReplicaPool:
                 if resp.status_code != 200:
                     content = await resp.aread()
                     replica.served += 1
-                    error = error_for_status(resp.status_code, content, replica.url)
+                    error = error_for_status(resp.status_code, content, replica.url, path)
                     raise _Retry(error) if resp.status_code == 503 else error
                 events = _sse_data(resp)
                 first = await events.__anext__()

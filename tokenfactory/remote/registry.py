@@ -21,7 +21,8 @@ class RemoteModels:
             pool = self.pools.setdefault(replica.spec.model, ReplicaPool(replica.spec.model, []))
             pool.replicas.append(replica)
         self.health = HealthChecker(self.replicas, health_interval_s)
-        self.unloadable: dict[str, str] = {}  # adapter name -> why no upstream could load it
+        # adapter name -> (its base model, why no upstream of that model could load it)
+        self.unloadable: dict[str, tuple[str, str]] = {}
 
     async def start(self) -> None:
         """First health round (so /v1/models is right from the start), then checks go on."""
@@ -43,14 +44,29 @@ class RemoteModels:
         """The replicas that can serve ``model``: a base model's, or those holding the adapter."""
         pool = self.pools.get(model) or self._adapter_pool(model)
         if pool is None and model in self.unloadable:
+            base, why = self.unloadable[model]
             raise InvalidRequestError(
-                f"The adapter '{model}' cannot be served: {self.unloadable[model]}",
+                f"The adapter '{model}' cannot be served: no upstream of '{base}' could load"
+                f" it ({why})",
                 param="model",
                 code="adapter_not_loadable",
             )
         if pool is None:
             raise ModelNotFoundError(f"The model '{model}' does not exist", param="model")
         return pool
+
+    def modality(self, model: str) -> Modality | None:
+        """``chat`` or ``embedding`` where the config or the upstream says; None when unknown
+        (vLLM's ``/v1/models`` does not say). Adapters are chat models."""
+        pool = self.pools.get(model)
+        if pool is None:
+            return "chat"
+        found = next((r.spec.modality for r in pool.replicas if r.spec.modality), None) or next(
+            (r.modality for r in pool.replicas if r.modality), None
+        )
+        if found in ("chat", "embedding"):
+            return "embedding" if found == "embedding" else "chat"
+        return None
 
     def _adapter_pool(self, name: str) -> ReplicaPool | None:
         holders = [r for r in self.replicas if name in r.adapters]
@@ -65,7 +81,7 @@ class RemoteModels:
             raise ModelNotFoundError(f"'{base_model}' is not a remote model here", param="model")
         outcome = {r.url: await load_on(r, name, path) for r in pool.replicas}
         if all(outcome.values()):
-            self.unloadable[name] = "; ".join(str(v) for v in outcome.values())
+            self.unloadable[name] = (base_model, "; ".join(str(v) for v in outcome.values()))
         else:
             self.unloadable.pop(name, None)
         return outcome
@@ -89,10 +105,7 @@ class RemoteModels:
         else:
             status = "failed"
             error = "; ".join(f"{r.url}: {r.last_error}" for r in replicas)
-        found = next((r.spec.modality for r in replicas if r.spec.modality), None) or next(
-            (r.modality for r in replicas if r.modality), None
-        )
-        modality: Modality = "embedding" if found == "embedding" else "chat"
+        modality: Modality = self.modality(model) or "chat"
         return ModelInfo(
             id=model,
             modality=modality,
@@ -102,7 +115,13 @@ class RemoteModels:
             error=error,
             extra={
                 "upstreams": [r.snapshot() for r in replicas],
-                "wire": {"runtime_lora": capability(replicas)},
+                "wire": {
+                    "runtime_lora": capability(replicas),
+                    # adapters asked for on this model that none of its upstreams could load
+                    "unavailable_adapters": {
+                        name: why for name, (base, why) in self.unloadable.items() if base == model
+                    },
+                },
             },
         )
 

@@ -7,16 +7,19 @@ unchanged. Usage comes from the upstream's ``usage`` (streams ask for ``include_
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
+from ..batch.wallet import estimated_tokens
+from ..engine.catalog import a_modality
+from ..errors import InvalidRequestError
 from ..services.generation import GenerationResult
-from ..services.sampling import DEFAULT_MAX_TOKENS
 from .errors import UpstreamFailed
 from .pool import ReplicaPool, UpstreamStream
 from .registry import RemoteModels
@@ -26,6 +29,15 @@ PATHS = {
     "/v1/completions": "/completions",
     "/v1/embeddings": "/embeddings",
 }
+
+
+#: How a non-streamed call reaches its upstream, when not through the replica pool: a batch
+#: executor that sends lines its own way (the Ray executor) sets it in each line's task, so
+#: the line still runs through the ordinary service (validation, admission, metering).
+Transport = Callable[["RemoteCall"], Awaitable[dict[str, Any]]]
+transport: contextvars.ContextVar[Transport | None] = contextvars.ContextVar(
+    "tokenfactory_remote_transport", default=None
+)
 
 
 class RawChunk:
@@ -55,14 +67,10 @@ class RemoteCall:
     def results(self) -> list[GenerationResult]:
         return [self.result]
 
-
-def _estimate(body: dict[str, Any]) -> int:
-    """A cheap upper-ish bound for admission: ~3 characters a token, plus max_tokens."""
-    text = json.dumps(body.get("messages") or body.get("prompt") or body.get("input") or "")
-    out = 0
-    if "input" not in body:
-        out = body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_MAX_TOKENS
-    return len(text) // 3 + 1 + int(out)
+    @property
+    def path(self) -> str:
+        """The upstream's path for this call (below its ``/v1`` base URL)."""
+        return PATHS[self.endpoint]
 
 
 class RemoteService:
@@ -77,7 +85,15 @@ class RemoteService:
         )
         model = str(body["model"])
         pool = self.remote.pool_for(model)
-        call = RemoteCall(endpoint, model, body, pool, estimated_tokens=_estimate(body))
+        wanted = "embedding" if endpoint == "/v1/embeddings" else "chat"
+        modality = self.remote.modality(model)
+        if modality is not None and modality != wanted:
+            raise InvalidRequestError(
+                f"Model '{model}' is {a_modality(modality)} model and cannot serve {endpoint}",
+                param="model",
+                code="model_not_supported",
+            )
+        call = RemoteCall(endpoint, model, body, pool, estimated_tokens=estimated_tokens(body))
         if body.get("stream"):
             call.stream = True
             opts = body.get("stream_options") or {}
@@ -87,7 +103,11 @@ class RemoteService:
 
     async def complete(self, call: RemoteCall) -> dict[str, Any]:
         call.result.started_at = time.perf_counter()
-        answer = await call.pool.post(PATHS[call.endpoint], call.body)
+        send = transport.get()
+        if send is not None:
+            answer = await send(call)
+        else:
+            answer = await call.pool.post(call.path, call.body)
         call.result.first_token_at = call.result.finished_at = time.perf_counter()
         _take_usage(call.result, answer.get("usage"))
         if answer.get("model") != call.model and "model" in answer:
@@ -97,7 +117,7 @@ class RemoteService:
     async def open_stream(self, call: RemoteCall) -> AsyncIterator[RawChunk]:
         """Open the upstream stream now (errors here are ordinary HTTP errors), then relay."""
         call.result.started_at = time.perf_counter()
-        upstream = await call.pool.stream(PATHS[call.endpoint], call.body)
+        upstream = await call.pool.stream(call.path, call.body)
         return self._relay(call, upstream)
 
     async def _relay(self, call: RemoteCall, upstream: UpstreamStream) -> AsyncIterator[RawChunk]:
