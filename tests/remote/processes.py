@@ -44,6 +44,8 @@ def vllm_server(home: Path, model_path: str) -> ServerProcess:
         sys.executable, "-m", "vllm.entrypoints.openai.api_server",
         "--model", model_path, "--tokenizer", model_path, "--served-model-name", CHAT_MODEL,
         "--enable-lora", "--max-lora-rank", "64", "--enforce-eager", "--max-model-len", "2048",
+        # vLLM refuses a named tool_choice unless a tool parser is on
+        "--enable-auto-tool-choice", "--tool-call-parser", "pythonic",
         "--seed", "0", "--port", "{port}", "--api-key", UPSTREAM_KEY,
         "--uvicorn-log-level", "warning",
     ]  # fmt: skip

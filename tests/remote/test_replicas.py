@@ -76,10 +76,17 @@ def test_chat_completions_and_usage_from_the_upstream(remote_gateway):
 
 def test_upstream_rejection_keeps_its_message_in_our_shape(remote_gateway):
     with remote_gateway.client() as c:
-        r = c.post("/v1/embeddings", json={"model": CHAT_MODEL, "input": "hi"})
+        # the upstream's own 400 (its context is 8192 tokens), with its message and code
+        too_long = {**CHAT, "messages": [{"role": "user", "content": "word " * 9000}]}
+        r = c.post("/v1/chat/completions", json=too_long)
         assert r.status_code == 400
-        assert "chat model" in r.json()["error"]["message"]
+        assert r.json()["error"]["code"] == "context_length_exceeded"
+        assert "Context length exceeded" in r.json()["error"]["message"]
         assert set(r.json()["error"]) >= {"message", "type", "code"}
+        # the model is a chat model (the upstream says so): embeddings are refused here
+        r = c.post("/v1/embeddings", json={"model": CHAT_MODEL, "input": "hi"})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "model_not_supported"
+        assert "chat model" in r.json()["error"]["message"]
         # our own validation still runs first, before anything goes upstream
         bad = c.post("/v1/chat/completions", json={**CHAT, "temperature": 5})
         assert bad.status_code == 400 and bad.json()["error"]["param"] == "temperature"

@@ -141,9 +141,10 @@ def test_a_forced_tool_call(vllm_gateway):
         tool_choice={"type": "function", "function": {"name": "get_weather"}},
     )
     with vllm_gateway.client() as c:
-        answer = c.post("/v1/chat/completions", json=body).json()
-    calls = answer["choices"][0]["message"]["tool_calls"]
-    assert len(calls) == 1 and calls[0]["function"]["name"] == "get_weather", answer
+        r = c.post("/v1/chat/completions", json=body)
+    assert r.status_code == 200, r.text
+    calls = r.json()["choices"][0]["message"]["tool_calls"]
+    assert len(calls) == 1 and calls[0]["function"]["name"] == "get_weather", calls
     jsonschema.validate(json.loads(calls[0]["function"]["arguments"]), parameters)
 
 
