@@ -20,7 +20,7 @@ of the engine speaks one dialect:
   defaults, and refused when a user asked for them.
 - **``AsyncLLM.__del__``** calls ``shutdown()`` a second time at interpreter exit, when vLLM's
   module globals are gone (TypeError); ``async_llm_class`` returns a subclass whose shutdown
-  runs once.
+  runs once and whose ``__del__`` raises nothing, also for an engine never shut down.
 
 What did not differ between 0.26 and 0.32 for the fields we use (0.26 passed chat, streaming,
 seeds, embeddings, batches, multi-LoRA and sleep/wake on the GPU with the same arguments):
@@ -33,7 +33,6 @@ gpu_memory_utilization, enforce_eager, seed, served_model_name).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 from typing import Any
@@ -119,9 +118,12 @@ def async_llm_class() -> type:
                 super().shutdown(*args, **kwargs)
 
             def __del__(self) -> None:
-                # at interpreter teardown the child processes exit with us
-                with contextlib.suppress(Exception):
+                # No module globals here (contextlib, say): at interpreter teardown they
+                # may be None already. The child processes exit with us then anyway.
+                try:  # noqa: SIM105
                     self.shutdown()
+                except Exception:
+                    pass
 
         _MANAGED = ManagedAsyncLLM
     return _MANAGED
