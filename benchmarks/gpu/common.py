@@ -151,6 +151,8 @@ def cli_flags(args: dict[str, Any]) -> list[str]:
             flags.append(flag)
         elif value is False or value is None:
             continue
+        elif isinstance(value, (dict, list)):
+            flags += [flag, json.dumps(value)]
         else:
             flags += [flag, str(value)]
     return ["--model", args["model"], *flags]
