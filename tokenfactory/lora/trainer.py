@@ -138,7 +138,9 @@ def epoch_batches(
     return [[items[i] for i in order[s : s + batch_size]] for s in range(0, len(order), batch_size)]
 
 
-def evaluate(model: Any, items: list[TokenizedExample], batch_size: int, pad_id: int, device: str):
+def evaluate(
+    model: Any, items: list[TokenizedExample], batch_size: int, pad_id: int, device: str
+) -> float | None:
     """Mean loss per supervised token over ``items`` (None without items)."""
     if not items:
         return None
