@@ -59,12 +59,12 @@ def environment_key() -> str | None:
     return os.environ.get(API_KEY_ENV) or None
 
 
-def named_gateways(exclude_pid: int | None = None) -> list[NamedGateway]:
+def named_gateways() -> list[NamedGateway]:
     """Every gateway named for this user, in the order to try them (see the module docstring)."""
     announced = [
-        NamedGateway(normalize(record["base_url"]), record.get("api_key"), pid, record["file"])
-        for record in _own_records()
-        if record.get("base_url") and (pid := record.get("pid")) != exclude_pid
+        NamedGateway(normalize(r["base_url"]), r.get("api_key"), r.get("pid"), r["file"])
+        for r in _own_records()
+        if r.get("base_url")
     ]
     env_url = environment_url()
     if env_url is None:
@@ -93,9 +93,9 @@ def probe(base_url: str, api_key: str | None = None, timeout: float = 2.0) -> di
     return body if body.get("service") == SERVICE else None
 
 
-def find_running(exclude_pid: int | None = None) -> RunningGateway | None:
+def find_running() -> RunningGateway | None:
     """The first named gateway that answers and has not failed, or None."""
-    for named in named_gateways(exclude_pid):
+    for named in named_gateways():
         health = probe(named.base_url)
         if health is not None and health.get("status") != "failed":
             return RunningGateway(named.base_url, named.api_key, named.pid, named.found_by, health)

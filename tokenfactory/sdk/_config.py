@@ -22,6 +22,7 @@ No gateway at all is a ``ConfigurationError``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..running import (
@@ -49,9 +50,7 @@ class GatewayConfig:
 def resolve(api_key: str | None = None, base_url: str | None = None) -> GatewayConfig:
     """The gateway and key to use (see the module docstring for the order)."""
     env_url, env_key = environment_url(), environment_key()
-    kernel = _kernel_gateway()
-    gateways = ([kernel] if kernel is not None else []) + named_gateways()
-    url = normalize(base_url) if base_url else next((g.base_url for g in gateways), None)
+    url = normalize(base_url) if base_url else next((g.base_url for g in _gateways()), None)
     if url is None:
         raise ConfigurationError(
             "No tokenfactory gateway found: start one in this kernel with tf.serve() (or "
@@ -60,8 +59,16 @@ def resolve(api_key: str | None = None, base_url: str | None = None) -> GatewayC
     if api_key is None and env_key is not None and env_url in (None, url):
         api_key = env_key
     if api_key is None:
-        api_key = next((g.api_key for g in gateways if g.base_url == url), None)
+        api_key = next((g.api_key for g in _gateways() if g.base_url == url), None)
     return GatewayConfig(base_url=url, api_key=api_key)
+
+
+def _gateways() -> Iterator[NamedGateway]:
+    """The kernel's gateway, then those ``tokenfactory.running`` names (read only if needed)."""
+    kernel = _kernel_gateway()
+    if kernel is not None:
+        yield kernel
+    yield from named_gateways()
 
 
 def _kernel_gateway() -> NamedGateway | None:
