@@ -64,10 +64,10 @@ class TransformersEngine:
         self.max_batch_size = max_batch_size
         self.max_prefill_tokens = max_prefill_tokens
         self.catalog = ModelCatalog(self.name)
-        self._chat: dict[str, LoadedChatModel] = {}  # model id ->
-        self._embedders: dict[str, Embedder] = {}  # model id ->
+        self._chat: dict[str, LoadedChatModel] = {}  # by model id
+        self._embedders: dict[str, Embedder] = {}  # by model id
         self._adapters: dict[str, str] = {}  # adapter name -> base model id
-        self._sequences: dict[str, Sequence] = {}  # request id ->
+        self._sequences: dict[str, Sequence] = {}  # by request id
         self._worker: Worker | None = None
         self._started = False
         for model_id, packaged in model_files.PACKAGED_MODELS.items():
