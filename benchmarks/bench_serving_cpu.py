@@ -68,6 +68,7 @@ def _tokenfactory(key: str, engine: str) -> list[str]:
         "-m",
         "tokenfactory.cli",
         "serve",
+        "--new",
         "--engine",
         engine,
         "--model",

@@ -229,6 +229,7 @@ def gateway_server(api_key: str) -> Any:
         "-m",
         "tokenfactory.cli",
         "serve",
+        "--new",
         "--engine",
         "vllm",
         "--model",
