@@ -41,14 +41,7 @@ PHASES = [(1, 4), (16, 32), (64, 128)]  # (concurrent streams, requests)
 
 def vllm_flags(path: str) -> list[str]:
     """vLLM server flags for exactly the engine arguments VLLMEngine uses on this machine."""
-    from tokenfactory.engine import vllm_params
-    from tokenfactory.engine.vllm_engine import VLLMEngine
-
-    engine = VLLMEngine(chat_models=[DEFAULT_CHAT_MODEL], embedding_models=[])
-    args = vllm_params.chat_engine_args(
-        DEFAULT_CHAT_MODEL, path, engine._settings, engine._extra_args
-    )
-    return common.cli_flags(args)
+    return common.cli_flags(common.engine_args(path))
 
 
 def servers(path: str, key: str, transformers: bool) -> list[tuple[str, list[str], str]]:
@@ -75,6 +68,7 @@ def _tokenfactory(key: str, engine: str) -> list[str]:
         "-m",
         "tokenfactory.cli",
         "serve",
+        "--new",
         "--engine",
         engine,
         "--model",

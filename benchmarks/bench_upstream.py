@@ -7,11 +7,14 @@ rounds to cancel drift:
 
 1. one upstream directly vs the same upstream through the gateway: completion-token throughput
    ratio (target >= 0.95) and TTFT p50 through the gateway minus directly (target <= 10 ms);
-2. a gateway with two replicas vs the gateway with one: aggregate throughput ratio (reported;
-   on one CPU machine both replicas share the same cores, so it measures routing, not capacity).
+2. the same at concurrency 1 (one request at a time), where the hop's added TTFT is not hidden
+   in queueing: TTFT p50 through the gateway minus directly;
+3. a gateway with two replicas vs the gateway with one: aggregate throughput ratio. On one
+   machine each replica gets ``--replica-threads`` torch threads (default: cores / 2), so two
+   replicas use the cores one would otherwise leave idle instead of fighting over them.
 
     .venv/bin/python -m benchmarks.bench_upstream [--requests 32] [--concurrency 8] \
-        [--max-tokens 32] [--rounds 3] [--skip-two]
+        [--max-tokens 32] [--rounds 5] [--replica-threads N] [--skip-two]
 
 Results go to ``benchmarks/results/upstream.json``.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -80,14 +84,18 @@ async def load(url: str, key: str, requests: int, concurrency: int, max_tokens: 
     }
 
 
-def rounds(targets: dict[str, tuple[str, str]], args: argparse.Namespace) -> dict[str, list]:
-    """Alternate the targets round by round; every round of every target has the same load."""
+def rounds(
+    targets: dict[str, tuple[str, str]], args: argparse.Namespace, concurrency: int, requests: int
+) -> dict[str, list]:
+    """Alternate the targets round by round (the order flips every round to cancel drift);
+    every round of every target has the same load."""
     runs: dict[str, list] = {name: [] for name in targets}
     for r in range(args.rounds):
-        for name, (url, key) in targets.items():
-            result = asyncio.run(load(url, key, args.requests, args.concurrency, args.max_tokens))
+        order = list(targets.items())
+        for name, (url, key) in order if r % 2 == 0 else order[::-1]:
+            result = asyncio.run(load(url, key, requests, concurrency, args.max_tokens))
             runs[name].append(result)
-            print(f"round {r + 1} {name}: {result['tok_s']:.1f} tok/s,"
+            print(f"round {r + 1} c={concurrency} {name}: {result['tok_s']:.1f} tok/s,"
                   f" ttft p50 {result['ttft_p50_s'] * 1000:.1f} ms", flush=True)  # fmt: skip
     return runs
 
@@ -104,17 +112,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=32)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--max-tokens", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sequential-requests", type=int, default=8)
+    parser.add_argument("--replica-threads", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     parser.add_argument("--skip-two", action="store_true", help="skip the two-replica part")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-upstream-"))
     procs = []
     try:
-        up1 = replica(home / "r1").start()
+        threads = {"OMP_NUM_THREADS": str(args.replica_threads)}
+        up1 = replica(home / "r1").start(threads)
         procs.append(up1)
         up2 = None
         if not args.skip_two:
-            up2 = replica(home / "r2").start()
+            up2 = replica(home / "r2").start(threads)
             procs.append(up2)
         warm(up1.wait_ready())
         if up2:
@@ -129,18 +140,25 @@ def main() -> None:
             procs.append(gw2)
             gw2.wait_ready(60)
             targets["gateway_two_replicas"] = (gw2.url, gw2.api_key)
-        runs = rounds(targets, args)
+        runs = rounds(targets, args, args.concurrency, args.requests)
+        one_hop = {k: v for k, v in targets.items() if k != "gateway_two_replicas"}
+        sequential = rounds(one_hop, args, 1, args.sequential_requests)
     finally:
         for p in procs:
             p.stop()
     direct, via = summary(runs["direct"]), summary(runs["gateway"])
+    seq_direct = summary(sequential["direct"])["ttft_p50_s"]
+    seq_via = summary(sequential["gateway"])["ttft_p50_s"]
     result = {
         "settings": vars(args),
         "direct": direct,
         "gateway": via,
         "throughput_ratio": via["tok_s"] / direct["tok_s"],
         "added_ttft_p50_ms": (via["ttft_p50_s"] - direct["ttft_p50_s"]) * 1000,
+        "sequential_added_ttft_p50_ms": (seq_via - seq_direct) * 1000,
+        "load_average_after": os.getloadavg(),
         "runs": runs,
+        "sequential_runs": sequential,
     }
     if "gateway_two_replicas" in runs:
         two = summary(runs["gateway_two_replicas"])

@@ -40,7 +40,9 @@ def child(config: str, out: str) -> None:
     from tokenfactory.config import DEFAULT_CHAT_MODEL
 
     engine = "transformers" if config == "transformers" else "vllm"
-    handle = tf.serve(engine=engine, timeout=3600)
+    # new=True: a gateway another process runs on this machine must not be measured instead
+    handle = tf.serve(engine=engine, timeout=3600, new=True)
+    assert handle.mode == "started", handle.mode
     body = {
         "model": DEFAULT_CHAT_MODEL,
         "messages": [{"role": "user", "content": "Say hello."}],

@@ -52,10 +52,8 @@ def run_llm_generate(path: str, texts: list[str], max_tokens: int) -> dict:
     return result
 
 
-def run_batch_job(server: common.Server, texts: list[str], max_tokens: int) -> dict:
-    from openai import OpenAI
-
-    client = OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
+def upload_batch_input(client, texts: list[str], max_tokens: int) -> str:
+    """Upload one greedy chat line per prompt (``purpose="batch"``); returns the file id."""
     lines = [
         {
             "custom_id": f"line-{i}",
@@ -71,10 +69,17 @@ def run_batch_job(server: common.Server, texts: list[str], max_tokens: int) -> d
         for i, text in enumerate(texts)
     ]
     payload = "\n".join(json.dumps(line) for line in lines).encode()
-    uploaded = client.files.create(file=("bench.jsonl", io.BytesIO(payload)), purpose="batch")
+    return client.files.create(file=("bench.jsonl", io.BytesIO(payload)), purpose="batch").id
+
+
+def run_batch_job(server: common.Server, texts: list[str], max_tokens: int) -> dict:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
+    file_id = upload_batch_input(client, texts, max_tokens)
     start = time.perf_counter()
     batch = client.batches.create(
-        input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="1h"
+        input_file_id=file_id, endpoint="/v1/chat/completions", completion_window="1h"
     )
     while batch.status not in {"completed", "failed", "expired", "cancelled"}:
         time.sleep(0.25)

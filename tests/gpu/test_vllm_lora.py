@@ -5,35 +5,17 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.lora_adapters import make_random_adapter
 
 from .conftest import CHAT_MODEL, gpu_free_bytes
 
 pytestmark = pytest.mark.gpu
 
 PROMPT = [{"role": "user", "content": "Name three colours."}]
-
-
-def _make_adapter(base_path: str, out: Path, seed: int) -> Path:
-    """A PEFT LoRA adapter with random, non-zero weights (it must change greedy output)."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_pretrained(base_path, torch_dtype=torch.float32)
-    config = LoraConfig(
-        r=8,
-        lora_alpha=16,
-        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-        init_lora_weights=False,
-        task_type="CAUSAL_LM",
-    )
-    get_peft_model(model, config).save_pretrained(out)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +31,7 @@ def two_adapters(http, chat_model_path, tmp_path_factory):
     root = tmp_path_factory.mktemp("adapters")
     names = ["gpu-test-a", "gpu-test-b"]
     for seed, name in enumerate(names):
-        path = _make_adapter(chat_model_path, root / name, seed=seed + 1)
+        path = make_random_adapter(chat_model_path, root / name, seed=seed + 1)
         imported = http.post(
             "/adapters/import", json={"name": name, "path": str(path), "base_model": CHAT_MODEL}
         )

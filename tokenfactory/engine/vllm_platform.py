@@ -39,6 +39,10 @@ class Capabilities:
     compile_by_default: bool
     #: The trainer must put the engine to sleep to get the accelerator's memory.
     train_needs_sleep: bool
+    #: vLLM's LoRA ops apply the last LoRA slot to base-model rows batched with adapter rows
+    #: (the CPU backend's PyTorch ops; the CUDA kernels skip them): the engine keeps that slot
+    #: for an all-zero adapter (see ``vllm_lora``).
+    lora_base_rows_read_last_slot: bool = False
 
     def describe_missing(self) -> list[str]:
         missing = []
@@ -51,7 +55,11 @@ CUDA = Capabilities(
     backend="cuda", sleep_mode=True, compile_by_default=True, train_needs_sleep=True
 )
 CPU = Capabilities(
-    backend="cpu", sleep_mode=False, compile_by_default=False, train_needs_sleep=False
+    backend="cpu",
+    sleep_mode=False,
+    compile_by_default=False,
+    train_needs_sleep=False,
+    lora_base_rows_read_last_slot=True,
 )
 
 
