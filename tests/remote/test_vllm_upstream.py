@@ -69,9 +69,10 @@ def vllm_gateway(vllm_upstream, replicas, tmp_path_factory: pytest.TempPathFacto
 @pytest.fixture(scope="module")
 def adapter_path(chat_model_path: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A PEFT LoRA adapter made here, with random non-zero weights (it changes the answer)."""
-    from tests.gpu.test_vllm_lora import _make_adapter
+    from tests.lora_adapters import make_random_adapter
 
-    return str(_make_adapter(chat_model_path, tmp_path_factory.mktemp("lora") / ADAPTER, seed=1))
+    path = make_random_adapter(chat_model_path, tmp_path_factory.mktemp("lora") / ADAPTER, seed=1)
+    return str(path)
 
 
 def chat(model: str, **extra) -> dict:

@@ -318,7 +318,7 @@ class RayBatchRunner(BatchRunner):
                 task = asyncio.create_task(self._run_line_via(chunk, job, line))
                 self._on_ray.add(key)
             self._inflight[key] = task
-            task.add_done_callback(lambda _t, key=key: self._done(key))
+            task.add_done_callback(partial(self._done, key))
 
     async def _run_line_via(self, chunk: RayChunk, job: dict[str, Any], line: dict) -> None:
         """The ordinary line (``_run_line``), its upstream request sent through ``chunk``."""
@@ -328,9 +328,9 @@ class RayBatchRunner(BatchRunner):
         finally:
             chunk.ended(line["line_no"])
 
-    def _done(self, key: tuple[str, int]) -> None:
+    def _done(self, key: tuple[str, int], _task: object = None) -> None:
         self._on_ray.discard(key)
-        super()._done(key)
+        super()._done(key, _task)
 
     async def stop(self) -> None:
         await super().stop()
