@@ -1,10 +1,13 @@
-"""Find the tokenfactory gateway already running for this user on this machine.
+"""Where this user's tokenfactory gateways are: the one owner of that rule.
 
-One engine per machine: ``tf.serve()``, ``tokenfactory serve``, ``tokenfactory lab`` and the CLI
-look here before starting anything. Candidates, in order: the gateway named by
-``$TOKENFACTORY_BASE_URL`` (with ``$TOKENFACTORY_API_KEY``), then this user's discovery files,
-newest first. A candidate counts only if its ``/health`` answers as tokenfactory's and its engine
-has not failed.
+A gateway is named, in order, by ``$TOKENFACTORY_BASE_URL`` (with ``$TOKENFACTORY_API_KEY``, or
+else the key its discovery file announced), then by this user's discovery files, newest first
+(``tokenfactory.discovery``: every running ``tokenfactory serve`` / ``tf.serve()`` writes one).
+
+Two readers: the SDK's resolver (``tokenfactory.sdk._config``) takes the first named gateway
+without asking it anything; ``tf.serve()``, ``tokenfactory serve``, ``tokenfactory lab`` and the
+CLI attach only to one that answers (``find_running``: its ``/health`` answers as tokenfactory's
+and its engine has not failed). One engine per machine.
 """
 
 from __future__ import annotations
@@ -19,11 +22,17 @@ SERVICE = "tokenfactory"  # what GET /health says in its "service" field
 
 
 @dataclass(frozen=True)
-class RunningGateway:
+class NamedGateway:
+    """A gateway the environment or a discovery file names (not yet asked whether it runs)."""
+
     base_url: str  # ends in /v1
     api_key: str | None = field(repr=False)
     pid: int | None
     found_by: str  # "$TOKENFACTORY_BASE_URL" or the discovery file's path
+
+
+@dataclass(frozen=True)
+class RunningGateway(NamedGateway):
     health: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -38,6 +47,32 @@ def normalize(url: str) -> str:
 
 def root_of(base_url: str) -> str:
     return normalize(base_url)[: -len("/v1")]
+
+
+def environment_url() -> str | None:
+    """``$TOKENFACTORY_BASE_URL``, normalized; None when unset or empty."""
+    url = os.environ.get(BASE_URL_ENV)
+    return normalize(url) if url else None
+
+
+def environment_key() -> str | None:
+    return os.environ.get(API_KEY_ENV) or None
+
+
+def named_gateways() -> list[NamedGateway]:
+    """Every gateway named for this user, in the order to try them (see the module docstring)."""
+    announced = [
+        NamedGateway(normalize(r["base_url"]), r.get("api_key"), r.get("pid"), r["file"])
+        for r in _own_records()
+        if r.get("base_url")
+    ]
+    env_url = environment_url()
+    if env_url is None:
+        return announced
+    same = next((g for g in announced if g.base_url == env_url), None)
+    key = environment_key() or (same.api_key if same else None)
+    by_env = NamedGateway(env_url, key, same.pid if same else None, f"${BASE_URL_ENV}")
+    return [by_env, *announced]
 
 
 def probe(base_url: str, api_key: str | None = None, timeout: float = 2.0) -> dict[str, Any] | None:
@@ -58,15 +93,25 @@ def probe(base_url: str, api_key: str | None = None, timeout: float = 2.0) -> di
     return body if body.get("service") == SERVICE else None
 
 
-def _usable(health: dict[str, Any] | None) -> bool:
-    return health is not None and health.get("status") != "failed"
+def find_running() -> RunningGateway | None:
+    """The first named gateway that answers and has not failed, or None."""
+    for named in named_gateways():
+        health = probe(named.base_url)
+        if health is not None and health.get("status") != "failed":
+            return RunningGateway(named.base_url, named.api_key, named.pid, named.found_by, health)
+    return None
 
 
 def _own_records() -> list[dict[str, Any]]:
+    """This user's discovery records of live gateways, newest first."""
     from .discovery import list_gateways
 
+    try:
+        records = list_gateways()
+    except ImportError:  # no jupyter_core to name the runtime directory: nothing announced
+        return []
     mine = []
-    for record in list_gateways():
+    for record in records:
         try:
             if os.stat(record["file"]).st_uid != os.getuid():
                 continue
@@ -74,23 +119,3 @@ def _own_records() -> list[dict[str, Any]]:
             continue
         mine.append(record)
     return mine
-
-
-def find_running(exclude_pid: int | None = None) -> RunningGateway | None:
-    """The gateway to attach to, or None when none answers."""
-    records = [r for r in _own_records() if r.get("pid") != exclude_pid]
-    env_url = os.environ.get(BASE_URL_ENV)
-    if env_url:
-        url = normalize(env_url)
-        health = probe(url)
-        if _usable(health):
-            record = next((r for r in records if normalize(r.get("base_url", "")) == url), {})
-            key = os.environ.get(API_KEY_ENV) or record.get("api_key")
-            return RunningGateway(url, key, record.get("pid"), f"${BASE_URL_ENV}", health or {})
-    for record in records:
-        url = normalize(record.get("base_url", ""))
-        health = probe(url)
-        if _usable(health):
-            pid = record.get("pid")
-            return RunningGateway(url, record.get("api_key"), pid, record["file"], health or {})
-    return None

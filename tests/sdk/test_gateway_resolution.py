@@ -13,6 +13,7 @@ import types
 import pytest
 
 import tokenfactory as tf
+from tokenfactory import running
 from tokenfactory.discovery import write_discovery
 from tokenfactory.sdk._config import resolve as sdk_resolve
 from tokenfactory.widgets.connection import resolve as widget_resolve
@@ -90,3 +91,27 @@ def test_no_gateway_is_the_same_sdk_error_everywhere():
         with pytest.raises(tf.ConfigurationError, match=r"tf\.serve\(\)") as caught:
             find()
         assert isinstance(caught.value, tf.TokenFactoryError)
+
+
+def test_the_sdk_and_tf_serve_read_one_list_of_gateways(monkeypatch):
+    """``tokenfactory.running`` names the gateways; the SDK takes the first, tf.serve() attaches
+    to the first that answers: the same order, the same keys."""
+    discovered()
+    monkeypatch.setenv("TOKENFACTORY_BASE_URL", ENV_URL)
+    named = running.named_gateways()
+    assert [(g.base_url, g.api_key, g.found_by) for g in named] == [
+        (ENV_URL, None, "$TOKENFACTORY_BASE_URL"),
+        (DISCOVERED_URL, "tf-discovered", named[1].found_by),
+    ]
+    assert named[1].found_by.endswith(".json")
+    assert both().base_url == ENV_URL
+
+    # the environment names an announced gateway: without an environment key, the file's key
+    monkeypatch.setenv("TOKENFACTORY_BASE_URL", DISCOVERED_URL.removesuffix("/v1"))
+    first = running.named_gateways()[0]
+    assert (first.base_url, first.api_key, first.pid) == (
+        DISCOVERED_URL,
+        "tf-discovered",
+        os.getpid(),
+    )
+    assert (both().base_url, both().api_key) == (DISCOVERED_URL, "tf-discovered")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import sqlite3
@@ -142,9 +143,9 @@ class BatchRunner:
             key = (job["id"], line["line_no"])
             task = asyncio.create_task(self._run_line(job, line))
             self._inflight[key] = task
-            task.add_done_callback(lambda _t, key=key: self._done(key))
+            task.add_done_callback(functools.partial(self._done, key))
 
-    def _done(self, key: tuple[str, int]) -> None:
+    def _done(self, key: tuple[str, int], _task: object = None) -> None:
         self._inflight.pop(key, None)
         if self._wake is not None:
             self._wake.set()

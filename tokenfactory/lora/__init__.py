@@ -6,8 +6,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def install(core):
+if TYPE_CHECKING:
+    from ..core import Core
+    from .service import LoraService
+
+
+def install(core: Core) -> LoraService:
     from .feature import install as _install
 
     return _install(core)

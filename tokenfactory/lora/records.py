@@ -205,6 +205,13 @@ class AdapterStore:
         row = self.store.one("SELECT * FROM lora_adapters WHERE id = ?", (adapter_id,))
         return AdapterRecord.from_row(row) if row else None
 
+    def reload(self, adapter_id: str) -> AdapterRecord:
+        """The record as stored now, after an update; NotFoundError if it was deleted since."""
+        record = self.by_id(adapter_id)
+        if record is None:
+            raise NotFoundError(f"Adapter '{adapter_id}' was deleted", code="adapter_not_found")
+        return record
+
     def list(
         self, workspace_id: str | None = None, statuses: tuple[str, ...] = ()
     ) -> builtins.list[AdapterRecord]:

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from .dataset import parse_jsonl
-from .records import AdapterStore
+from .records import AdapterRecord, AdapterStore
 
 if TYPE_CHECKING:
     from ..core import Core
@@ -124,7 +124,7 @@ class TrainingRunner:
                 record = self.records.by_id(adapter_id)
                 if record is None or record.status not in ("queued", "running"):
                     continue
-                self._run(adapter_id, resume)
+                self._run(record, resume)
             except Exception:
                 log.exception("training job %s crashed", adapter_id)
             finally:
@@ -143,10 +143,10 @@ class TrainingRunner:
         except Exception:
             return False
 
-    def _run(self, adapter_id: str, resume: bool) -> None:
+    def _run(self, record: AdapterRecord, resume: bool) -> None:
         from .trainer import Stopped, TrainingJob, train
 
-        record = self.records.by_id(adapter_id)
+        adapter_id = record.id
         now = time.time()
         self.records.update(
             adapter_id, status="running", started_at=record.started_at or now, error=None

@@ -150,7 +150,7 @@ class LoraService:
         self.records.add_event(
             record.id, "info", message=f"{purpose} data uploaded: {len(examples)} examples"
         )
-        return self.records.by_id(record.id)
+        return self.records.reload(record.id)
 
     # -- training ------------------------------------------------------------------------
     def start(self, principal: Principal, name: str, resume: bool = False) -> AdapterRecord:
@@ -180,7 +180,7 @@ class LoraService:
         self.records.update(record.id, status="queued")
         self.records.add_event(record.id, "status", message="queued")
         self.runner.submit(record.id, resume)
-        return self.records.by_id(record.id)
+        return self.records.reload(record.id)
 
     def _validate_for_training(self, record: AdapterRecord) -> None:
         path = self.records.training_file(record.id)
@@ -201,7 +201,7 @@ class LoraService:
         if record.status in ("validating", "queued") and not busy:
             self.records.update(record.id, status="cancelled", finished_at=time.time())
             self.records.add_event(record.id, "status", message="cancelled: before it started")
-            return self.records.by_id(record.id)
+            return self.records.reload(record.id)
         if record.status != "running" and not busy:
             raise InvalidRequestError(
                 f"Adapter '{name}' is {record.status}; only a queued or running job can be"
@@ -212,7 +212,7 @@ class LoraService:
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and self.runner.is_busy_with(record.id):
             await asyncio.sleep(0.05)
-        return self.records.by_id(record.id)
+        return self.records.reload(record.id)
 
     # -- delete / import -----------------------------------------------------------------
     async def delete(self, principal: Principal, name: str) -> AdapterRecord:
@@ -275,7 +275,7 @@ class LoraService:
             raise
         self.records.update(record.id, status="succeeded", finished_at=time.time())
         self.records.add_event(record.id, "status", message=f"succeeded: imported from {source}")
-        return self.records.by_id(record.id)
+        return self.records.reload(record.id)
 
     def _base_from_config(self, config: dict) -> str | None:
         named = config.get("base_model_name_or_path")

@@ -94,7 +94,7 @@ def load_model(job: TrainingJob, checkpoint: Checkpoint | None) -> tuple[Any, An
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     base = AutoModelForCausalLM.from_pretrained(job.base_path, dtype=torch.float32)
-    base.to(job.device)
+    base.to(job.device)  # type: ignore[arg-type]  # transformers 5 types the wrapped .to() unbound
     if checkpoint is not None:
         with peft_wrapping():
             model = PeftModel.from_pretrained(base, str(checkpoint.path), is_trainable=True)
@@ -102,7 +102,7 @@ def load_model(job: TrainingJob, checkpoint: Checkpoint | None) -> tuple[Any, An
         torch.manual_seed(job.params.seed)
         config = LoraConfig(
             r=job.params.rank,
-            lora_alpha=job.params.alpha,
+            lora_alpha=job.params.alpha,  # type: ignore[arg-type]  # peft says int; uses any number
             lora_dropout=job.params.dropout,
             target_modules=pick_target_modules(base),
             task_type="CAUSAL_LM",
@@ -138,7 +138,9 @@ def epoch_batches(
     return [[items[i] for i in order[s : s + batch_size]] for s in range(0, len(order), batch_size)]
 
 
-def evaluate(model: Any, items: list[TokenizedExample], batch_size: int, pad_id: int, device: str):
+def evaluate(
+    model: Any, items: list[TokenizedExample], batch_size: int, pad_id: int, device: str
+) -> float | None:
     """Mean loss per supervised token over ``items`` (None without items)."""
     if not items:
         return None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from ..engine.protocol import Engine, GenerationRequest, TokenLogprob
+from ..engine.protocol import Engine, GenerationOutput, GenerationRequest, TokenLogprob
 from .detokenize import incremental_detokenizer
 from .stops import StopMatcher
 
@@ -54,7 +54,8 @@ async def stream_text(
     detok = incremental_detokenizer(tokenizer)
     matcher = StopMatcher(stops)
     result.prompt_tokens = len(request.prompt_token_ids)
-    outputs = engine.generate(request)
+    # Engine.generate's contract: an async generator, whose closing aborts the request
+    outputs = cast("AsyncGenerator[GenerationOutput, None]", engine.generate(request))
     try:
         async for out in outputs:
             if out.token_ids:

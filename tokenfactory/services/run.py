@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from ..core.records import Admission
 from ..errors import ServiceError
+from ..wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from .generation import GenerationResult
 
 if TYPE_CHECKING:
@@ -83,11 +84,8 @@ class Prepared(Protocol):
     def results(self) -> list[GenerationResult]: ...
 
 
-class ModelRequest(Protocol):
-    model: str
-
-
-Req = TypeVar("Req", bound=ModelRequest)
+#: The inference doors' requests (each names its model; a remote model's is sent on as it came).
+Req = TypeVar("Req", ChatCompletionRequest, CompletionRequest, EmbeddingRequest)
 P = TypeVar("P", bound=Prepared)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from ..engine.protocol import StructuredSpec
 from .tool_parse import CLOSE_TAG, OPEN_TAG
 
-MAX_PARALLEL_CALLS = 4
+MAX_PARALLEL_CALLS = 4  # at least 2
 EMPTY_PARAMETERS = {"type": "object", "properties": {}}
 
 
@@ -78,10 +78,10 @@ def _auto_ebnf(schema: str, parallel: bool, alternative: tuple[str, str] | None)
     calls = call
     if parallel:
         newline = xgr.Grammar.from_ebnf(r'root ::= "\n"')
-        tail = None
-        for _ in range(MAX_PARALLEL_CALLS - 1):
-            step = xgr.Grammar.concat(newline, call, *([tail] if tail is not None else []))
-            tail = xgr.Grammar.union(xgr.Grammar.from_ebnf('root ::= ""'), step)
+        empty = xgr.Grammar.from_ebnf('root ::= ""')
+        tail = xgr.Grammar.union(empty, xgr.Grammar.concat(newline, call))  # a 2nd call or none
+        for _ in range(MAX_PARALLEL_CALLS - 2):
+            tail = xgr.Grammar.union(empty, xgr.Grammar.concat(newline, call, tail))
         calls = xgr.Grammar.concat(call, tail)
     if alternative is None:
         other = xgr.Grammar.from_ebnf(r"root ::= [^<{[\0 \t\r\n] [^\0]*")

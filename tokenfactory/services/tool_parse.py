@@ -241,7 +241,9 @@ def _parse_call(block: str, names: frozenset[str]) -> tuple[str, str] | None:
     return obj["name"], json.dumps(args, ensure_ascii=False)
 
 
-def parse_tool_calls(text: str, tool_names: frozenset[str], bare_call: bool = False):
+def parse_tool_calls(
+    text: str, tool_names: frozenset[str], bare_call: bool = False
+) -> tuple[str | None, list[ParsedCall]]:
     """Non-streaming: ``(content or None, complete calls)``."""
     parser = ToolCallParser(tool_names, bare_call)
     parser.feed(text)

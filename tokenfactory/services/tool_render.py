@@ -87,9 +87,12 @@ def _example(schema: Any) -> Any:
     if schema.get("enum"):
         return schema["enum"][0]
     kind = schema.get("type")
-    kind = kind[0] if isinstance(kind, list) and kind else kind
+    if isinstance(kind, list) and kind:  # a union of types: the first one
+        kind = kind[0]
     if kind == "object":
         return example_arguments(schema)
+    if not isinstance(kind, str):
+        return "..."
     return {"integer": 1, "number": 1.0, "boolean": True, "array": [], "null": None}.get(
         kind, "..."
     )

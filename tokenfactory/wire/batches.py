@@ -28,18 +28,19 @@ class SeedBatchCreated(WireModel):
     sla: str
 
 
-class SeedBatch(WireModel):
-    """A job as ``/v1/batch`` shows it (ISO times, ``sla``, flat counts)."""
+class PartialSeedBatch(WireModel):
+    """A ``/v1/batch`` job with only ``id`` and ``status`` required: what the SDK reads, since
+    ``POST /v1/batch`` answers with part of it (``SeedBatchCreated``) and ``GET`` with all."""
 
     id: str
     object: Literal["batch"] = "batch"
     status: str
-    sla: str
-    endpoint: str
-    total_requests: int
-    completed_requests: int
-    failed_requests: int
-    created_at: str | None
+    sla: str | None = None
+    endpoint: str | None = None
+    total_requests: int = 0
+    completed_requests: int = 0
+    failed_requests: int = 0
+    created_at: str | None = None
     started_at: str | None = None
     completed_at: str | None = None
     cancelled_at: str | None = None
@@ -48,6 +49,18 @@ class SeedBatch(WireModel):
     output_file_id: str | None = None
     error_file_id: str | None = None
     metadata: dict[str, Any] | None = None
+
+
+class SeedBatch(PartialSeedBatch):
+    """A job as ``/v1/batch`` shows it (ISO times, ``sla``, flat counts), every field it always
+    fills required (a redeclared field keeps its place in the JSON)."""
+
+    sla: str
+    endpoint: str
+    total_requests: int
+    completed_requests: int
+    failed_requests: int
+    created_at: str | None
 
 
 class RequestCounts(WireModel):

@@ -12,11 +12,13 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ...config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
 from ...errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
 from .. import model_files
 from ..catalog import ModelCatalog, require_ready
+from ..model_files import Modality
 from ..protocol import (
     EmbeddingResult,
     EngineHealth,
@@ -24,6 +26,13 @@ from ..protocol import (
     GenerationRequest,
     ModelInfo,
 )
+
+if TYPE_CHECKING:
+    from .embedder import Embedder
+    from .loader import LoadedChatModel
+    from .runner import ChatRunner
+    from .sequence import Sequence
+    from .worker import Worker
 
 
 class TransformersEngine:
@@ -55,16 +64,17 @@ class TransformersEngine:
         self.max_batch_size = max_batch_size
         self.max_prefill_tokens = max_prefill_tokens
         self.catalog = ModelCatalog(self.name)
-        self._chat: dict[str, object] = {}  # model id -> LoadedChatModel
-        self._embedders: dict[str, object] = {}  # model id -> Embedder
+        self._chat: dict[str, LoadedChatModel] = {}  # by model id
+        self._embedders: dict[str, Embedder] = {}  # by model id
         self._adapters: dict[str, str] = {}  # adapter name -> base model id
-        self._sequences: dict[str, object] = {}  # request id -> Sequence
-        self._worker = None
+        self._sequences: dict[str, Sequence] = {}  # by request id
+        self._worker: Worker | None = None
         self._started = False
         for model_id, packaged in model_files.PACKAGED_MODELS.items():
             if model_files.is_packaged_installed(model_id):
                 self.catalog.register(model_id, packaged.modality, "available")
-        self._to_load = [(m, "chat") for m in chat] + [(m, "embedding") for m in embedding]
+        self._to_load: list[tuple[str, Modality]] = [(m, "chat") for m in chat]
+        self._to_load += [(m, "embedding") for m in embedding]
         for model_id, modality in self._to_load:
             self.catalog.register(model_id, modality, "available")
 
@@ -75,7 +85,7 @@ class TransformersEngine:
             await self.load_model(model_id)
         self._started = True
 
-    def _ensure_worker(self):
+    def _ensure_worker(self) -> Worker:
         from .worker import Worker
 
         if self._worker is None or not self._worker.is_alive():
@@ -152,17 +162,17 @@ class TransformersEngine:
         self.catalog.register(model, modality, "loading", error=None)
         try:
             if modality == "chat":
-                loaded = await asyncio.to_thread(load_chat_model, model, self.device, self.dtype)
-                runner = ChatRunner(model, loaded, self.max_batch_size, self.max_prefill_tokens)
+                chat = await asyncio.to_thread(load_chat_model, model, self.device, self.dtype)
+                runner = ChatRunner(model, chat, self.max_batch_size, self.max_prefill_tokens)
                 await worker.call(lambda: worker.runners.__setitem__(model, runner))
-                self._chat[model] = loaded
-                context = loaded.context_length
+                self._chat[model] = chat
+                context, path, dtype = chat.context_length, chat.path, chat.dtype
             else:
-                loaded = await asyncio.to_thread(
+                embedding = await asyncio.to_thread(
                     load_embedding_model, model, self.device, self.dtype
                 )
-                self._embedders[model] = Embedder(loaded, model)
-                context = loaded.max_tokens
+                self._embedders[model] = Embedder(embedding, model)
+                context, path, dtype = embedding.max_tokens, embedding.path, embedding.dtype
         except Exception as exc:
             self.catalog.update(model, status="failed", error=str(exc).splitlines()[0])
             raise
@@ -170,9 +180,9 @@ class TransformersEngine:
             model,
             status="loaded",
             context_length=context,
-            size_bytes=model_files.folder_size(loaded.path),
-            path=loaded.path,
-            extra={"dtype": str(loaded.dtype).removeprefix("torch."), "device": self.device},
+            size_bytes=model_files.folder_size(path),
+            path=path,
+            extra={"dtype": str(dtype).removeprefix("torch."), "device": self.device},
         )
 
     async def unload_model(self, model: str) -> None:
@@ -196,7 +206,7 @@ class TransformersEngine:
         self.catalog.update(model, status="available", extra={})
         _free_memory(self.device)
 
-    def tokenizer(self, model: str):
+    def tokenizer(self, model: str) -> Any:
         model = self._adapters.get(model, model)
         if model in self._chat:
             return self._chat[model].tokenizer
@@ -205,7 +215,7 @@ class TransformersEngine:
         require_ready(self.catalog.get(model), model)
         raise ModelNotFoundError(f"The model '{model}' is not loaded")
 
-    def hf_model(self, model: str):
+    def hf_model(self, model: str) -> Any:
         """The loaded ``transformers`` model object (e.g. to compare with ``generate``)."""
         if model in self._chat:
             return self._chat[model].model
@@ -256,7 +266,7 @@ class TransformersEngine:
         if request.request_id in self._sequences:
             raise InvalidRequestError(f"Duplicate request id '{request.request_id}'")
         self._sequences[request.request_id] = seq
-        worker = self._worker
+        worker = self._ensure_worker()
         worker.submit(lambda: runner.add(seq))
         finished = False
         try:
@@ -275,7 +285,7 @@ class TransformersEngine:
                 seq.aborted = True
                 worker.wake_up()
 
-    def _runner_for(self, request: GenerationRequest):
+    def _runner_for(self, request: GenerationRequest) -> ChatRunner:
         model = request.model
         adapter = request.adapter
         if adapter is None and model in self._adapters:
@@ -337,7 +347,7 @@ class TransformersEngine:
         )
 
 
-def _with_extra(info: ModelInfo, **extra) -> ModelInfo:
+def _with_extra(info: ModelInfo, **extra: Any) -> ModelInfo:
     from dataclasses import replace
 
     return replace(info, extra={**info.extra, **extra})

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from transformers.cache_utils import DynamicCache, DynamicLayer
+from transformers.cache_utils import CacheLayerMixin, DynamicCache, DynamicLayer
 
 
 class GrowingLayer(DynamicLayer):
@@ -45,18 +46,21 @@ class GrowingLayer(DynamicLayer):
     def values(self, tensor: torch.Tensor | None) -> None:
         self._v, self._v_len = tensor, _time_len(tensor)
 
-    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+    def update(
+        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
         n, new = self._k_len, key_states.shape[-2]
-        if self._k is None or self._k.dim() != 4 or self._k.shape[-2] < n + new:
+        k, v = self._k, self._v
+        if k is None or v is None or k.dim() != 4 or k.shape[-2] < n + new:
             capacity = n + new + max(self.SPARE, (n + new) // 4)
-            self._k = _regrow(self._k, key_states, n, capacity)
-            self._v = _regrow(self._v, value_states, n, capacity)
-        self._k[:, :, n : n + new] = key_states
-        self._v[:, :, n : n + new] = value_states
+            k = self._k = _regrow(k, key_states, n, capacity)
+            v = self._v = _regrow(v, value_states, n, capacity)
+        k[:, :, n : n + new] = key_states
+        v[:, :, n : n + new] = value_states
         self._k_len = self._v_len = n + new
-        return self.keys, self.values
+        return k[:, :, : n + new], v[:, :, : n + new]
 
 
 def _time_len(tensor: torch.Tensor | None) -> int:
@@ -69,22 +73,22 @@ def _used(buffer: torch.Tensor | None, length: int) -> torch.Tensor | None:
     return buffer[:, :, :length]
 
 
-def _regrow(old: torch.Tensor | None, like: torch.Tensor, used: int, capacity: int):
+def _regrow(old: torch.Tensor | None, like: torch.Tensor, used: int, capacity: int) -> torch.Tensor:
     batch, heads, _, dim = like.shape
     buffer = like.new_empty((batch, heads, capacity, dim))
-    if used:
+    if used and old is not None:
         buffer[:, :, :used] = old[:, :, :used]
     return buffer
 
 
-def new_cache():
+def new_cache() -> DynamicCache:
     """An empty ``DynamicCache`` that creates :class:`GrowingLayer` layers."""
     cache = DynamicCache()
     cache.layer_class_to_replicate = GrowingLayer
     return cache
 
 
-def cache_argument(model) -> str:
+def cache_argument(model: Any) -> str:
     """The name the model's ``forward`` takes the KV cache under: ``cache`` in the transformers
     versions that renamed it (they warn on ``past_key_values``), ``past_key_values`` before."""
     parameters = inspect.signature(model.forward).parameters
@@ -93,7 +97,7 @@ def cache_argument(model) -> str:
 
 @dataclass
 class BatchCache:
-    cache: object  # transformers DynamicCache
+    cache: DynamicCache
     mask: torch.Tensor  # [batch, time] long, 1 = real token
 
     @property
@@ -104,8 +108,20 @@ class BatchCache:
     def length(self) -> int:
         return self.mask.shape[1]
 
-    def layers(self) -> list:
-        return list(self.cache.layers)
+    def layers(self) -> list[CacheLayerMixin]:
+        found: list[CacheLayerMixin] = []
+        for layer in self.cache.layers:
+            if not isinstance(layer, CacheLayerMixin):
+                raise TypeError(f"{type(layer).__name__}: only key/value cache layers can batch")
+            found.append(layer)
+        return found
+
+
+def _kv(layer: CacheLayerMixin) -> tuple[torch.Tensor, torch.Tensor]:
+    """A filled layer's keys and values (every layer of a batch has run a prefill)."""
+    if layer.keys is None or layer.values is None:
+        raise RuntimeError("a cache layer of the running batch holds no keys/values")
+    return layer.keys, layer.values
 
 
 def left_pad(prompts: list[list[int]], pad_id: int, device: str) -> tuple[torch.Tensor, ...]:
@@ -134,8 +150,9 @@ def merge(running: BatchCache | None, joining: BatchCache) -> BatchCache:
     width = max(running.length, joining.length)
     pad_a, pad_b = width - running.length, width - joining.length
     for a, b in zip(running.layers(), joining.layers(), strict=True):
-        a.keys = torch.cat([_pad_time(a.keys, pad_a), _pad_time(b.keys, pad_b)], dim=0)
-        a.values = torch.cat([_pad_time(a.values, pad_a), _pad_time(b.values, pad_b)], dim=0)
+        (a_keys, a_values), (b_keys, b_values) = _kv(a), _kv(b)
+        a.keys = torch.cat([_pad_time(a_keys, pad_a), _pad_time(b_keys, pad_b)], dim=0)
+        a.values = torch.cat([_pad_time(a_values, pad_a), _pad_time(b_values, pad_b)], dim=0)
     mask = torch.cat([_pad_time(running.mask, pad_a), _pad_time(joining.mask, pad_b)], dim=0)
     return BatchCache(running.cache, mask)
 
@@ -149,15 +166,17 @@ def select(batch: BatchCache, keep: list[int]) -> BatchCache | None:
         index = torch.tensor(keep, dtype=torch.long, device=mask.device)
         mask = mask.index_select(0, index)
         for layer in batch.layers():
-            layer.keys = layer.keys.index_select(0, index)
-            layer.values = layer.values.index_select(0, index)
+            keys, values = _kv(layer)
+            layer.keys = keys.index_select(0, index)
+            layer.values = values.index_select(0, index)
     used = mask.any(dim=0).nonzero()
     start = int(used[0]) if len(used) else 0
     if start > 0:
         mask = mask[:, start:]
         for layer in batch.layers():
-            layer.keys = layer.keys[:, :, start:].contiguous()
-            layer.values = layer.values[:, :, start:].contiguous()
+            keys, values = _kv(layer)
+            layer.keys = keys[:, :, start:].contiguous()
+            layer.values = values[:, :, start:].contiguous()
     return BatchCache(batch.cache, mask)
 
 

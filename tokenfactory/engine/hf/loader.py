@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -115,17 +115,37 @@ def _from_pretrained(loader: Any, source: str, **kwargs: Any) -> Any:
         ) from exc
 
 
-def load_chat_model(
-    model_id: str, device: str | None = None, dtype: str | torch.dtype | None = None
-) -> LoadedChatModel:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+class _Opened(NamedTuple):
+    source: str
+    device: str
+    dtype: torch.dtype
+    tokenizer: Any
+    model: Any
+
+
+def _open(
+    auto_model: Any, model_id: str, device: str | None, dtype: str | torch.dtype | None
+) -> _Opened:
+    """The files found, device and dtype chosen, tokenizer and weights loaded for inference."""
+    from transformers import AutoTokenizer
 
     source = model_files.resolve(model_id)
     device = pick_device(device)
     torch_dtype = pick_dtype(device, dtype)
     tokenizer = _from_pretrained(AutoTokenizer, source)
-    model = _from_pretrained(AutoModelForCausalLM, source, dtype=torch_dtype)
+    model = _from_pretrained(auto_model, source, dtype=torch_dtype)
     model.to(device).eval()
+    return _Opened(source, device, torch_dtype, tokenizer, model)
+
+
+def load_chat_model(
+    model_id: str, device: str | None = None, dtype: str | torch.dtype | None = None
+) -> LoadedChatModel:
+    from transformers import AutoModelForCausalLM
+
+    source, device, torch_dtype, tokenizer, model = _open(
+        AutoModelForCausalLM, model_id, device, dtype
+    )
     config = model.config.get_text_config()
     context = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
     context = int(min(context, MAX_CONTEXT))
@@ -158,14 +178,9 @@ def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
 def load_embedding_model(
     model_id: str, device: str | None = None, dtype: str | torch.dtype | None = None
 ) -> LoadedEmbeddingModel:
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
-    source = model_files.resolve(model_id)
-    device = pick_device(device)
-    torch_dtype = pick_dtype(device, dtype)
-    tokenizer = _from_pretrained(AutoTokenizer, source)
-    model = _from_pretrained(AutoModel, source, dtype=torch_dtype)
-    model.to(device).eval()
+    source, device, torch_dtype, tokenizer, model = _open(AutoModel, model_id, device, dtype)
     pooling, normalize, max_seq = _sentence_transformers_config(Path(source))
     positions = getattr(model.config, "max_position_embeddings", None) or 512
     max_tokens = int(min(max_seq or positions, positions, MAX_CONTEXT))

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from ...errors import InternalError
+from ..protocol import FinishReason
 from .constraints import GrammarCompiler, allocate_bitmask, apply_bitmask
 from .kv import BatchCache, cache_argument, extend_mask, left_pad, merge, new_cache, select
 from .loader import LoadedChatModel, peft_wrapping
@@ -185,22 +186,25 @@ class ChatRunner:
 
     @torch.inference_mode()
     def _decode(self) -> None:
+        batch = self.batch
+        if batch is None:
+            raise RuntimeError("rows are running without a cache")
         device = self.loaded.device
         rows = self.running
         ids = torch.tensor([[s.output_ids[-1]] for s in rows], dtype=torch.long, device=device)
         positions = torch.tensor(
             [[len(s.all_token_ids) - 1] for s in rows], dtype=torch.long, device=device
         )
-        mask = extend_mask(self.batch)
+        mask = extend_mask(batch)
         out = self._forward(
             rows,
             input_ids=ids,
             attention_mask=mask,
             position_ids=positions,
             use_cache=True,
-            **{self.cache_argument: self.batch.cache},
+            **{self.cache_argument: batch.cache},
         )
-        self.batch.mask = mask
+        batch.mask = mask
         self._advance(rows, out.logits[:, -1])
         self._keep([i for i, s in enumerate(self.running) if not s.finished])
 
@@ -252,17 +256,17 @@ class ChatRunner:
     def _advance(self, rows: list[Sequence], logits: torch.Tensor) -> None:
         """Sample one token per row, apply constraints, and emit (finishing rows that end)."""
         logits = logits.float().cpu()  # sampling and grammar masks run on the CPU
-        constrained = [i for i, s in enumerate(rows) if s.constraint is not None]
+        constrained = [(i, s.constraint) for i, s in enumerate(rows) if s.constraint is not None]
         if constrained:
             bitmask = allocate_bitmask(len(rows), self.loaded.vocab_size)
-            for i in constrained:
-                rows[i].constraint.fill_bitmask(bitmask, i)
-            apply_bitmask(logits, bitmask, constrained, self.loaded.vocab_size)
+            for i, constraint in constrained:
+                constraint.fill_bitmask(bitmask, i)
+            apply_bitmask(logits, bitmask, [i for i, _ in constrained], self.loaded.vocab_size)
         tokens = sample(logits, [s.sampler for s in rows])
         for seq, token in zip(rows, tokens, strict=True):
             seq.emit([token], self._finish_reason(seq, token))
 
-    def _finish_reason(self, seq: Sequence, token: int) -> str | None:
+    def _finish_reason(self, seq: Sequence, token: int) -> FinishReason | None:
         if seq.constraint is not None:
             if not seq.constraint.accept(token):
                 return "length"  # cannot happen with the mask applied; never report as valid

@@ -96,8 +96,9 @@ def sample(logits: torch.Tensor, rows: list[RowSampler]) -> list[int]:
     tokens = chosen.tolist()
     for row, token in zip(rows, tokens, strict=True):
         row.output_ids.append(token)
-    for j, i in enumerate(wanting):
-        rows[i].last_logprob = token_logprob(log_probs[j], tokens[i], rows[i].logprobs or 0)
+    if log_probs is not None:
+        for j, i in enumerate(wanting):
+            rows[i].last_logprob = token_logprob(log_probs[j], tokens[i], rows[i].logprobs or 0)
     return tokens
 
 

@@ -6,6 +6,8 @@ Also the seed's creation path ``POST /api/dashboard/token-factory/lora`` and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Depends, Request
 
 from ...errors import InvalidRequestError, ModelNotFoundError
@@ -23,6 +25,9 @@ from ..auth import authenticate
 from ..deps import lora_of
 from ..responses import AUTHENTICATED, multipart_upload
 
+if TYPE_CHECKING:
+    from ...lora.records import AdapterRecord
+
 router = APIRouter(responses=AUTHENTICATED)
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json", "text/")
 #: chat JSONL, as a multipart ``file`` or as the raw body
@@ -30,7 +35,7 @@ TRAINING_FILE = multipart_upload("purpose")
 TRAINING_FILE["requestBody"]["content"]["application/jsonl"] = {"schema": {"type": "string"}}
 
 
-def view(request: Request, record) -> Adapter:
+def view(request: Request, record: AdapterRecord) -> Adapter:
     return adapter_view(record, lora_of(request).is_loaded(record))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
@@ -12,7 +14,7 @@ from ..responses import errors
 router = APIRouter(responses=errors(500, 503))
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-TEXT = {
+TEXT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Prometheus text",
         "content": {"text/plain": {"schema": {"type": "string"}}},

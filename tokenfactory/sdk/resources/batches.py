@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, PrivateAttr
 
+from tokenfactory.wire import batches as wire
+
 from .._jsonl import batch_jsonl, parse_jsonl, results_frame
 from .._polling import Bar, NoProgress, Poll, async_wait, wait
 from .._resource import Resource
@@ -24,28 +26,8 @@ TERMINAL = ("completed", "failed", "cancelled", "expired")
 Lines = list[dict[str, Any]]  # parsed JSONL (a name: the resources' own ``list`` shadows list)
 
 
-class Batch(ResponseMeta):
+class Batch(ResponseMeta, wire.PartialSeedBatch):
     """One batch job as the gateway reports it (the seed's fields)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    object: str = "batch"
-    status: str
-    sla: str | None = None
-    endpoint: str | None = None
-    total_requests: int = 0
-    completed_requests: int = 0
-    failed_requests: int = 0
-    created_at: str | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
-    cancelled_at: str | None = None
-    expires_at: str | None = None
-    input_file_id: str | None = None
-    output_file_id: str | None = None
-    error_file_id: str | None = None
-    metadata: dict[str, Any] | None = None
 
     _client: Any = PrivateAttr(default=None)
 
