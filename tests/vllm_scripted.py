@@ -37,6 +37,7 @@ class ScriptedAsyncLLM:
         self.calls: list[dict] = []
         self.closed: list[str] = []
         self.loras: dict[int, object] = {}
+        self.pinned: set[int] = set()
         self.sleeps: list[tuple] = []
         self.wakes = 0
         self.shut = False
@@ -84,6 +85,10 @@ class ScriptedAsyncLLM:
 
     async def remove_lora(self, lora_id):
         return self.loras.pop(lora_id, None) is not None
+
+    async def pin_lora(self, lora_id):
+        self.pinned.add(lora_id)
+        return lora_id in self.loras
 
     async def sleep(self, level=1, mode="abort"):
         self.sleeps.append((level, mode))

@@ -116,7 +116,7 @@ async def test_closing_the_stream_early_closes_vllms_stream():
     assert engine.health().requests_running == 0
 
 
-async def test_adapters_get_stable_ids_and_reach_generate(tmp_path):
+async def test_every_adapter_load_gets_a_new_id_and_reaches_generate(tmp_path):
     llm = ScriptedAsyncLLM()
     engine = make_engine(llm)
     for name in ("a", "b"):
@@ -124,7 +124,7 @@ async def test_adapters_get_stable_ids_and_reach_generate(tmp_path):
         (tmp_path / name / "adapter_config.json").write_text("{}")
         await engine.load_adapter(name, str(tmp_path / name), CHAT)
     assert engine.adapters() == {"a": CHAT, "b": CHAT}
-    assert {r.lora_name: r.lora_int_id for r in llm.loras.values()} == {"a": 1, "b": 2}
+    assert {r.lora_name: r.lora_int_id for r in llm.loras.values()} == {"a#1": 1, "b#2": 2}
 
     await collect(engine, GenerationRequest("r6", CHAT, [1], SamplingParams(max_tokens=1),
                                             adapter="b"))  # fmt: skip
@@ -134,8 +134,8 @@ async def test_adapters_get_stable_ids_and_reach_generate(tmp_path):
 
     await engine.unload_adapter("a")
     assert 1 not in llm.loras and engine.adapters() == {"b": CHAT}
-    await engine.load_adapter("a", str(tmp_path / "a"), CHAT)
-    assert llm.loras[1].lora_name == "a" and llm.loras[1].load_inplace
+    await engine.load_adapter("a", str(tmp_path / "a"), CHAT)  # never id 1 again
+    assert set(llm.loras) == {2, 3} and llm.loras[3].lora_name == "a#3"
     with pytest.raises(InvalidRequestError):
         await engine.load_adapter("c", str(tmp_path / "missing"), CHAT)
 

@@ -142,14 +142,6 @@ def test_embedding_engine_args_pool_with_a_small_memory_slice():
     assert "enable_lora" not in args and "enable_sleep_mode" not in args
 
 
-def test_adapter_ids_are_stable_unique_and_nonzero():
-    ids = vllm_params.AdapterIds()
-    first, second = ids.id_for("alpha"), ids.id_for("beta")
-    assert 0 not in (first, second) and first != second
-    assert ids.id_for("alpha") == first
-    assert ids.known("beta") and not ids.known("gamma")
-
-
 def _run_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
@@ -326,7 +318,7 @@ def test_translation_builds_real_vllm_objects(tmp_path):
         vllm_params.embedding_engine_args("o/e", str(tmp_path / "e"), settings)
     )
     assert embed.runner == "pooling"
-    lora = vllm_compat.lora_request("a", 1, "/a", load_inplace=True)
+    lora = vllm_compat.lora_request("a", 1, "/a")
     assert isinstance(lora, LoRARequest)
     assert lora.lora_int_id == 1
     assert PoolingParams(task="embed").task == "embed"

@@ -18,11 +18,9 @@ of the engine speaks one dialect:
   ``engine_args`` builds it. Fields the installed ``AsyncEngineArgs`` does not have (e.g.
   ``kv_cache_memory_bytes`` before it existed) are dropped with a warning when they are our
   defaults, and refused when a user asked for them.
-- **LoRA reload.** ``LoRARequest.load_inplace`` (replace an adapter's weights under the same
-  id after a re-training) is passed only where the field exists.
 - **``AsyncLLM.__del__``** calls ``shutdown()`` a second time at interpreter exit, when vLLM's
   module globals are gone (TypeError); ``async_llm_class`` returns a subclass whose shutdown
-  runs once.
+  runs once and whose ``__del__`` raises nothing, also for an engine never shut down.
 
 What did not differ between 0.26 and 0.32 for the fields we use (0.26 passed chat, streaming,
 seeds, embeddings, batches, multi-LoRA and sleep/wake on the GPU with the same arguments):
@@ -35,7 +33,6 @@ gpu_memory_utilization, enforce_eager, seed, served_model_name).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 from typing import Any
@@ -94,20 +91,12 @@ def engine_args(kwargs: dict[str, Any], user_keys: frozenset[str] = frozenset())
     return AsyncEngineArgs(**args)
 
 
-def lora_request(name: str, int_id: int, path: str, load_inplace: bool = False) -> Any:
+def lora_request(name: str, int_id: int, path: str) -> Any:
+    """A ``LoRARequest``; a reloaded adapter gets a new id and name instead of
+    ``load_inplace`` (see ``vllm_lora``), so every vLLM version takes it the same way."""
     from vllm.lora.request import LoRARequest
 
-    kwargs: dict[str, Any] = {"lora_name": name, "lora_int_id": int_id, "lora_path": path}
-    if load_inplace and "load_inplace" in _struct_fields(LoRARequest):
-        kwargs["load_inplace"] = True
-    return LoRARequest(**kwargs)
-
-
-def _struct_fields(cls: type) -> set[str]:
-    fields = getattr(cls, "__struct_fields__", None)  # msgspec.Struct
-    if fields is not None:
-        return set(fields)
-    return {f.name for f in dataclasses.fields(cls)}
+    return LoRARequest(lora_name=name, lora_int_id=int_id, lora_path=path)
 
 
 _MANAGED: type | None = None
@@ -129,9 +118,12 @@ def async_llm_class() -> type:
                 super().shutdown(*args, **kwargs)
 
             def __del__(self) -> None:
-                # at interpreter teardown the child processes exit with us
-                with contextlib.suppress(Exception):
+                # No module globals here (contextlib, say): at interpreter teardown they
+                # may be None already. The child processes exit with us then anyway.
+                try:  # noqa: SIM105
                     self.shutdown()
+                except Exception:
+                    pass
 
         _MANAGED = ManagedAsyncLLM
     return _MANAGED

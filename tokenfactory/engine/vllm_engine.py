@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from ..errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
-from . import vllm_compat, vllm_errors, vllm_params, vllm_platform
+from . import vllm_compat, vllm_errors, vllm_lora, vllm_params, vllm_platform
 from . import vllm_runtime as runtime
 from .catalog import a_modality
 from .input_limits import check_embedding_inputs
@@ -58,18 +60,14 @@ class _Served:
     status: ModelStatus = "available"
     path: str | None = None
     llm: Any = None  # vllm AsyncLLM
+    #: the processes ``llm`` started (engine core, workers), ended at shutdown
+    processes: list[Any] = field(default_factory=list)
+    #: the all-zero adapter pinned in vLLM's last LoRA slot (see vllm_lora), if any
+    zero_adapter_dir: str | None = None
     tokenizer: Any = None
     context_length: int | None = None
     error: str | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-@dataclass
-class _Adapter:
-    name: str
-    base_model: str
-    path: str
-    int_id: int
 
 
 class VLLMEngine:
@@ -103,6 +101,13 @@ class VLLMEngine:
         #: what this machine's vLLM backend can do; the one place that says what it lacks
         self.capabilities = vllm_platform.capabilities()
         on_cpu = self.capabilities.backend == "cpu"
+        self._extra_args = {**vllm_params.extra_args_from_env(os.environ), **engine_kwargs}
+        # vLLM's LoRA slots: one more than max_loras where the backend needs the last one for
+        # the zero adapter (see vllm_lora), unless the user set vLLM's max_loras directly
+        user_slots = self._extra_args.get("max_loras")
+        reserved = int(enable_lora and self.capabilities.lora_base_rows_read_last_slot)
+        self._lora_slots = int(user_slots) if user_slots is not None else max_loras + reserved
+        self._reserve_slot = bool(reserved) and self._lora_slots >= 2
         self._settings = vllm_params.EngineSettings(
             gpu_memory_utilization=_first(gpu_memory_utilization, env.gpu_memory_utilization),
             embedding_gpu_memory_utilization=_first(
@@ -111,6 +116,7 @@ class VLLMEngine:
             max_model_len=_first(max_model_len, env.max_model_len),
             enable_lora=enable_lora,
             max_loras=max_loras,
+            reserved_lora_slots=reserved if user_slots is None else 0,
             max_lora_rank=_first(max_lora_rank, self.capabilities.max_lora_rank),
             enable_sleep_mode=enable_sleep_mode and self.capabilities.sleep_mode,
             enforce_eager=_first(
@@ -124,15 +130,16 @@ class VLLMEngine:
                 else None
             ),
         )
-        self._extra_args = {**vllm_params.extra_args_from_env(os.environ), **engine_kwargs}
         chat = [DEFAULT_CHAT_MODEL] if chat_models is None else list(chat_models)
         embedding = (
             [DEFAULT_EMBEDDING_MODEL] if embedding_models is None else list(embedding_models)
         )
         self._served: dict[str, _Served] = {m: _Served(m, "chat") for m in chat}
         self._served.update({m: _Served(m, "embedding") for m in embedding})
-        self._adapters: dict[str, _Adapter] = {}
-        self._adapter_ids = vllm_params.AdapterIds()
+        self._adapters = vllm_lora.Registrations()
+        #: keeps the distinct adapters in flight within the slots real adapters may use
+        self._gate = vllm_lora.AdapterGate(self._lora_slots - 1 if self._reserve_slot else None)
+        self._retiring: set[asyncio.Task[None]] = set()
         self._awake = asyncio.Event()
         self._awake.set()
         self._sleeping = False
@@ -182,7 +189,11 @@ class VLLMEngine:
         # graphs): do it off the event loop. AsyncLLM starts its output task lazily on the
         # first request when it is built outside a running loop.
         user_keys = frozenset(self._extra_args) if served.modality == "chat" else frozenset()
+        before = await asyncio.to_thread(runtime.descendants)
         served.llm = await asyncio.to_thread(runtime.build_async_llm, kwargs, user_keys)
+        served.processes = await asyncio.to_thread(runtime.started_processes, before)
+        if served.modality == "chat" and self._reserve_slot:
+            await self._reserve_last_lora_slot(served)
         served.tokenizer = await asyncio.to_thread(runtime.load_tokenizer, path)
         served.context_length = runtime.max_model_len(served.llm)
         if served.modality == "embedding":
@@ -193,27 +204,55 @@ class VLLMEngine:
         if self._device == "cuda":
             self._device = await asyncio.to_thread(runtime.device_name)
 
+    async def _reserve_last_lora_slot(self, served: _Served) -> None:
+        """Pin an all-zero adapter in vLLM's last LoRA slot (see vllm_lora). Where that fails
+        the model still serves, and says why base rows may carry an adapter's delta."""
+        assert served.path is not None
+        folder = tempfile.mkdtemp(prefix="tokenfactory-zero-lora-")
+        served.zero_adapter_dir = folder
+        try:
+            await asyncio.to_thread(vllm_lora.write_zero_adapter, served.path, folder)
+            await vllm_lora.reserve_last_slot(
+                served.llm, self._lora_slots, folder, vllm_compat.lora_request
+            )
+        except Exception:
+            log.exception(
+                "Could not keep vLLM's last LoRA slot for a zero adapter on %s: base-model"
+                " requests batched with adapter requests may get an adapter's delta",
+                served.model_id,
+            )
+
     async def unload_model(self, model: str) -> None:
         served = self._require(model)
         async with served.lock:
-            for name in [a.name for a in self._adapters.values() if a.base_model == model]:
-                del self._adapters[name]
-            runtime.shutdown_llm(served.llm)
-            served.llm, served.tokenizer, served.status = None, None, "available"
+            self._adapters.drop_base(model)
+            await self._stop_instance(served)
+            served.status = "available"
         runtime.release_memory()
 
     async def shutdown(self) -> None:
-        """Stop every vLLM instance (their child processes exit and give the GPU memory
-        back), then drop our references so a new engine can start in this process."""
+        """Stop every vLLM instance and every process it started (vLLM's own shutdown first,
+        then whatever is left is terminated), then drop our references so a new engine can
+        start in this process."""
         self._closed = True
         self._awake.set()  # let anything parked on sleep run into the closed check
+        for task in list(self._retiring):
+            task.cancel()
         for served in self._served.values():
-            runtime.shutdown_llm(served.llm)
-            served.llm, served.tokenizer = None, None
+            await self._stop_instance(served)
             if served.status == "loaded":
                 served.status = "available"
         self._adapters.clear()
         runtime.release_memory()
+
+    async def _stop_instance(self, served: _Served) -> None:
+        runtime.shutdown_llm(served.llm)
+        served.llm, served.tokenizer = None, None
+        processes, served.processes = served.processes, []
+        await asyncio.to_thread(runtime.stop_processes, processes)
+        if served.zero_adapter_dir is not None:
+            shutil.rmtree(served.zero_adapter_dir, ignore_errors=True)
+            served.zero_adapter_dir = None
 
     async def sleep(self) -> None:
         """Free the chat models' GPU memory (vLLM sleep level 1: weights to CPU RAM, KV cache
@@ -240,9 +279,17 @@ class VLLMEngine:
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationOutput]:
         served = self._require_loaded(request.model, "chat")
         params = self._sampling_params(request)
-        lora = self._lora_request(request)
+        adapter = self._adapter_for(request)
+        lora = _make_lora_request(adapter) if adapter is not None else None
         await self._awake.wait()
         self._check_open()
+        adapter_id = adapter.int_id if adapter is not None else None
+        await self._gate.enter(adapter_id)
+        try:
+            self._check_open()  # it may have closed while the request waited for a slot
+        except BaseException:
+            await self._gate.leave(adapter_id)
+            raise
         prompt = vllm_compat.token_prompt(request.prompt_token_ids)
         stream = served.llm.generate(
             prompt, params, request.request_id, lora_request=lora, priority=request.priority
@@ -271,7 +318,11 @@ class VLLMEngine:
             ) from exc
         finally:
             self._running -= 1
-            await stream.aclose()  # aborts the vLLM request when we stop early
+            try:
+                await stream.aclose()  # aborts the vLLM request when we stop early
+            finally:
+                # after the abort, so vLLM never holds more distinct adapters than the gate
+                await self._gate.leave(adapter_id)
 
     async def abort(self, request_id: str) -> None:
         for served in self._loaded("chat"):
@@ -289,7 +340,7 @@ class VLLMEngine:
             kwargs["structured_outputs"] = StructuredOutputsParams(**structured)
         return SamplingParams(output_kind=RequestOutputKind.DELTA, **kwargs)
 
-    def _lora_request(self, request: GenerationRequest) -> Any:
+    def _adapter_for(self, request: GenerationRequest) -> vllm_lora.Registration | None:
         if request.adapter is None:
             return None
         adapter = self._adapters.get(request.adapter)
@@ -299,7 +350,7 @@ class VLLMEngine:
             raise InvalidRequestError(
                 f"Adapter '{adapter.name}' belongs to '{adapter.base_model}', not '{request.model}'"
             )
-        return _make_lora_request(adapter)
+        return adapter
 
     # ---- embeddings ------------------------------------------------------------------
 
@@ -343,21 +394,52 @@ class VLLMEngine:
         if not self._settings.enable_lora:
             raise InvalidRequestError("This engine was started without LoRA support")
         vllm_params.check_adapter_rank(name, Path(path), self._settings.max_lora_rank)
-        reload = self._adapter_ids.known(name)
-        adapter = _Adapter(name, base_model, str(path), self._adapter_ids.id_for(name))
+        # a new int id and vLLM name for every load, also a reload after re-training: vLLM
+        # then cannot serve the old weights or KV blocks computed with them (see vllm_lora)
+        adapter = self._adapters.new(name, base_model, str(path))
         try:
-            await served.llm.add_lora(_make_lora_request(adapter, load_inplace=reload))
+            await served.llm.add_lora(_make_lora_request(adapter))
         except ValueError as exc:
             raise InvalidRequestError(f"vLLM cannot load adapter '{name}': {exc}") from exc
-        self._adapters[name] = adapter
+        previous = self._adapters.commit(adapter)
+        if previous is not None:
+            await self._retire(previous)
 
     async def unload_adapter(self, name: str) -> None:
-        adapter = self._adapters.pop(name, None)
+        adapter = self._adapters.pop(name)
         if adapter is None:
             raise NotFoundError(f"Adapter '{name}' is not loaded")
+        await self._retire(adapter)
+
+    async def _retire(self, adapter: vllm_lora.Registration) -> None:
+        """Remove a registration from vLLM once no request uses it (a request still running
+        would make vLLM load it again from its folder)."""
+        if adapter.int_id not in self._gate.in_flight():
+            await self._remove_lora(adapter)
+            return
+
+        async def when_idle() -> None:
+            await self._gate.idle(adapter.int_id)
+            await self._remove_lora(adapter)
+
+        task = asyncio.create_task(when_idle())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _remove_lora(self, adapter: vllm_lora.Registration) -> None:
         served = self._served.get(adapter.base_model)
         if served is not None and served.llm is not None:
             await served.llm.remove_lora(adapter.int_id)
+
+    @property
+    def max_batch_size(self) -> int | None:
+        """The most sequences vLLM schedules together (``max_num_seqs``, known once a chat
+        model is up); the batch runner keeps twice as many lines in flight."""
+        for served in self._loaded("chat"):
+            seqs = runtime.max_num_seqs(served.llm)
+            if seqs:
+                return int(seqs)
+        return None
 
     @property
     def max_lora_rank(self) -> int | None:
@@ -387,7 +469,7 @@ class VLLMEngine:
             models=self.models(),
             requests_running=self._running,
             requests_waiting=0,
-            adapters=sorted(self._adapters),
+            adapters=sorted(a.name for a in self._adapters.values()),
             detail=detail,
         )
 
@@ -447,5 +529,5 @@ def _guess_modality(model: str) -> Modality:
     return packaged.modality if packaged else "chat"
 
 
-def _make_lora_request(adapter: _Adapter, load_inplace: bool = False) -> Any:
-    return vllm_compat.lora_request(adapter.name, adapter.int_id, adapter.path, load_inplace)
+def _make_lora_request(adapter: vllm_lora.Registration) -> Any:
+    return vllm_compat.lora_request(adapter.vllm_name, adapter.int_id, adapter.path)

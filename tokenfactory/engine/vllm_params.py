@@ -161,6 +161,8 @@ class EngineSettings:
     max_model_len: int | None = None
     enable_lora: bool = True
     max_loras: int = 4
+    #: LoRA slots vLLM gets beyond ``max_loras``, for the engine's own use (see vllm_lora)
+    reserved_lora_slots: int = 0
     max_lora_rank: int = DEFAULT_MAX_LORA_RANK
     max_cpu_loras: int | None = 8
     enable_sleep_mode: bool = True
@@ -248,11 +250,10 @@ def chat_engine_args(
     if settings.max_model_len is not None:
         args["max_model_len"] = settings.max_model_len
     if settings.enable_lora:
-        args.update(
-            enable_lora=True, max_loras=settings.max_loras, max_lora_rank=settings.max_lora_rank
-        )
+        slots = settings.max_loras + settings.reserved_lora_slots
+        args.update(enable_lora=True, max_loras=slots, max_lora_rank=settings.max_lora_rank)
         if settings.max_cpu_loras is not None:
-            args["max_cpu_loras"] = max(settings.max_cpu_loras, settings.max_loras)
+            args["max_cpu_loras"] = max(settings.max_cpu_loras, slots)
     args.update(extra or {})
     return args
 
@@ -279,22 +280,3 @@ def embedding_engine_args(
         args["kv_cache_memory_bytes"] = settings.embedding_kv_cache_memory_bytes
     args.update(extra or {})
     return args
-
-
-class AdapterIds:
-    """Stable integer ids for LoRA adapter names, as vLLM's ``LoRARequest`` needs.
-
-    A name keeps its id for the engine's lifetime, also across unload and reload, so vLLM's
-    adapter cache never confuses two adapters; ids start at 1 (0 means "no adapter").
-    """
-
-    def __init__(self) -> None:
-        self._ids: dict[str, int] = {}
-
-    def id_for(self, name: str) -> int:
-        if name not in self._ids:
-            self._ids[name] = len(self._ids) + 1
-        return self._ids[name]
-
-    def known(self, name: str) -> bool:
-        return name in self._ids

@@ -43,6 +43,10 @@ class Capabilities:
     #: layers of this rank once LoRA is on; on the CPU rank 64 halves the base model's
     #: throughput against rank 16 (benchmarks/README.md), so there it is the API's default rank.
     max_lora_rank: int
+    #: vLLM's LoRA ops apply the last LoRA slot to base-model rows batched with adapter rows
+    #: (the CPU backend's PyTorch ops; the CUDA kernels skip them): the engine keeps that slot
+    #: for an all-zero adapter (see ``vllm_lora``).
+    lora_base_rows_read_last_slot: bool = False
 
     def describe_missing(self) -> list[str]:
         missing = []
@@ -64,6 +68,7 @@ CPU = Capabilities(
     compile_by_default=False,
     train_needs_sleep=False,
     max_lora_rank=16,
+    lora_base_rows_read_last_slot=True,
 )
 
 

@@ -17,12 +17,14 @@ Process model: vLLM's engine core runs in a child process, made a *spawned* proc
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib.util
 import json
 import logging
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,94 @@ def build_async_llm(kwargs: dict[str, Any], user_keys: frozenset[str] = frozense
     return vllm_compat.async_llm_class().from_engine_args(args)
 
 
+# ---- the child processes an AsyncLLM starts --------------------------------------------------
+#
+# vLLM's engine core runs in a child process and its workers in the core's children. Their
+# ``psutil.Process`` handles are taken once the engine has started (everything it started is
+# running by then) as the difference of this process's descendants before and after
+# ``build_async_llm``, so processes anything else started are never touched.
+# ``stop_processes`` ends what is left of them after vLLM's own shutdown.
+
+#: multiprocessing's helper processes, shared by the whole interpreter: never ours to stop.
+_SHARED_HELPERS = ("resource_tracker", "forkserver")
+
+
+def descendants() -> dict[tuple[int, float], Any]:
+    """This process's descendants as ``(pid, create time) -> psutil.Process``."""
+    try:
+        import psutil
+    except ImportError:
+        return {}
+    found = {}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            found[(proc.pid, proc.create_time())] = proc
+        except psutil.Error:
+            continue
+    return found
+
+
+def started_processes(before: dict[tuple[int, float], Any]) -> list[Any]:
+    """The descendants that appeared since ``before``, less multiprocessing's helpers."""
+    started = []
+    for key, proc in descendants().items():
+        if key in before:
+            continue
+        try:
+            cmdline = " ".join(proc.cmdline())
+        except Exception:  # gone already, or not ours to read
+            continue
+        if not any(helper in cmdline for helper in _SHARED_HELPERS):
+            started.append(proc)
+    return started
+
+
+def stop_processes(procs: list[Any], grace_s: float = 10.0) -> list[int]:
+    """Wait up to ``grace_s`` for ``procs`` to exit, then terminate and finally kill what is
+    left; returns the pids that had to be signalled."""
+    if not procs:
+        return []
+    import psutil
+
+    alive = _wait_gone(procs, grace_s)
+    signalled = [p.pid for p in alive]
+    for signal in ("terminate", "kill"):
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):  # also refused if the pid was recycled
+                getattr(proc, signal)()
+        alive = _wait_gone(alive, 5.0)
+        if not alive:
+            break
+    if signalled:
+        log.warning("vLLM left %d child process(es) behind; ended %s", len(signalled), signalled)
+    return signalled
+
+
+def _wait_gone(procs: list[Any], timeout: float) -> list[Any]:
+    """The processes still running after up to ``timeout`` seconds."""
+    import multiprocessing
+
+    deadline = time.monotonic() + timeout
+    while True:
+        # reaps an exited engine core the way multiprocessing expects (it owns that child)
+        multiprocessing.active_children()
+        alive = [p for p in procs if _running(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def _running(proc: Any) -> bool:
+    """Running and still the process we saw start (``is_running`` checks the create time,
+    so a recycled pid is not taken for it); zombies count as gone."""
+    import psutil
+
+    try:
+        return bool(proc.is_running()) and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def load_tokenizer(path: str) -> Any:
     from transformers import AutoTokenizer
 
@@ -96,6 +186,11 @@ def device_name() -> str:
 def max_model_len(llm: Any) -> int | None:
     config = getattr(llm, "vllm_config", None)
     return getattr(getattr(config, "model_config", None), "max_model_len", None)
+
+
+def max_num_seqs(llm: Any) -> int | None:
+    config = getattr(llm, "vllm_config", None)
+    return getattr(getattr(config, "scheduler_config", None), "max_num_seqs", None)
 
 
 def shutdown_llm(llm: Any) -> None:
