@@ -268,3 +268,17 @@ def test_a_restarted_gateway_serves_the_adapters_it_had(api, fake_gateway, tmp_p
     principal = restarted.keys.authenticate(fake_gateway.test_key)
     target = restarted.resolve_model("kept", "chat", principal)
     assert (target.model, target.adapter) == ("test/chat", created["id"])
+
+
+def test_a_rank_the_engine_cannot_serve_is_refused_before_training(api, fake_gateway):
+    """vLLM on the CPU reserves rank 16: a rank-32 adapter could be trained but not served."""
+    fake_gateway.engine.max_lora_rank = 16
+    try:
+        refused = create(api, rank=32)
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert error["param"] == "rank" and error["code"] == "rank_not_served"
+        assert "max_lora_rank=32" in error["message"]
+        assert create(api, rank=16).status_code == 200
+    finally:
+        del fake_gateway.engine.max_lora_rank

@@ -47,9 +47,7 @@ class BatchRunner:
         self.repo = repo
         self.files = files
         self.executor = LineExecutor(core)
-        self.max_in_flight = max_in_flight or 2 * int(
-            getattr(core.engine, "max_batch_size", 16) or 16
-        )
+        self._max_in_flight = max_in_flight
         self.poll_interval = poll_interval
         self._inflight: dict[tuple[str, int], asyncio.Task] = {}
         self._principals: dict[str, Principal] = {}
@@ -57,6 +55,18 @@ class BatchRunner:
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+
+    @property
+    def max_in_flight(self) -> int:
+        """Lines running at once: twice the rows the engine decodes together, so it stays
+        full. Read from the engine each time: vLLM knows its ``max_num_seqs`` once started."""
+        if self._max_in_flight:
+            return self._max_in_flight
+        return 2 * int(getattr(self.core.engine, "max_batch_size", None) or 16)
+
+    @max_in_flight.setter
+    def max_in_flight(self, value: int) -> None:
+        self._max_in_flight = value
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:

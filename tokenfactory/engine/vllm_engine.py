@@ -86,7 +86,7 @@ class VLLMEngine:
         max_model_len: int | None = None,
         enable_lora: bool = True,
         max_loras: int = 4,
-        max_lora_rank: int = vllm_params.DEFAULT_MAX_LORA_RANK,
+        max_lora_rank: int | None = None,
         enable_sleep_mode: bool = True,
         enforce_eager: bool | None = None,
         **engine_kwargs: Any,
@@ -117,7 +117,7 @@ class VLLMEngine:
             enable_lora=enable_lora,
             max_loras=max_loras,
             reserved_lora_slots=reserved if user_slots is None else 0,
-            max_lora_rank=max_lora_rank,
+            max_lora_rank=_first(max_lora_rank, self.capabilities.max_lora_rank),
             enable_sleep_mode=enable_sleep_mode and self.capabilities.sleep_mode,
             enforce_eager=_first(
                 _first(enforce_eager, env.enforce_eager),
@@ -393,8 +393,7 @@ class VLLMEngine:
         served = self._require_loaded(base_model, "chat")
         if not self._settings.enable_lora:
             raise InvalidRequestError("This engine was started without LoRA support")
-        if not (Path(path) / "adapter_config.json").is_file():
-            raise InvalidRequestError(f"No PEFT adapter (adapter_config.json) in '{path}'")
+        vllm_params.check_adapter_rank(name, Path(path), self._settings.max_lora_rank)
         # a new int id and vLLM name for every load, also a reload after re-training: vLLM
         # then cannot serve the old weights or KV blocks computed with them (see vllm_lora)
         adapter = self._adapters.new(name, base_model, str(path))
@@ -431,6 +430,21 @@ class VLLMEngine:
         served = self._served.get(adapter.base_model)
         if served is not None and served.llm is not None:
             await served.llm.remove_lora(adapter.int_id)
+
+    @property
+    def max_batch_size(self) -> int | None:
+        """The most sequences vLLM schedules together (``max_num_seqs``, known once a chat
+        model is up); the batch runner keeps twice as many lines in flight."""
+        for served in self._loaded("chat"):
+            seqs = runtime.max_num_seqs(served.llm)
+            if seqs:
+                return int(seqs)
+        return None
+
+    @property
+    def max_lora_rank(self) -> int | None:
+        """The highest LoRA rank this engine can serve (None: it serves no adapters)."""
+        return self._settings.max_lora_rank if self._settings.enable_lora else None
 
     def adapters(self) -> dict[str, str]:
         return {a.name: a.base_model for a in self._adapters.values()}

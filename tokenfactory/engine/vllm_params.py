@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidRequestError
@@ -25,8 +26,27 @@ FINISH_REASONS: dict[str, FinishReason] = {
     "repetition": "stop",
 }
 
-#: LoRA ranks the fine-tuning API accepts (8/16/32/64): vLLM must reserve the largest.
+#: LoRA ranks the fine-tuning API accepts (8/16/32/64): the most vLLM may have to reserve
+#: (on the CPU the engine reserves less by default, see ``vllm_platform.Capabilities``).
 DEFAULT_MAX_LORA_RANK = 64
+
+
+def check_adapter_rank(name: str, folder: Path, max_lora_rank: int) -> None:
+    """Refuse, with a 400 that says what to change, an adapter vLLM could not load here."""
+    config_file = folder / "adapter_config.json"
+    if not config_file.is_file():
+        raise InvalidRequestError(f"No PEFT adapter (adapter_config.json) in '{folder}'")
+    try:
+        rank = int(json.loads(config_file.read_text()).get("r", 0))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InvalidRequestError(f"Adapter '{name}': unreadable adapter_config.json") from exc
+    if rank > max_lora_rank:
+        raise InvalidRequestError(
+            f"Adapter '{name}' has LoRA rank {rank}; this vLLM engine reserves rank <= "
+            f"{max_lora_rank} (start it with max_lora_rank={rank} or more, e.g. "
+            f"tf.serve(engine='vllm', max_lora_rank={rank}); a higher reserve costs "
+            "throughput on every request)"
+        )
 
 
 def structured_kwargs(spec: StructuredSpec | None) -> dict[str, Any] | None:

@@ -39,6 +39,10 @@ class Capabilities:
     compile_by_default: bool
     #: The trainer must put the engine to sleep to get the accelerator's memory.
     train_needs_sleep: bool
+    #: The LoRA rank the engine reserves by default. vLLM runs every batch through LoRA
+    #: layers of this rank once LoRA is on; on the CPU rank 64 halves the base model's
+    #: throughput against rank 16 (benchmarks/README.md), so there it is the API's default rank.
+    max_lora_rank: int
     #: vLLM's LoRA ops apply the last LoRA slot to base-model rows batched with adapter rows
     #: (the CPU backend's PyTorch ops; the CUDA kernels skip them): the engine keeps that slot
     #: for an all-zero adapter (see ``vllm_lora``).
@@ -52,13 +56,18 @@ class Capabilities:
 
 
 CUDA = Capabilities(
-    backend="cuda", sleep_mode=True, compile_by_default=True, train_needs_sleep=True
+    backend="cuda",
+    sleep_mode=True,
+    compile_by_default=True,
+    train_needs_sleep=True,
+    max_lora_rank=64,
 )
 CPU = Capabilities(
     backend="cpu",
     sleep_mode=False,
     compile_by_default=False,
     train_needs_sleep=False,
+    max_lora_rank=16,
     lora_base_rows_read_last_slot=True,
 )
 

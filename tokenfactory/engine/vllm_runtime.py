@@ -188,6 +188,11 @@ def max_model_len(llm: Any) -> int | None:
     return getattr(getattr(config, "model_config", None), "max_model_len", None)
 
 
+def max_num_seqs(llm: Any) -> int | None:
+    config = getattr(llm, "vllm_config", None)
+    return getattr(getattr(config, "scheduler_config", None), "max_num_seqs", None)
+
+
 def shutdown_llm(llm: Any) -> None:
     if llm is None:
         return

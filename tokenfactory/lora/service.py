@@ -81,6 +81,18 @@ class LoraService:
             )
         return base_model
 
+    def _check_rank_is_served(self, rank: int) -> None:
+        """An engine that reserves a smaller LoRA rank (vLLM on the CPU) could not serve the
+        adapter after training: say so before the training is spent."""
+        reserved = getattr(self.core.engine, "max_lora_rank", None)
+        if reserved is not None and rank > reserved:
+            raise InvalidRequestError(
+                f"This engine serves LoRA adapters up to rank {reserved}; train with"
+                f" rank <= {reserved}, or restart the engine with max_lora_rank={rank}",
+                param="rank",
+                code="rank_not_served",
+            )
+
     def _check_new_name(self, name: Any) -> str:
         name = check_name(name)
         if self.core.find_model(name) is not None:
@@ -95,6 +107,7 @@ class LoraService:
         """A new adapter; ``body`` is checked against the API's ranges (its wire model)."""
         body = parse_body(AdapterCreate, body)
         name = self._check_new_name(body.name)
+        self._check_rank_is_served(body.rank)
         params = TrainingParams(
             epochs=body.epochs,
             learning_rate=float(body.learning_rate),
