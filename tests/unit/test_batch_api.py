@@ -285,21 +285,3 @@ def test_openai_cancel_and_error_file(api, fake_engine, fake_gateway):
     assert batch.cancelled_at and batch.error_file_id
     errors = client.files.content(batch.error_file_id).text.splitlines()
     assert len(errors) + batch.request_counts.completed == 20
-
-
-def test_lines_in_flight_follow_the_engine_once_it_knows_its_batch_size(fake_gateway):
-    """vLLM knows its max_num_seqs only once started: the runner reads it then, not at build."""
-    runner = fake_gateway.batch.runner
-    engine = fake_gateway.engine
-    had = engine.__dict__.get("max_batch_size")
-    try:
-        engine.max_batch_size = 128
-        assert runner.max_in_flight == 256
-        engine.max_batch_size = None
-        assert runner.max_in_flight == 32  # an engine that does not say: 16 rows assumed
-        runner.max_in_flight = 3
-        assert runner.max_in_flight == 3  # an explicit limit wins
-    finally:
-        engine.__dict__.pop("max_batch_size", None)
-        if had is not None:
-            engine.max_batch_size = had

@@ -58,11 +58,16 @@ class BatchRunner:
 
     @property
     def max_in_flight(self) -> int:
-        """Lines running at once: twice the rows the engine decodes together, so it stays
-        full. Read from the engine each time: vLLM knows its ``max_num_seqs`` once started."""
+        """Lines running at once: what the engine asks for (``batch_lines_in_flight``: vLLM,
+        known once started), else twice the rows it decodes together (the TransformersEngine
+        pauses batch rows for interactive requests, so it can be kept full)."""
         if self._max_in_flight:
             return self._max_in_flight
-        return 2 * int(getattr(self.core.engine, "max_batch_size", None) or 16)
+        engine = self.core.engine
+        asked = getattr(engine, "batch_lines_in_flight", None)
+        if asked:
+            return int(asked)
+        return 2 * int(getattr(engine, "max_batch_size", None) or 16)
 
     @max_in_flight.setter
     def max_in_flight(self, value: int) -> None:

@@ -432,13 +432,15 @@ class VLLMEngine:
             await served.llm.remove_lora(adapter.int_id)
 
     @property
-    def max_batch_size(self) -> int | None:
-        """The most sequences vLLM schedules together (``max_num_seqs``, known once a chat
-        model is up); the batch runner keeps twice as many lines in flight."""
+    def batch_lines_in_flight(self) -> int | None:
+        """How many batch-job lines the batch runner keeps running (None until a chat model
+        is up): few enough that interactive requests still find a free slot in vLLM."""
+        if self.capabilities.batch_lines_in_flight is not None:
+            return self.capabilities.batch_lines_in_flight
         for served in self._loaded("chat"):
             seqs = runtime.max_num_seqs(served.llm)
             if seqs:
-                return int(seqs)
+                return max(1, int(seqs) // 2)
         return None
 
     @property

@@ -47,6 +47,11 @@ class Capabilities:
     #: (the CPU backend's PyTorch ops; the CUDA kernels skip them): the engine keeps that slot
     #: for an all-zero adapter (see ``vllm_lora``).
     lora_base_rows_read_last_slot: bool = False
+    #: Batch-job lines to keep running at once (None: half of vLLM's ``max_num_seqs``). vLLM
+    #: admits no waiting request, whatever its priority, while ``max_num_seqs`` run, so a batch
+    #: must leave slots free; on the CPU a decode step's time also grows with its rows, and 16
+    #: rows already give ~95% of the 64-row throughput (benchmarks/README.md).
+    batch_lines_in_flight: int | None = None
 
     def describe_missing(self) -> list[str]:
         missing = []
@@ -69,6 +74,7 @@ CPU = Capabilities(
     train_needs_sleep=False,
     max_lora_rank=16,
     lora_base_rows_read_last_slot=True,
+    batch_lines_in_flight=16,
 )
 
 
