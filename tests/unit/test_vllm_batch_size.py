@@ -38,3 +38,17 @@ def test_the_runner_keeps_what_the_engine_asks_for(fake_gateway, asked, rows, ex
         assert runner.max_in_flight == expected
     finally:
         del engine.batch_lines_in_flight, engine.max_batch_size
+
+
+def test_the_ray_runner_reads_the_engine_too_and_adds_its_chunks(fake_gateway):
+    from tokenfactory.batch.ray_executor import CHUNK_LINES, RayBatchRunner
+
+    local = fake_gateway.batch.runner
+    runner = RayBatchRunner(fake_gateway, local.repo, local.files)
+    engine = fake_gateway.engine
+    engine.batch_lines_in_flight = 16  # what a started vLLM engine says, after the runner exists
+    try:
+        assert runner.local_in_flight == 16
+        assert runner.max_in_flight == 16 + CHUNK_LINES
+    finally:
+        del engine.batch_lines_in_flight

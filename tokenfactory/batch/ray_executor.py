@@ -257,8 +257,6 @@ class RayBatchRunner(BatchRunner):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.local_in_flight = self.max_in_flight
-        self.max_in_flight = self.local_in_flight + CHUNK_LINES
         self._on_ray: set[tuple[str, int]] = set()
         self._chunks: set[asyncio.Task] = set()
         self._not_before = 0.0  # no new Ray chunk before this time (after a failure)
@@ -275,6 +273,21 @@ class RayBatchRunner(BatchRunner):
             {"url": r.url, "key": r.spec.api_key, "model": r.spec.upstream_model}
             for r in (pool.routable() or pool.replicas)
         ]
+
+    @property
+    def local_in_flight(self) -> int:
+        """Lines run here at once: the plain runner's limit, read from the engine each time
+        (vLLM knows it once started)."""
+        return super().max_in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        return self.local_in_flight + CHUNK_LINES
+
+    @max_in_flight.setter
+    def max_in_flight(self, value: int) -> None:
+        """An explicit limit for the lines run here; Ray chunks come on top of it."""
+        self._max_in_flight = value
 
     def _remote_model(self, line: dict[str, Any]) -> str | None:
         remote = self.core.remote
