@@ -349,3 +349,13 @@ def test_vllm_logprobs_become_token_logprobs():
     assert vllm_params.token_logprobs([5], None, 2) is None
     assert vllm_params.token_logprobs([5], positions, None) is None
     assert VllmSamplingParams(logprobs=2).logprobs == 2  # the native field it is asked through
+
+
+def test_lora_slots_set_by_the_user_also_size_the_cpu_adapter_cache():
+    """vLLM wants max_cpu_loras >= max_loras: a user's max_loras counts for both."""
+    settings = vllm_params.EngineSettings(reserved_lora_slots=1)
+    ours = vllm_params.chat_engine_args("a/b", "/m", settings)
+    assert ours["max_loras"] == vllm_params.lora_slots(settings) == settings.max_loras + 1
+    theirs = vllm_params.chat_engine_args("a/b", "/m", settings, {"max_loras": 16})
+    assert theirs["max_loras"] == vllm_params.lora_slots(settings, {"max_loras": 16}) == 16
+    assert theirs["max_cpu_loras"] >= 16

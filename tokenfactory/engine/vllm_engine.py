@@ -106,8 +106,7 @@ class VLLMEngine:
         # the zero adapter (see vllm_lora), unless the user set vLLM's max_loras directly
         user_slots = self._extra_args.get("max_loras")
         reserved = int(enable_lora and self.capabilities.lora_base_rows_read_last_slot)
-        self._lora_slots = int(user_slots) if user_slots is not None else max_loras + reserved
-        self._reserve_slot = bool(reserved) and self._lora_slots >= 2
+        cpu_kv_bytes = vllm_platform.cpu_kv_cache_bytes() if on_cpu else None
         self._settings = vllm_params.EngineSettings(
             gpu_memory_utilization=_first(gpu_memory_utilization, env.gpu_memory_utilization),
             embedding_gpu_memory_utilization=_first(
@@ -123,13 +122,13 @@ class VLLMEngine:
                 _first(enforce_eager, env.enforce_eager),
                 not self.capabilities.compile_by_default,
             ),
-            kv_cache_memory_bytes=vllm_platform.cpu_kv_cache_bytes() if on_cpu else None,
+            kv_cache_memory_bytes=cpu_kv_bytes,
             embedding_kv_cache_memory_bytes=(
-                vllm_platform.CPU_EMBEDDING_KV_BYTES
-                if on_cpu and vllm_platform.cpu_kv_cache_bytes() is not None
-                else None
+                vllm_platform.CPU_EMBEDDING_KV_BYTES if cpu_kv_bytes is not None else None
             ),
         )
+        self._lora_slots = vllm_params.lora_slots(self._settings, self._extra_args)
+        self._reserve_slot = bool(reserved) and self._lora_slots >= 2
         chat = [DEFAULT_CHAT_MODEL] if chat_models is None else list(chat_models)
         embedding = (
             [DEFAULT_EMBEDDING_MODEL] if embedding_models is None else list(embedding_models)

@@ -250,12 +250,19 @@ def chat_engine_args(
     if settings.max_model_len is not None:
         args["max_model_len"] = settings.max_model_len
     if settings.enable_lora:
-        slots = settings.max_loras + settings.reserved_lora_slots
+        slots = lora_slots(settings, extra)
         args.update(enable_lora=True, max_loras=slots, max_lora_rank=settings.max_lora_rank)
         if settings.max_cpu_loras is not None:
             args["max_cpu_loras"] = max(settings.max_cpu_loras, slots)
     args.update(extra or {})
     return args
+
+
+def lora_slots(settings: EngineSettings, extra: Mapping[str, Any] | None = None) -> int:
+    """The LoRA slots vLLM gets: ``max_loras`` from the extra engine arguments where the user
+    set it, else ours plus the slots the engine reserves for itself."""
+    given = (extra or {}).get("max_loras")
+    return int(given) if given is not None else settings.max_loras + settings.reserved_lora_slots
 
 
 def embedding_engine_args(
