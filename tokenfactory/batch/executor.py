@@ -4,7 +4,8 @@ A line is a :class:`~tokenfactory.core.Call` at its job's tier and priority: the
 completions or embeddings service validates, admits, runs and meters it exactly as it would an
 HTTP request. Its usage is deferred: the runner commits it together with the line's result.
 A request the service rejects becomes a result with that error as its response body (status
-code and all), not an exception.
+code and all), not an exception; except a passing 503 (a model or adapter still loading, the
+engine not up yet): that outcome says ``retry`` and the runner runs the line again later.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..core import Call, Core, UsageRecord
 from ..core.validation import parse_body
-from ..errors import InvalidRequestError, ServiceError
+from ..errors import InvalidRequestError, ServiceError, ServiceUnavailableError
 from ..store import Principal
 from .validation import ENDPOINTS
 
@@ -28,6 +29,12 @@ class LineOutcome:
     ok: bool
     result: dict  # {"id", "custom_id", "response", "error"}
     usage: list[UsageRecord] = field(default_factory=list)  # to commit with the result
+    retry: str | None = None  # why the line must run again later (nothing to commit)
+
+
+def passing(exc: ServiceError) -> bool:
+    """A 503 that time cures (loading, restarting), not a feature this gateway lacks."""
+    return isinstance(exc, ServiceUnavailableError) and exc.code != "feature_not_enabled"
 
 
 def result_line(custom_id: str, status: int | None, request_id: str | None, body, error=None):
@@ -65,13 +72,23 @@ class LineExecutor:
     ) -> LineOutcome:
         custom_id, url = line["custom_id"], line["url"]
         request_id = f"req-{uuid.uuid4().hex[:24]}"
-        call = Call(principal, url, tier, priority, request_id=request_id, defer_usage=True)
+        call = Call(
+            principal,
+            url,
+            tier,
+            priority,
+            request_id=request_id,
+            defer_usage=True,
+            input_bytes=len(line["body"]),
+        )
         try:
             service = self._service(url)
             request = parse_body(ENDPOINTS[url][0], body)
             run = await service.start(request, call)
             answer = await run.complete()
         except ServiceError as exc:
+            if passing(exc):
+                return LineOutcome(False, {}, retry=f"{exc.code}: {exc.message}")
             body_out = exc.to_dict()
             return LineOutcome(
                 False, result_line(custom_id, exc.status_code, request_id, body_out), call.usage

@@ -92,7 +92,8 @@ class Core:
         self.admission_checks: list[AdmissionCheck] = []
         self.usage_observers: list[UsageObserver] = []
         self.model_resolvers: list[ModelResolver] = []
-        self.startup_hooks: list[Callable[[], Awaitable[None]]] = []  # once the engine is ready
+        # once the engine started, before the gateway says it is ready
+        self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self.started_at = time.time()
         self.engine_error: str | None = None
@@ -110,12 +111,14 @@ class Core:
             self.engine_error = f"{type(exc).__name__}: {exc}"
             log.exception("engine failed to start")
             return
-        self._ready.set()
+        # Ready only once every hook ran: the adapters trained before are attached again (and
+        # the batch runner, which waits for readiness, runs no line naming one before that).
         for hook in self.startup_hooks:
             try:
                 await hook()
             except Exception:
                 log.exception("startup hook failed")
+        self._ready.set()
 
     async def shutdown(self) -> None:
         for hook in reversed(self.shutdown_hooks):
