@@ -11,6 +11,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import Core
 from .errors import install_error_handlers
+from .inflight import Drain, InFlightMiddleware
+from .limits import BodyLimitMiddleware, RequestLimits
 from .metering_middleware import MeteringMiddleware
 from .openapi import install_openapi
 
@@ -60,9 +62,13 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(gateway: Core) -> FastAPI:
+def create_app(gateway: Core, limits: RequestLimits | None = None) -> FastAPI:
+    """The gateway's app. ``limits``: body caps and deadlines (default: from the environment,
+    see ``gateway/limits.py``)."""
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
     app.state.gateway = gateway
+    app.state.limits = limits or RequestLimits.from_env()
+    app.state.drain = Drain()
     app.state.clock = time.time
     install_error_handlers(app)
 
@@ -71,5 +77,9 @@ def create_app(gateway: Core) -> FastAPI:
         app.include_router(importlib.import_module(module).router)
     if gateway.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
+    # outermost: a body past its cap or too slow is refused before anything reads it; every
+    # request runs as a task that a client leaving, or the end of a shutdown's drain, cancels
+    app.add_middleware(BodyLimitMiddleware, limits=app.state.limits)
+    app.add_middleware(InFlightMiddleware, drain=app.state.drain)
     install_openapi(app)
     return app

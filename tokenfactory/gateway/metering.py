@@ -19,7 +19,14 @@ Out = TypeVar("Out")
 
 
 def http_call(request: Request, principal: Principal, endpoint: str, tier: str) -> Call:
-    return Call(principal, endpoint, tier, request_id=getattr(request.state, "request_id", None))
+    length = request.headers.get("content-length", "")
+    return Call(
+        principal,
+        endpoint,
+        tier,
+        request_id=getattr(request.state, "request_id", None),
+        input_bytes=int(length) if length.isdigit() else 0,
+    )
 
 
 async def respond(run: Run[Out, Any], response: Response, stream: bool = False) -> Out | Any:

@@ -2,7 +2,11 @@
 
 :class:`InferenceService` validates and admits a request, then hands back a :class:`Run`;
 whoever called it (a route, a batch line) only picks JSON or a stream, and the run meters its
-usage exactly once. A failure at any step is metered too, with its status code and no tokens.
+usage exactly once. A failure at any step is metered too, with its status code and no tokens;
+a run cancelled part-way (its client left, the server stopped) is metered for what ran.
+
+A large request (``Call.input_bytes`` past :data:`OFF_LOOP_BYTES`) is prepared on a worker
+thread: tokenizing megabytes takes seconds, and the event loop serves everyone else meanwhile.
 """
 
 from __future__ import annotations
@@ -22,6 +26,22 @@ if TYPE_CHECKING:
 
 Out = TypeVar("Out")
 Chunk = TypeVar("Chunk")
+OFF_LOOP_BYTES = 256 * 1024
+
+
+def what_ran(results: list[GenerationResult]) -> list[GenerationResult]:
+    """The usage of a run cut short: the tokens generated, and the prompts of the generations
+    that produced one (a prompt still queued when it was cut was never run)."""
+    return [
+        GenerationResult(
+            prompt_tokens=r.prompt_tokens if r.first_token_at is not None else 0,
+            completion_tokens=r.completion_tokens,
+            started_at=r.started_at,
+            first_token_at=r.first_token_at,
+            finished_at=r.finished_at,
+        )
+        for r in results
+    ]
 
 
 def failure_status(exc: BaseException) -> int:
@@ -45,6 +65,9 @@ class Run(Generic[Out, Chunk]):
     async def complete(self) -> Out:
         try:
             out = await self._complete()
+        except asyncio.CancelledError:
+            self.core.settle(self.call, self.model, what_ran(self.results), 499)
+            raise
         except BaseException as exc:
             self.core.settle(self.call, self.model, [], failure_status(exc))
             raise
@@ -109,7 +132,10 @@ class InferenceService(Generic[Req, P, Out, Chunk]):
             return await upstream.start(req, call)
 
         async def admit() -> Run[Out, Chunk]:
-            p = self.prepare(req, call)
+            if call.input_bytes > OFF_LOOP_BYTES:
+                p = await asyncio.to_thread(self.prepare, req, call)
+            else:
+                p = self.prepare(req, call)
             headers = await self.core.admit(
                 Admission(call.principal, call.endpoint, req.model, call.tier, p.estimated_tokens)
             )
