@@ -46,10 +46,15 @@ _LAZY: dict[str, str] = {
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 
-__all__ = sorted(["__version__", *_LAZY])
+# public submodules: tf.webhooks.verify / tf.webhooks.Receiver (stdlib only)
+_SUBMODULES = {"webhooks": "tokenfactory.webhooks"}
+
+__all__ = sorted(["__version__", *_LAZY, *_SUBMODULES])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(_SUBMODULES[name])
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tokenfactory' has no attribute {name!r}")
@@ -59,7 +64,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

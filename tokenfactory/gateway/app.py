@@ -28,6 +28,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
     "tokenfactory.gateway.routes.upstreams",
+    "tokenfactory.gateway.routes.webhooks",
 ]
 
 
