@@ -30,6 +30,7 @@ from ..errors import (
     ServiceUnavailableError,
 )
 from ..store import KeyStore, Principal, Store
+from .in_flight import InFlight
 from .records import Admission, Call, Target, UsageRecord
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class Core:
         self.chat: ChatService = ChatService(self)
         self.completions: CompletionService = CompletionService(self)
         self.embeddings: EmbeddingService = EmbeddingService(self)
+        self.in_flight = InFlight()  # streams another client may stop (/v1/requests/{id})
         # features (None until installed; see tokenfactory.features)
         self.usage: UsageRecords | None = None
         self.prices: PriceTable | None = None

@@ -20,6 +20,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.models",
     "tokenfactory.gateway.routes.chat",
     "tokenfactory.gateway.routes.completions",
+    "tokenfactory.gateway.routes.requests",
     "tokenfactory.gateway.routes.embeddings",
     "tokenfactory.gateway.routes.batch",
     "tokenfactory.gateway.routes.openai_batches",

@@ -5,6 +5,8 @@ GET  /tokenfactory/api/gateways/<id>/<resource>     relay of health|models|batch
 GET  /tokenfactory/api/templates                    the notebook templates
 POST /tokenfactory/api/notebooks                    {template, directory?, base_url?}
                                                     -> {path} of a new notebook
+POST /tokenfactory/api/cancel                       {base_url, kind, id}: stop a request
+                                                    (kinds: relay.CANCELS) outside the kernel
 """
 
 from __future__ import annotations
@@ -48,6 +50,36 @@ class GatewayResourceHandler(_Handler):
         async with httpx.AsyncClient(trust_env=False) as client:
             status, body = await relay.fetch(client, record, resource)
         self.send_json(body, status)
+
+
+class CancelHandler(_Handler):
+    """A widget's Stop/Cancel, sent by the page to the gateway: it works while a cell blocks
+    the kernel, where the widget's own message would wait in the kernel's queue."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            self.send_error_json(400, "The request body is not valid JSON", "invalid_json")
+            return
+        if not isinstance(body, dict):
+            self.send_error_json(400, "The request body must be a JSON object", "invalid_json")
+            return
+        kind, ident = str(body.get("kind", "")), str(body.get("id") or "")
+        if kind not in relay.CANCELS or not ident:
+            known = ", ".join(sorted(relay.CANCELS))
+            message = f"Give a kind ({known}) and the id to cancel"
+            self.send_error_json(400, message, "invalid_cancel")
+            return
+        record = relay.find_by_url(str(body.get("base_url") or ""))
+        if record is None:
+            message = f"No running gateway serves {body.get('base_url')!r} on this machine"
+            self.send_error_json(404, message, "gateway_not_found")
+            return
+        async with httpx.AsyncClient(trust_env=False) as client:
+            status, answer = await relay.cancel(client, record, kind, ident)
+        self.send_json(answer, status)
 
 
 class TemplatesHandler(_Handler):
@@ -105,6 +137,7 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
                 GatewayResourceHandler,
             ),
             (url_path_join(base, "templates"), TemplatesHandler),
+            (url_path_join(base, "cancel"), CancelHandler),
             (url_path_join(base, "notebooks"), NotebooksHandler),
         ],
     )

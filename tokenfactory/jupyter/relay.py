@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -16,6 +17,11 @@ RESOURCES = {
     "models": "/v1/models",
     "batches": "/v1/batch",
     "adapters": "/v1/adapters",
+}
+#: what the browser may stop on a gateway, outside the kernel (whose queue a cell may hold):
+#: kind -> the gateway route, ``{id}`` filled in
+CANCELS = {
+    "request": "/v1/requests/{id}/cancel",  # a streaming request, by its X-Request-ID
 }
 BATCH_ACTIVE = {"validating", "queued", "in_progress", "running", "finalizing", "cancelling"}
 TRAINING_ACTIVE = {"queued", "pending", "validating", "training", "running"}
@@ -38,6 +44,15 @@ def find(gid: str) -> dict | None:
     return None
 
 
+def find_by_url(base_url: str) -> dict | None:
+    """The running gateway serving ``base_url`` (what a widget knows of its gateway)."""
+    wanted = base_url.rstrip("/")
+    for record in list_gateways():
+        if str(record.get("base_url", "")).rstrip("/") == wanted:
+            return record
+    return None
+
+
 def _root(record: dict) -> str:
     url = str(record["base_url"]).rstrip("/")
     return url[: -len("/v1")] if url.endswith("/v1") else url
@@ -49,6 +64,21 @@ async def fetch(client: httpx.AsyncClient, record: dict, resource: str) -> tuple
     url = _root(record) + RESOURCES[resource]
     try:
         response = await client.get(url, headers=headers, timeout=TIMEOUT)
+    except httpx.HTTPError as exc:
+        return 502, _error(f"Cannot reach the gateway at {url}: {exc}", "bad_gateway")
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        message = f"The gateway answered {response.status_code} without JSON"
+        return 502, _error(message, "bad_gateway")
+
+
+async def cancel(client: httpx.AsyncClient, record: dict, kind: str, ident: str) -> tuple[int, Any]:
+    """(status, JSON body) of the gateway's answer to stopping ``ident`` (a ``CANCELS`` kind)."""
+    headers = {"Authorization": f"Bearer {record['api_key']}"} if record.get("api_key") else {}
+    url = _root(record) + CANCELS[kind].format(id=quote(ident, safe=""))
+    try:
+        response = await client.post(url, headers=headers, timeout=TIMEOUT)
     except httpx.HTTPError as exc:
         return 502, _error(f"Cannot reach the gateway at {url}: {exc}", "bad_gateway")
     try:

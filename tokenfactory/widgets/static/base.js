@@ -69,3 +69,40 @@ function formatBytes(n) {
   }
   return `${n.toFixed(n >= 10 || i === 0 ? 0 : 1)} ${units[i]}`;
 }
+
+// The Jupyter server this page was served by (JupyterLab and Notebook pages carry its config
+// in #jupyter-config-data), or null elsewhere (VS Code, Colab, a static page).
+function jupyterServer() {
+  const node = document.getElementById("jupyter-config-data");
+  if (!node) return null;
+  try {
+    const config = JSON.parse(node.textContent);
+    return { baseUrl: (config.baseUrl || "/").replace(/\/?$/, "/"), token: config.token || "" };
+  } catch (e) {
+    return null;
+  }
+}
+
+// Stop `kind` `id` on the widget's gateway through the tokenfactory server extension
+// (POST /tokenfactory/api/cancel). Unlike a widget message, which waits in the kernel's queue
+// behind a running cell, this reaches the gateway at once. Resolves to true when it stopped.
+async function cancelOnGateway(model, kind, id) {
+  const server = jupyterServer();
+  const baseUrl = model.get("base_url");
+  if (!server || !baseUrl || !id) return false;
+  const headers = { "Content-Type": "application/json" };
+  if (server.token) headers.Authorization = `token ${server.token}`;
+  const xsrf = document.cookie.match(/\b_xsrf=([^;]*)/);
+  if (xsrf) headers["X-XSRFToken"] = xsrf[1];
+  try {
+    const response = await fetch(`${server.baseUrl}tokenfactory/api/cancel`, {
+      method: "POST",
+      headers,
+      credentials: "same-origin",
+      body: JSON.stringify({ base_url: baseUrl, kind, id }),
+    });
+    return response.ok;
+  } catch (e) {
+    return false;
+  }
+}
