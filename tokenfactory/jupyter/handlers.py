@@ -2,11 +2,11 @@
 
 GET  /tokenfactory/api/gateways                     every live gateway with its status
 GET  /tokenfactory/api/gateways/<id>/<resource>     relay of health|models|batches|adapters
+POST /tokenfactory/api/gateways/<id>/actions        {action, target}: a widget button that must
+                                                    work while the kernel is busy (relay.ACTIONS)
 GET  /tokenfactory/api/templates                    the notebook templates
 POST /tokenfactory/api/notebooks                    {template, directory?, base_url?}
                                                     -> {path} of a new notebook
-POST /tokenfactory/api/cancel                       {base_url, kind, id}: stop a request
-                                                    (kinds: relay.CANCELS) outside the kernel
 """
 
 from __future__ import annotations
@@ -52,33 +52,21 @@ class GatewayResourceHandler(_Handler):
         self.send_json(body, status)
 
 
-class CancelHandler(_Handler):
-    """A widget's Stop/Cancel, sent by the page to the gateway: it works while a cell blocks
-    the kernel, where the widget's own message would wait in the kernel's queue."""
-
+class GatewayActionHandler(_Handler):
     @tornado.web.authenticated
-    async def post(self) -> None:
+    async def post(self, gid: str) -> None:
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
             self.send_error_json(400, "The request body is not valid JSON", "invalid_json")
             return
-        if not isinstance(body, dict):
-            self.send_error_json(400, "The request body must be a JSON object", "invalid_json")
-            return
-        kind, ident = str(body.get("kind", "")), str(body.get("id") or "")
-        if kind not in relay.CANCELS or not ident:
-            known = ", ".join(sorted(relay.CANCELS))
-            message = f"Give a kind ({known}) and the id to cancel"
-            self.send_error_json(400, message, "invalid_cancel")
-            return
-        record = relay.find_by_url(str(body.get("base_url") or ""))
+        record = relay.find(gid)
         if record is None:
-            message = f"No running gateway serves {body.get('base_url')!r} on this machine"
-            self.send_error_json(404, message, "gateway_not_found")
+            self.send_error_json(404, f"No running gateway with id '{gid}'", "gateway_not_found")
             return
+        action, target = str(body.get("action", "")), str(body.get("target", ""))
         async with httpx.AsyncClient(trust_env=False) as client:
-            status, answer = await relay.cancel(client, record, kind, ident)
+            status, answer = await relay.act(client, record, action, target)
         self.send_json(answer, status)
 
 
@@ -136,8 +124,8 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
                 url_path_join(base, "gateways", r"([0-9]+-[0-9]+)", f"({resources})"),
                 GatewayResourceHandler,
             ),
+            (url_path_join(base, "gateways", r"([0-9]+-[0-9]+)", "actions"), GatewayActionHandler),
             (url_path_join(base, "templates"), TemplatesHandler),
-            (url_path_join(base, "cancel"), CancelHandler),
             (url_path_join(base, "notebooks"), NotebooksHandler),
         ],
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ...errors import NotFoundError
+from ...errors import ResourceNotFoundError
 from ...store import Principal
 from ...wire.cancellation import RequestCancellation
 from ..auth import authenticate
@@ -23,5 +23,5 @@ async def cancel_request(
     request_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> RequestCancellation:
     if not gateway_of(request).in_flight.cancel(request_id, principal):
-        raise NotFoundError(f"No streaming request '{request_id}' is running")
+        raise ResourceNotFoundError(f"No streaming request '{request_id}' is running")
     return RequestCancellation(id=request_id)

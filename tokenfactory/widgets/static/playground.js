@@ -133,8 +133,16 @@ export default {
       title: "Stop the answer (works while a cell runs in this kernel)",
       onclick: () => {
         action(model, "stop");
-        // the message above waits behind a running cell; the gateway hears this one at once
-        cancelOnGateway(model, "request", model.get("request_id"));
+        // that message waits behind a running cell; the gateway, asked through the Jupyter
+        // server's relay, stops the stream at once (a stream already over is no error)
+        const gid = model.get("relay_gateway");
+        const server = gid ? jupyterServer() : null;
+        const id = model.get("request_id");
+        if (!server || !id) return;
+        fetch(`${server.base}tokenfactory/api/gateways/${gid}/actions`, {
+          method: "POST", headers: server.headers, credentials: "same-origin",
+          body: JSON.stringify({ action: "cancel-request", target: id }),
+        }).catch(() => {});
       },
     }, "Stop");
     cleanups.push(watch(model, ["streaming"], () => {
