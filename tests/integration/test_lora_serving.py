@@ -37,7 +37,7 @@ def sdk(server):
 @pytest.fixture(scope="module")
 def trained(server, sdk):
     """Both adapters trained (queued one after the other) while the server keeps serving."""
-    started_at = server.gateway.started_at
+    started_at = server.core.started_at
     for name, marker in MARKERS.items():
         sdk.adapters.create(name, epochs=3, learning_rate=0.001, rank=16)
         data = styled(marker)
@@ -52,7 +52,7 @@ def trained(server, sdk):
     done = {name: sdk.adapters.wait(name, timeout=900, progress=False) for name in MARKERS}
     for adapter in done.values():
         assert adapter.status == "succeeded", adapter.error
-    assert server.gateway.started_at == started_at  # no restart
+    assert server.core.started_at == started_at  # no restart
     return done
 
 
@@ -82,7 +82,7 @@ def test_adapters_are_hot_loaded_and_listed_with_their_parent(server, sdk, train
     for name, adapter in trained.items():
         assert adapter.loaded
         assert models[name].parent == DEFAULT_CHAT_MODEL
-        assert server.gateway.engine.adapters()[adapter.id] == DEFAULT_CHAT_MODEL
+        assert server.core.engine.adapters()[adapter.id] == DEFAULT_CHAT_MODEL
     assert set(MARKERS) <= set(models[DEFAULT_CHAT_MODEL].adapters)
 
 

@@ -53,7 +53,7 @@ def test_a_running_gateway_is_listed_with_its_status(jupyter, runtime_dir, tf_ho
     with live_gateway(tf_home) as live:
         live.engine._adapters["support-v1"] = "test/chat"
         # every engine adapter visible to this key (the LoRA feature narrows it to trained ones)
-        live.gateway.adapter_filter = lambda adapters, _principal: adapters
+        live.core.adapter_filter = lambda adapters, _principal: adapters
         gid = announce(live.base_url, live.api_key)
         r = get(jupyter, "/tokenfactory/api/gateways")
     assert r.status_code == 200

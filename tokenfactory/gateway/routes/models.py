@@ -11,7 +11,7 @@ from ...store import Principal
 from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
 from ..auth import authenticate, require_admin
-from ..metering import gateway_of
+from ..deps import core_of
 from ..responses import ADMIN, AUTHENTICATED
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -43,7 +43,7 @@ def to_wire(info: ModelInfo, adapters: dict[str, str], created: int) -> Model:
 
 
 def list_models(request: Request, principal: Principal) -> list[Model]:
-    gw = gateway_of(request)
+    gw = core_of(request)
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
     models = [to_wire(info, adapters, created) for info in gw.models()]
@@ -55,7 +55,7 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
 
 def visible_adapters(request: Request, principal: Principal) -> dict[str, str]:
     """Adapters this principal may see (a feature may narrow it: ``adapter_filter``)."""
-    return gateway_of(request).visible_adapters(principal)
+    return core_of(request).visible_adapters(principal)
 
 
 @router.get("/v1/models")
@@ -67,7 +67,7 @@ async def get_models(request: Request, principal: Principal = Depends(authentica
 async def load_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
-    gw = gateway_of(request)
+    gw = core_of(request)
     info = await gw.engine.load_model(body.model)
     return to_wire(info, visible_adapters(request, principal), int(gw.started_at))
 
@@ -76,7 +76,7 @@ async def load_model(
 async def unload_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
-    gw = gateway_of(request)
+    gw = core_of(request)
     if gw.find_model(body.model) is None:
         raise ModelNotFoundError(f"The model '{body.model}' does not exist", param="model")
     await gw.engine.unload_model(body.model)
