@@ -21,6 +21,7 @@ _LAZY: dict[str, str] = {
     "compare_adapter": "tokenfactory.widgets.compare",
     "UsageDashboard": "tokenfactory.widgets.usage_dashboard",
     "BatchMonitor": "tokenfactory.widgets.batch_monitor",
+    "MissingExtraError": "tokenfactory.extras",  # a missing pip extra, server or client side
     # the Python SDK
     "TokenFactory": "tokenfactory.sdk",
     "AsyncTokenFactory": "tokenfactory.sdk",
@@ -41,7 +42,7 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "tokenfactory.sdk",
     "RateLimitError": "tokenfactory.sdk",
     "InternalServerError": "tokenfactory.sdk",
-    "MissingExtraError": "tokenfactory.sdk",
+    "PermissionDeniedError": "tokenfactory.sdk",
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 

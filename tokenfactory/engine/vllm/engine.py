@@ -30,8 +30,8 @@ from ...errors import (
     InvalidRequestError,
     ModelLoadingError,
     ModelNotFoundError,
-    NotFoundError,
-    ServiceUnavailableError,
+    ResourceNotFoundError,
+    UnavailableError,
 )
 from ..catalog import a_modality
 from ..input_limits import check_embedding_inputs
@@ -411,7 +411,7 @@ class VLLMEngine:
     async def unload_adapter(self, name: str) -> None:
         adapter = self._adapters.pop(name)
         if adapter is None:
-            raise NotFoundError(f"Adapter '{name}' is not loaded")
+            raise ResourceNotFoundError(f"Adapter '{name}' is not loaded")
         await self._retire(adapter)
 
     async def _retire(self, adapter: vllm_lora.Registration) -> None:
@@ -520,7 +520,7 @@ class VLLMEngine:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise ServiceUnavailableError("The vLLM engine has been shut down")
+            raise UnavailableError("The vLLM engine has been shut down")
 
 
 def _first(value: Any, default: Any) -> Any:
