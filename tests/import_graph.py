@@ -16,30 +16,34 @@ import tokenfactory
 PACKAGE = Path(tokenfactory.__file__).parent
 ROOT = PACKAGE.name
 
-#: Layers, highest first (docs/architecture.md draws them). A folder may import its own layer's
-#: neighbours only where ``SIDEWAYS`` allows it, and any layer below its own.
+#: The layers, highest first (docs/architecture.md draws them): a folder imports only folders
+#: in lower layers, or its own layer's where ``SIDEWAYS`` says so.
 LAYERS: dict[str, int] = {
-    # 6: the doors and the assembly of the app
+    # the doors, and the assembly of the application
     **dict.fromkeys(
         ["__init__", "cli", "cli_batch", "cli_keys", "cli_serve", "cli_workspaces", "server",
-         "running", "runtime", "discovery", "features", "jupyter", "widgets", "magics",
-         "templates"],
-        6,
+         "runtime", "features", "jupyter", "widgets", "magics", "templates"],
+        7,
     ),
-    # 5: the HTTP gateway; the SDK (client only) sits beside it
-    "gateway": 5,
-    "sdk": 5,
-    "extras": 5,
-    # 4: the features
-    **dict.fromkeys(["batch", "lora", "usage", "ratelimit", "remote"], 4),
-    # 3: inference services
-    "services": 3,
-    # 2: the kernel and the store
-    "core": 2,
+    # the HTTP gateway; the SDK (a client, beside it) and the optional-extras check
+    **dict.fromkeys(["gateway", "sdk", "extras"], 6),
+    # features, each plugged into the core through its ports
+    **dict.fromkeys(["batch", "lora", "usage", "ratelimit", "remote"], 5),
+    # inference: chat, completions, embeddings (no HTTP)
+    "services": 4,
+    # the kernel: records, ports, the endpoint table, validation
+    "core": 3,
     "store": 2,
-    # 1: engines, wire models, errors, config
-    **dict.fromkeys(["engine", "wire", "errors", "config", "faults", "_version"], 1),
+    # engines and wire models
+    **dict.fromkeys(["engine", "wire"], 1),
+    # leaves: errors, settings, where running gateways are
+    **dict.fromkeys(["errors", "config", "faults", "_version", "running", "discovery"], 0),
 }  # fmt: skip
+
+#: Layers whose folders may import one another: the doors, the features (batch lines reach
+#: remote models, usage installs the rate limiter) as long as no circle forms, and the
+#: leaves.
+SIDEWAYS_LAYERS = {7, 5, 0}
 
 
 def module_name(path: Path) -> str:
@@ -52,13 +56,14 @@ def folder_of(module: str) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
-def imported_names(source: str, module: str, is_package: bool) -> list[tuple[int, str]]:
-    """Every module an import statement may name, relative imports resolved."""
+def imported_names(source: str, module: str, is_package: bool) -> list[tuple[int, list[str]]]:
+    """Each import statement's candidate module names, most specific first, relative imports
+    resolved: ``from a import b`` is ``a.b`` if that is a module, else ``a``."""
     package = module if is_package else module.rpartition(".")[0]
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, list[str]]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
+            found += [(node.lineno, [alias.name]) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 parts = package.split(".")
@@ -66,9 +71,7 @@ def imported_names(source: str, module: str, is_package: bool) -> list[tuple[int
                 name = ".".join(base + ([node.module] if node.module else []))
             else:
                 name = node.module or ""
-            if node.module:
-                found.append((node.lineno, name))
-            found += [(node.lineno, f"{name}.{alias.name}") for alias in node.names]
+            found += [(node.lineno, [f"{name}.{alias.name}", name]) for alias in node.names]
     return found
 
 
@@ -78,16 +81,26 @@ def modules() -> dict[str, Path]:
     }
 
 
+def resolve(candidates: list[str], known: dict[str, Path]) -> str | None:
+    """The package module an import loads: the first candidate (or its longest prefix) that
+    is one of ours; None for a third-party import."""
+    for name in candidates:
+        if name in known:
+            return name
+    target = candidates[-1]
+    while target and target not in known:
+        target = target.rpartition(".")[0]
+    return target or None
+
+
 def module_edges() -> set[tuple[str, str]]:
     """(importer, imported) over the package's own modules."""
     known = modules()
     edges: set[tuple[str, str]] = set()
     for module, path in known.items():
-        for _, name in imported_names(path.read_text(), module, path.name == "__init__.py"):
-            target = name
-            while target and target not in known:
-                target = target.rpartition(".")[0]
-            if target and target != module and (target != ROOT or name == ROOT):
+        for _, candidates in imported_names(path.read_text(), module, path.name == "__init__.py"):
+            target = resolve(candidates, known)
+            if target and target != module:
                 edges.add((module, target))
     return edges
 
@@ -147,10 +160,6 @@ class Measure:
         )
 
 
-#: Same-layer imports that are allowed (importer folder -> imported folder).
-SIDEWAYS: set[tuple[str, str]] = set()
-
-
 def layer_of(folder: str) -> int:
     return LAYERS[folder]
 
@@ -169,8 +178,7 @@ def measure() -> Measure:
         if layer_of(folder_of(b)) > layer_of(folder_of(a))
         or (
             layer_of(folder_of(b)) == layer_of(folder_of(a))
-            and layer_of(folder_of(a)) < 6
-            and (folder_of(a), folder_of(b)) not in SIDEWAYS
+            and layer_of(folder_of(a)) not in SIDEWAYS_LAYERS
         )
     }
     return Measure(across, arrows, strongly_connected(folders, arrows), module_circles, upward)
