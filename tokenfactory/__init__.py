@@ -26,6 +26,7 @@ _LAZY: dict[str, str] = {
     "candidate": "tokenfactory.workbench.candidates",
     "judge": "tokenfactory.workbench.judge",
     "EvalResult": "tokenfactory.workbench.result",
+    "MissingExtraError": "tokenfactory.extras",  # a missing pip extra, server or client side
     # the Python SDK
     "TokenFactory": "tokenfactory.sdk",
     "AsyncTokenFactory": "tokenfactory.sdk",
@@ -46,7 +47,7 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "tokenfactory.sdk",
     "RateLimitError": "tokenfactory.sdk",
     "InternalServerError": "tokenfactory.sdk",
-    "MissingExtraError": "tokenfactory.sdk",
+    "PermissionDeniedError": "tokenfactory.sdk",
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 

@@ -205,13 +205,13 @@ def test_auto_selection_picks_transformers_without_cuda(monkeypatch, backend):
     """Without CUDA vLLM is never the automatic pick (on a CPU the TransformersEngine wins,
     see select.py); without any vLLM backend asking for it by name is a clear 503."""
     from tokenfactory.engine import select, vllm_platform
-    from tokenfactory.errors import ServiceUnavailableError
+    from tokenfactory.errors import UnavailableError
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
     monkeypatch.delenv(vllm_params.ENV_ENFORCE_EAGER, raising=False)
     assert select.engine_kind("auto") == "transformers"
     if backend is None:
-        with pytest.raises(ServiceUnavailableError, match="vllm"):
+        with pytest.raises(UnavailableError, match="vllm"):
             select.create_engine("vllm", chat_models=[], embedding_models=[])
     else:
         engine = select.create_engine("vllm", chat_models=["a/b"], embedding_models=[])

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import NotFoundError
+from ..errors import ResourceNotFoundError
 from ..store import Store
 
 SCHEMA = """
@@ -91,7 +91,7 @@ class BatchRepository:
             "SELECT * FROM batch_files WHERE id = ? AND workspace_id = ?", (file_id, workspace)
         )
         if row is None:
-            raise NotFoundError(f"No file found with id '{file_id}'", code="file_not_found")
+            raise ResourceNotFoundError(f"No file found with id '{file_id}'", code="file_not_found")
         return row
 
     def files(self, workspace: str, purpose: str | None = None) -> list[dict[str, Any]]:
@@ -130,7 +130,9 @@ class BatchRepository:
                 "SELECT * FROM batch_jobs WHERE id = ? AND workspace_id = ?", (batch_id, workspace)
             )
         if row is None:
-            raise NotFoundError(f"No batch found with id '{batch_id}'", code="batch_not_found")
+            raise ResourceNotFoundError(
+                f"No batch found with id '{batch_id}'", code="batch_not_found"
+            )
         return row
 
     def jobs(self, workspace: str, limit: int = 20, after: str | None = None) -> list[dict]:
@@ -140,7 +142,9 @@ class BatchRepository:
                 "SELECT rowid FROM batch_jobs WHERE id = ? AND workspace_id = ?", (after, workspace)
             )
             if cursor is None:
-                raise NotFoundError(f"No batch found with id '{after}'", code="batch_not_found")
+                raise ResourceNotFoundError(
+                    f"No batch found with id '{after}'", code="batch_not_found"
+                )
             return self.store.all(
                 "SELECT * FROM batch_jobs WHERE workspace_id = ? AND rowid < ? "
                 "ORDER BY rowid DESC LIMIT ?",

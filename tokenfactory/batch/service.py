@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import Core
-from ..errors import InvalidRequestError, NotFoundError
+from ..errors import InvalidRequestError, ResourceNotFoundError
 from ..store import Principal
 from .files import ResultFiles
 from .repository import BatchRepository
@@ -190,5 +190,7 @@ class BatchService:
     def file(self, principal: Principal, file_id: str) -> dict[str, Any]:
         row = self.repo.file(file_id, principal.workspace.id)
         if not Path(row["path"]).exists():
-            raise NotFoundError(f"The content of file '{file_id}' is gone", code="file_not_found")
+            raise ResourceNotFoundError(
+                f"The content of file '{file_id}' is gone", code="file_not_found"
+            )
         return row

@@ -27,7 +27,7 @@ from ..errors import (
     ModelLoadingError,
     ModelNotFoundError,
     ServiceError,
-    ServiceUnavailableError,
+    UnavailableError,
 )
 from ..store import KeyStore, Principal, Store
 from .records import Admission, Call, Target, UsageRecord
@@ -59,9 +59,7 @@ AdapterFilter = Callable[[dict[str, str], Principal], dict[str, str]]
 def need(service: T | None, what: str) -> T:
     """The installed feature service, or a 503 saying the feature is off on this gateway."""
     if service is None:
-        raise ServiceUnavailableError(
-            f"{what} is not enabled on this gateway", code="feature_not_enabled"
-        )
+        raise UnavailableError(f"{what} is not enabled on this gateway", code="feature_not_enabled")
     return service
 
 

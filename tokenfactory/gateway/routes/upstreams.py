@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ...errors import InvalidRequestError, NotFoundError
+from ...errors import InvalidRequestError, ResourceNotFoundError
 from ...store import Principal
 from ...wire.common import RequestModel, WireModel
 from ..auth import require_admin
@@ -34,7 +34,7 @@ async def load_upstream_adapter(
 ) -> UpstreamAdapterLoaded:
     remote = gateway_of(request).remote
     if remote is None:
-        raise NotFoundError("This gateway has no upstreams", code="no_upstreams")
+        raise ResourceNotFoundError("This gateway has no upstreams", code="no_upstreams")
     outcome = await remote.load_adapter(body.name, body.path, body.model)
     loaded = [url for url, why in outcome.items() if why is None]
     if not loaded:
