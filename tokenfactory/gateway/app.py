@@ -28,6 +28,8 @@ ROUTERS = [
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
     "tokenfactory.gateway.routes.upstreams",
+    "tokenfactory.gateway.routes.tokenize",
+    "tokenfactory.gateway.routes.prices",
 ]
 
 
