@@ -207,7 +207,7 @@ def test_a_failing_action_sets_error_instead_of_raising(pg):
 def test_adapters_of_the_selected_model_are_offered(gateway):
     gateway.engine._adapters["support-v1"] = "test/chat"
     # every engine adapter visible to this key (the LoRA feature narrows it to trained ones)
-    gateway.gateway.adapter_filter = lambda adapters, _principal: adapters
+    gateway.core.adapter_filter = lambda adapters, _principal: adapters
     pg = Playground(base_url=gateway.base_url, api_key=gateway.api_key)
     pg.wait()
     assert pg.models[0]["adapters"] == ["support-v1"]

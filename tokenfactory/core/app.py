@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ..usage.meter import Meter
     from ..usage.metrics import Metrics
     from ..usage.prices import PriceTable
-    from ..usage.records import UsageRecords
+    from ..usage.repository import UsageRepository
 
 log = logging.getLogger("tokenfactory.core")
 
@@ -79,7 +79,7 @@ class Core:
         self.embeddings: EmbeddingService = EmbeddingService(self)
         self.in_flight = InFlight()  # streams another client may stop (/v1/requests/{id})
         # features (None until installed; see tokenfactory.features)
-        self.usage: UsageRecords | None = None
+        self.usage: UsageRepository | None = None
         self.prices: PriceTable | None = None
         self.ratelimit: RateLimiter | None = None
         self.metrics: Metrics | None = None
