@@ -30,6 +30,7 @@ from ..errors import (
     UnavailableError,
 )
 from ..store import KeyStore, Principal, Store
+from .in_flight import InFlight
 from .records import Admission, Call, JobEvent, Target, UsageRecord
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from ..usage.meter import Meter
     from ..usage.metrics import Metrics
     from ..usage.prices import PriceTable
-    from ..usage.records import UsageRecords
+    from ..usage.repository import UsageRepository
     from ..webhooks.service import WebhookService
 
 log = logging.getLogger("tokenfactory.core")
@@ -77,8 +78,9 @@ class Core:
         self.chat: ChatService = ChatService(self)
         self.completions: CompletionService = CompletionService(self)
         self.embeddings: EmbeddingService = EmbeddingService(self)
+        self.in_flight = InFlight()  # streams another client may stop (/v1/requests/{id})
         # features (None until installed; see tokenfactory.features)
-        self.usage: UsageRecords | None = None
+        self.usage: UsageRepository | None = None
         self.prices: PriceTable | None = None
         self.ratelimit: RateLimiter | None = None
         self.metrics: Metrics | None = None

@@ -21,7 +21,7 @@ from ...wire.webhooks import (
     WebhookEvent,
 )
 from ..auth import require_admin
-from ..deps import gateway_of, webhooks_of
+from ..deps import core_of, webhooks_of
 from ..responses import ADMIN
 
 router = APIRouter(prefix="/v1/admin", responses=ADMIN)
@@ -43,7 +43,7 @@ def endpoint_json(row: dict[str, Any]) -> WebhookEndpoint:
 async def create_webhook(
     workspace: str, body: WebhookCreate, request: Request, _: Principal = Depends(require_admin)
 ) -> WebhookEndpoint:
-    ws = gateway_of(request).keys.workspace(workspace)
+    ws = core_of(request).keys.workspace(workspace)
     row = webhooks_of(request).register(ws.id, body.url, body.events, body.description)
     return endpoint_json(row)
 
@@ -52,7 +52,7 @@ async def create_webhook(
 async def list_webhooks(
     workspace: str, request: Request, _: Principal = Depends(require_admin)
 ) -> WebhookEndpointList:
-    ws = gateway_of(request).keys.workspace(workspace)
+    ws = core_of(request).keys.workspace(workspace)
     rows = webhooks_of(request).repo.endpoints(ws.id)
     return WebhookEndpointList(data=[endpoint_json(r) for r in rows])
 
