@@ -51,14 +51,14 @@ def drain_seconds() -> float:
 class ServerHandle:
     """A gateway this process started (``mode="started"``) or attached to (``"attached"``).
 
-    An attached handle has no in-process ``gateway``/``engine``; ``stop()`` only detaches.
+    An attached handle has no in-process ``core``/``engine``; ``stop()`` only detaches.
     """
 
     host: str
     port: int
     api_key: str | None = field(repr=False)
     workspace: str
-    gateway: Any = field(repr=False)
+    core: Any = field(repr=False)  # the Core serving this gateway (None when attached)
     mode: Literal["started", "attached"] = "started"
     pid: int | None = field(default_factory=os.getpid)
     _base_url: str | None = field(repr=False, default=None)
@@ -94,7 +94,7 @@ class ServerHandle:
                 f"This kernel is attached to the gateway at {self.base_url}; its engine runs in"
                 " that gateway's process. tf.serve(new=True) starts an engine in this kernel."
             )
-        return self.gateway.engine
+        return self.core.engine
 
     @property
     def running(self) -> bool:
@@ -115,9 +115,9 @@ class ServerHandle:
             self._wait_attached_ready(timeout)
             return
         deadline = time.monotonic() + timeout
-        while not self.gateway.ready:
-            if self.gateway.engine_error:
-                raise RuntimeError(f"The engine failed to start: {self.gateway.engine_error}")
+        while not self.core.ready:
+            if self.core.engine_error:
+                raise RuntimeError(f"The engine failed to start: {self.core.engine_error}")
             if not self.running:
                 raise RuntimeError("The server thread stopped before the engine was ready")
             if time.monotonic() > deadline:
@@ -191,7 +191,7 @@ class ServerHandle:
             )
         return (
             f"tokenfactory: started a gateway at {self.base_url} in this process"
-            f" (engine {self.gateway.engine.name})"
+            f" (engine {self.core.engine.name})"
         )
 
     def _repr_markdown_(self) -> str:
@@ -201,9 +201,9 @@ class ServerHandle:
             where = f"attached: {self._owner()}not started by this kernel"
             engine = health.get("engine", "?")
         else:
-            state = "ready" if self.gateway.ready else "loading"
+            state = "ready" if self.core.ready else "loading"
             where = "started in this kernel"
-            engine = self.gateway.engine.name
+            engine = self.core.engine.name
         name = _variable_name(self)
         return (
             f"**tokenfactory** gateway at `{self.base_url}` ({where}; {state}; engine "
@@ -336,7 +336,7 @@ def _start(
     global _current
     upstreams, upstream_key, upstream_config = upstream
     with _lock:
-        from .runtime import build_gateway
+        from .runtime import build_core
 
         if isinstance(models, str):
             models = [models]
@@ -349,16 +349,16 @@ def _start(
                 specs = parse_upstreams(
                     upstreams, api_key=upstream_key, config_file=upstream_config
                 )
-            gateway = build_gateway(
+            core = build_core(
                 engine=engine, models=models, embedding_models=embedding_models, upstreams=specs
             )
             # The key of whoever starts the gateway is its owner's: an admin key.
             name = "given" if api_key else f"kernel-{os.getpid()}"
-            _, api_key = gateway.keys.create_key(workspace, key=api_key, name=name, is_admin=True)
+            _, api_key = core.keys.create_key(workspace, key=api_key, name=name, is_admin=True)
         except BaseException:
             sock.close()
             raise
-        handle = ServerHandle(host, sock.getsockname()[1], api_key, workspace, gateway)
+        handle = ServerHandle(host, sock.getsockname()[1], api_key, workspace, core)
         started = threading.Event()
         handle._thread = threading.Thread(
             target=_run_server,
@@ -400,7 +400,7 @@ def _run_server(
     loop = _new_event_loop()
     asyncio.set_event_loop(loop)
     handle._loop = loop
-    app = create_app(handle.gateway)
+    app = create_app(handle.core)
     handle._drain = app.state.drain
     config = uvicorn.Config(
         app,
@@ -414,7 +414,7 @@ def _run_server(
     handle._server = server
 
     async def main() -> None:
-        engine_task = asyncio.create_task(handle.gateway.start_engine())
+        engine_task = asyncio.create_task(handle.core.start_engine())
         started.set()
         try:
             await server.serve(sockets=[sock])
@@ -422,7 +422,7 @@ def _run_server(
             engine_task.cancel()
             with contextlib.suppress(BaseException):
                 await engine_task
-            await handle.gateway.shutdown()
+            await handle.core.shutdown()
             handle.stop_report, cut = _stop_report(handle)
             log.log(logging.WARNING if cut else logging.INFO, "stopped: %s", handle.stop_report)
 
@@ -439,7 +439,7 @@ def _run_server(
 def _stop_report(handle: ServerHandle) -> tuple[str, int]:
     """What stopping cut (the log line), and how many things that is."""
     drain = handle._drain
-    batch = getattr(handle.gateway, "batch", None)
+    batch = getattr(handle.core, "batch", None)
     left = batch.runner.left_at_stop if batch is not None else 0
     said = drain.report() if drain is not None else "no request was served"
     report = f"{said}; {left} batch line(s) in flight left to run at the next start"
@@ -468,8 +468,8 @@ def _announce(handle: ServerHandle) -> Path | None:
                 "port": handle.port,
                 "api_key": handle.api_key,
                 "workspace": handle.workspace,
-                "engine": handle.gateway.engine.name,
-                "device": handle.gateway.engine.health().device,
+                "engine": handle.core.engine.name,
+                "device": handle.core.engine.health().device,
                 "started_at": time.time(),
                 "version": __version__,
             }

@@ -118,7 +118,7 @@ def test_a_large_prompt_is_tokenized_off_the_event_loop(live):
 
 
 def usage_rows(handle) -> list[dict]:
-    return handle.gateway.store.all("SELECT * FROM usage_records ORDER BY rowid")
+    return handle.core.store.all("SELECT * FROM usage_records ORDER BY rowid")
 
 
 async def wait_for(predicate, timeout: float = 30.0) -> None:
@@ -152,7 +152,7 @@ async def test_a_client_that_hangs_up_has_its_work_cancelled(live, path, body):
 
 async def test_parallel_embeddings_cannot_overdraw_a_small_wallet(live):
     handle = live()
-    keys = handle.gateway.keys
+    keys = handle.core.keys
     keys.create_workspace("small")
     keys.set_balance("small", 40)  # $0.00004: 2,000 tokens at the embeddings price
     _, key = keys.create_key("small", name="small")

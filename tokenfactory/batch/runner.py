@@ -26,6 +26,7 @@ import time
 from typing import Any
 
 from ..core import Core
+from ..core.records import JobEvent
 from ..engine.protocol import PRIORITY_BATCH_1H, PRIORITY_BATCH_24H
 from ..faults import crash_point
 from ..store import Principal
@@ -59,7 +60,7 @@ class BatchRunner:
         self.poll_interval = poll_interval
         self._inflight: dict[tuple[str, int], asyncio.Task] = {}
         self._retries: dict[tuple[str, int], tuple[int, float]] = {}  # -> (tries, not before)
-        self._principals: dict[str, Principal] = {}
+        self._principals: dict[tuple[str, str], Principal] = {}
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -227,11 +228,12 @@ class BatchRunner:
             return LineOutcome(False, error_line(line["custom_id"], "server_error", str(exc)))
 
     def _principal(self, job: dict[str, Any]) -> Principal:
-        cached = self._principals.get(job["workspace_id"])
+        """The key that submitted the job: its lines are metered under that key."""
+        submitter = (job["workspace_id"], job["key_id"] or "")
+        cached = self._principals.get(submitter)
         if cached is None:
-            workspace = self.core.keys.workspace(job["workspace_id"])
-            cached = Principal(workspace, job["key_id"] or "")
-            self._principals[job["workspace_id"]] = cached
+            cached = Principal(self.core.keys.workspace(submitter[0]), submitter[1])
+            self._principals[submitter] = cached
         return cached
 
     def _job_tasks(self, batch_id: str) -> list[tuple[str, int]]:
@@ -251,17 +253,24 @@ class BatchRunner:
         self.repo.close_pending(
             job["id"], lambda row: error_line(row["custom_id"], code, message), status == "expired"
         )
-        self._finalize(self.repo.job(job["id"]), status)
+        if self._finalize(self.repo.job(job["id"]), status):
+            self._ended(job, status)
 
     def _complete(self, job: dict[str, Any]) -> None:
         job = self.repo.job(job["id"])
         status = "failed" if job["completed"] == 0 and job["failed"] > 0 else "completed"
-        self._finalize(job, status, expect=("queued", "in_progress"))
+        if self._finalize(job, status, expect=("queued", "in_progress")):
+            self._ended(job, status)
 
-    def _finalize(self, job: dict[str, Any], status: str, expect: tuple[str, ...] = ()) -> None:
+    def _finalize(self, job: dict[str, Any], status: str, expect: tuple[str, ...] = ()) -> bool:
         """Write the job's result files, then give it its final status, finish time and file
         ids in one update: a job is never seen finished without its files. (A crash in between
-        leaves it unfinished, and the next pass does both again.)"""
+        leaves it unfinished, and the next pass does both again.) True if the status changed."""
         ids = self.files.write(job)
         crash_point("batch.job_finishing")
-        self.repo.set_status(job["id"], status, expect=expect, finished_at=time.time(), **ids)
+        return self.repo.set_status(
+            job["id"], status, expect=expect, finished_at=time.time(), **ids
+        )
+
+    def _ended(self, job: dict[str, Any], status: str) -> None:
+        self.core.job_ended(JobEvent(job["workspace_id"], f"batch.{status}", job["id"]))

@@ -22,6 +22,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.models",
     "tokenfactory.gateway.routes.chat",
     "tokenfactory.gateway.routes.completions",
+    "tokenfactory.gateway.routes.requests",
     "tokenfactory.gateway.routes.embeddings",
     "tokenfactory.gateway.routes.batch",
     "tokenfactory.gateway.routes.openai_batches",
@@ -30,6 +31,9 @@ ROUTERS = [
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
     "tokenfactory.gateway.routes.upstreams",
+    "tokenfactory.gateway.routes.tokenize",
+    "tokenfactory.gateway.routes.prices",
+    "tokenfactory.gateway.routes.webhooks",
 ]
 
 
@@ -62,11 +66,11 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(gateway: Core, limits: RequestLimits | None = None) -> FastAPI:
+def create_app(core: Core, limits: RequestLimits | None = None) -> FastAPI:
     """The gateway's app. ``limits``: body caps and deadlines (default: from the environment,
     see ``gateway/limits.py``)."""
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
-    app.state.gateway = gateway
+    app.state.core = core
     app.state.limits = limits or RequestLimits.from_env()
     app.state.drain = Drain()
     app.state.clock = time.time
@@ -75,7 +79,7 @@ def create_app(gateway: Core, limits: RequestLimits | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
-    if gateway.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
+    if core.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
     # outermost: a body past its cap or too slow is refused before anything reads it; every
     # request runs as a task that a client leaving, or the end of a shutdown's drain, cancels

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import ServiceUnavailableError
+from ..errors import UnavailableError
 from .limits import refusal
 
 log = logging.getLogger("tokenfactory.gateway")
@@ -29,8 +29,8 @@ log = logging.getLogger("tokenfactory.gateway")
 CANCEL_ON_DISCONNECT = frozenset({"/v1/chat/completions", "/v1/completions", "/v1/embeddings"})
 
 
-def shutting_down() -> ServiceUnavailableError:
-    return ServiceUnavailableError(
+def shutting_down() -> UnavailableError:
+    return UnavailableError(
         "The server is shutting down; retry on another one or once it is back",
         code="shutting_down",
     )
