@@ -12,7 +12,7 @@ from ...errors import ResourceNotFoundError
 from ...store import Principal
 from ...wire.cancellation import RequestCancellation
 from ..auth import authenticate
-from ..metering import gateway_of
+from ..deps import core_of
 from ..responses import AUTHENTICATED
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -22,6 +22,6 @@ router = APIRouter(responses=AUTHENTICATED)
 async def cancel_request(
     request_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> RequestCancellation:
-    if not gateway_of(request).in_flight.cancel(request_id, principal):
+    if not core_of(request).in_flight.cancel(request_id, principal):
         raise ResourceNotFoundError(f"No streaming request '{request_id}' is running")
     return RequestCancellation(id=request_id)
