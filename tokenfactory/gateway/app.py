@@ -31,6 +31,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.upstreams",
     "tokenfactory.gateway.routes.tokenize",
     "tokenfactory.gateway.routes.prices",
+    "tokenfactory.gateway.routes.webhooks",
 ]
 
 
