@@ -124,3 +124,26 @@ def test_the_openai_client_calls_an_adapter(server, trained):
     )
     assert response.model == "robot-v1"
     assert response.choices[0].message.content.startswith("BEEP")
+
+
+def test_trained_adapters_follow_their_base_through_unload_and_load(server, sdk, trained):
+    """Last in this module (it reloads the base): Unload of the base takes the trained
+    adapters away from /v1/models and /v1/adapters; Load serves them again, same answers."""
+    from tokenfactory.sdk import TokenFactory
+
+    workspace = server.gateway.keys.authenticate(server.api_key).workspace.name
+    _, admin_key = server.gateway.keys.create_key(workspace, name="reload", is_admin=True)
+    before = ask(sdk, "pirate-v1", HELD_OUT[0])
+    with TokenFactory(base_url=server.base_url, api_key=admin_key) as admin:
+        admin.models.unload(DEFAULT_CHAT_MODEL)
+        ids = {m.id for m in sdk.models.list().data}
+        assert not set(MARKERS) & ids
+        assert not any(sdk.adapters.retrieve(name).loaded for name in MARKERS)
+        assert server.gateway.engine.adapters() == {}
+        admin.models.load(DEFAULT_CHAT_MODEL)
+    models = {m.id: m for m in sdk.models.list().data}
+    assert set(MARKERS) <= set(models[DEFAULT_CHAT_MODEL].adapters)
+    for name in MARKERS:
+        assert models[name].parent == DEFAULT_CHAT_MODEL
+        assert sdk.adapters.retrieve(name).loaded
+    assert ask(sdk, "pirate-v1", HELD_OUT[0]) == before

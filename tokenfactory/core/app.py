@@ -92,6 +92,8 @@ class Core:
         self.model_resolvers: list[ModelResolver] = []
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []  # once the engine is ready
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+        # after a model was (re)loaded: a feature puts back what sits on it (LoRA adapters)
+        self.model_loaded_hooks: list[Callable[[str], Awaitable[None]]] = []
         self.started_at = time.time()
         self.engine_error: str | None = None
         self._ready = asyncio.Event()
@@ -163,6 +165,20 @@ class Core:
             f"The model '{model}' does not exist; GET /v1/models lists the available ones",
             param="model",
         )
+
+    async def load_model(self, model: str) -> ModelInfo:
+        """Load a model into the engine, then let the features attach what belongs on it."""
+        info = await self.engine.load_model(model)
+        for hook in self.model_loaded_hooks:
+            try:
+                await hook(model)
+            except Exception:
+                log.exception("model-loaded hook failed for %s", model)
+        return self.find_model(model) or info
+
+    async def unload_model(self, model: str) -> None:
+        """Unload a model; every engine drops the adapters that sit on it with it."""
+        await self.engine.unload_model(model)
 
     def models(self) -> list[ModelInfo]:
         """Every model served here: the engine's, then the remote ones."""

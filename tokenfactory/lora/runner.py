@@ -184,6 +184,12 @@ class TrainingRunner:
         finally:
             if slept:
                 self._engine_call(self.core.engine.wake())
+        base = self.core.find_model(record.base_model)
+        if base is None or base.status != "loaded":  # unloaded while it trained
+            self._finish(
+                adapter_id, "succeeded", "trained; served once its base model is loaded again"
+            )
+            return
         try:
             self._engine_call(
                 self.core.engine.load_adapter(adapter_id, str(path), record.base_model)

@@ -312,9 +312,15 @@ class LoraService:
                 code="adapter_not_ready",
             )
         if not self.is_loaded(record):
+            base = self.core.find_model(record.base_model)
+            if base is None or base.status != "loaded":
+                raise ModelLoadingError(
+                    f"Adapter '{model}' is not loaded: its base model '{record.base_model}' is"
+                    f" not loaded; POST /v1/models/load with model '{model}' loads both"
+                )
             raise ModelLoadingError(
-                f"Adapter '{model}' is not loaded: its base model '{record.base_model}' must be"
-                " loaded first"
+                f"Adapter '{model}' is not loaded; POST /v1/models/load with model '{model}'"
+                " loads it"
             )
         return Target(self.core.engine, record.base_model, record.id)
 
@@ -323,11 +329,31 @@ class LoraService:
         mine = self.records.list(principal.workspace.id, ("succeeded",))
         return {r.name: adapters[r.id] for r in mine if r.id in adapters}
 
-    # -- lifecycle -----------------------------------------------------------------------
-    async def on_startup(self) -> None:
-        """Serve the adapters trained before, and resume the jobs a crash interrupted."""
-        self.runner.bind(asyncio.get_running_loop())
+    async def load(self, principal: Principal, name: str) -> AdapterRecord:
+        """``POST /v1/models/load`` of an adapter: its base model first (which re-attaches
+        it with the base's other adapters), then the adapter itself if it is still missing."""
+        record = self.get(principal, name)
+        if record.status != "succeeded":
+            raise InvalidRequestError(
+                f"Adapter '{name}' is not ready to serve (status: {record.status})",
+                param="model",
+                code="adapter_not_ready",
+            )
+        info = self.core.find_model(record.base_model)
+        if info is None or info.status != "loaded":
+            await self.core.load_model(record.base_model)
+        if not self.is_loaded(record):
+            path = self.records.adapter_dir(record.id)
+            await self.core.engine.load_adapter(record.id, str(path), record.base_model)
+        return record
+
+    async def reattach(self, base_model: str | None = None) -> None:
+        """Serve every trained adapter whose base model is loaded (only ``base_model``'s when
+        given) and that the engine does not hold yet."""
+        loaded = self.core.engine.adapters()
         for record in self.records.list(statuses=("succeeded",)):
+            if record.id in loaded or base_model not in (None, record.base_model):
+                continue
             path = self.records.adapter_dir(record.id)
             info = self.core.find_model(record.base_model)
             if info is None or info.status != "loaded" or not path.exists():
@@ -336,6 +362,12 @@ class LoraService:
                 await self.core.engine.load_adapter(record.id, str(path), record.base_model)
             except Exception as exc:
                 log.warning("could not reload adapter %s: %s", record.name, exc)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def on_startup(self) -> None:
+        """Serve the adapters trained before, and resume the jobs a crash interrupted."""
+        self.runner.bind(asyncio.get_running_loop())
+        await self.reattach()
         for record in self.records.list(statuses=ACTIVE):
             self.records.update(record.id, status="queued")
             self.records.add_event(record.id, "info", message="picked up again after a restart")

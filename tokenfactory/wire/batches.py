@@ -123,7 +123,15 @@ class FileObject(WireModel):
 class FileList(WireModel):
     object: Literal["list"] = "list"
     data: list[FileObject]
+    first_id: str | None = None
+    last_id: str | None = None
     has_more: bool = False
+
+
+class FileDeleted(WireModel):
+    id: str
+    object: Literal["file"] = "file"
+    deleted: bool = True
 
 
 class BatchRequestLine(WireModel):

@@ -3,6 +3,8 @@ models are shared by every workspace)"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Depends, Request
 
 from ...engine.protocol import ModelInfo
@@ -13,6 +15,9 @@ from ...wire.models import Model, ModelList
 from ..auth import authenticate, require_admin
 from ..metering import gateway_of
 from ..responses import ADMIN, AUTHENTICATED
+
+if TYPE_CHECKING:
+    from ...lora.service import LoraService
 
 router = APIRouter(responses=AUTHENTICATED)
 
@@ -68,7 +73,11 @@ async def load_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
     gw = gateway_of(request)
-    info = await gw.engine.load_model(body.model)
+    adapter = _own_adapter(request, principal, body.model)
+    if adapter is not None:  # its base model comes with it
+        record = await adapter.load(principal, body.model)
+        return _adapter(record.name, record.base_model, int(gw.started_at), gw.engine.name)
+    info = await gw.load_model(body.model)
     return to_wire(info, visible_adapters(request, principal), int(gw.started_at))
 
 
@@ -77,9 +86,15 @@ async def unload_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
     gw = gateway_of(request)
+    adapter = _own_adapter(request, principal, body.model)
+    if adapter is not None:
+        record = adapter.get(principal, body.model)
+        if adapter.is_loaded(record):
+            await gw.engine.unload_adapter(record.id)
+        return Model(id=body.model, status="unloaded", parent=record.base_model)
     if gw.find_model(body.model) is None:
         raise ModelNotFoundError(f"The model '{body.model}' does not exist", param="model")
-    await gw.engine.unload_model(body.model)
+    await gw.unload_model(body.model)  # its adapters go with it
     info = gw.find_model(body.model)
     return (
         to_wire(info, {}, int(gw.started_at)) if info else Model(id=body.model, status="unloaded")
@@ -94,6 +109,15 @@ async def get_model(
         if model.id == model_id:
             return model
     raise ModelNotFoundError(f"The model '{model_id}' does not exist", param="model")
+
+
+def _own_adapter(request: Request, principal: Principal, model: str) -> LoraService | None:
+    """The LoRA service when ``model`` names an adapter of the caller's workspace."""
+    gw = gateway_of(request)
+    lora = gw.lora
+    if lora is None or gw.find_model(model) is not None:
+        return None
+    return lora if lora.records.find(principal.workspace.id, model) is not None else None
 
 
 def _adapter(name: str, base: str, created: int, engine: str) -> Model:
