@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what a type checker sees of the lazy names: the SDK's own t
     AuthenticationError = _sdk.AuthenticationError
     BadRequestError = _sdk.BadRequestError
     ConfigurationError = _sdk.ConfigurationError
+    ConflictError = _sdk.ConflictError
     InsufficientBalanceError = _sdk.InsufficientBalanceError
     InternalServerError = _sdk.InternalServerError
     NotFoundError = _sdk.NotFoundError
@@ -59,6 +60,7 @@ _LAZY: dict[str, str] = {
     "RetryPolicy": "tokenfactory.sdk",
     "TokenFactoryError": "tokenfactory.sdk",
     "ConfigurationError": "tokenfactory.sdk",
+    "ConflictError": "tokenfactory.sdk",
     "APIError": "tokenfactory.sdk",
     "APIStatusError": "tokenfactory.sdk",
     "APIConnectionError": "tokenfactory.sdk",
