@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
+
+from tokenfactory.wire.tokenize import DetokenizeResponse, PriceList, TokenizeResponse
 
 from .._version import __version__
 from ._config import resolve
@@ -30,6 +32,7 @@ from ._errors import (
 from ._request import APIRequest, Timeout, merged_body
 from ._retry import RetryPolicy
 from ._streaming import AsyncStream, Stream
+from .resources._params import MessageParam
 from .resources.adapters import Adapters, AsyncAdapters
 from .resources.batches import AsyncBatches, Batches
 from .resources.chat import AsyncChat, Chat
@@ -184,6 +187,38 @@ def _chunk_parser(request: APIRequest[T]) -> Callable[[object], T]:
     return lambda data: cast(T, model.model_validate(data))
 
 
+PriceTable = dict[str, dict[str, float]]  # tier -> {"input", "output"}: USD per 1M tokens
+
+
+def _tokenize(
+    model: str,
+    prompt: str | None,
+    messages: Iterable[MessageParam] | None,
+    add_special_tokens: bool | None,
+    add_generation_prompt: bool,
+    return_token_strs: bool,
+) -> APIRequest[TokenizeResponse]:
+    body: dict[str, Any] = {
+        "model": model,
+        "prompt": prompt,
+        "messages": None if messages is None else list(messages),
+        "add_special_tokens": add_special_tokens,
+        "add_generation_prompt": add_generation_prompt,
+        "return_token_strs": return_token_strs,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    return APIRequest("POST", "/tokenize", TokenizeResponse, body=body)
+
+
+def _detokenize(model: str, tokens: Iterable[int]) -> APIRequest[DetokenizeResponse]:
+    body = {"model": model, "tokens": list(tokens)}
+    return APIRequest("POST", "/detokenize", DetokenizeResponse, body=body)
+
+
+def _price_table(prices: PriceList) -> PriceTable:
+    return {tier: {"input": p.input, "output": p.output} for tier, p in prices.data.items()}
+
+
 def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(request=request)
@@ -227,6 +262,38 @@ class TokenFactory(BaseClient):
     @cached_property
     def adapters(self) -> Adapters:
         return Adapters(self)
+
+    def tokenize(
+        self,
+        model: str,
+        prompt: str | None = None,
+        *,
+        messages: Iterable[MessageParam] | None = None,
+        add_special_tokens: bool | None = None,
+        add_generation_prompt: bool = True,
+        return_token_strs: bool = False,
+    ) -> TokenizeResponse:
+        """The model's own token ids for ``prompt``, or for chat ``messages`` with the chat
+        template applied (``count`` is what a chat completion's ``prompt_tokens`` would be).
+        Free: metered at zero cost. vLLM's ``/tokenize`` shape."""
+        return self.request(
+            _tokenize(
+                model,
+                prompt,
+                messages,
+                add_special_tokens,
+                add_generation_prompt,
+                return_token_strs,
+            )
+        )
+
+    def detokenize(self, model: str, tokens: Iterable[int]) -> DetokenizeResponse:
+        """The text of ``tokens`` (vLLM's ``/detokenize`` shape: ``.prompt``)."""
+        return self.request(_detokenize(model, tokens))
+
+    def prices(self) -> PriceTable:
+        """The gateway's prices: ``{tier: {"input", "output"}}`` in USD per million tokens."""
+        return _price_table(self.request(APIRequest("GET", "/prices", PriceList)))
 
     def request(self, request: APIRequest[T]) -> T:
         """Send ``request`` (retrying what may be retried); the answer as ``request.cast_to``."""
@@ -296,6 +363,33 @@ class AsyncTokenFactory(BaseClient):
     @cached_property
     def adapters(self) -> AsyncAdapters:
         return AsyncAdapters(self)
+
+    async def tokenize(
+        self,
+        model: str,
+        prompt: str | None = None,
+        *,
+        messages: Iterable[MessageParam] | None = None,
+        add_special_tokens: bool | None = None,
+        add_generation_prompt: bool = True,
+        return_token_strs: bool = False,
+    ) -> TokenizeResponse:
+        return await self.request(
+            _tokenize(
+                model,
+                prompt,
+                messages,
+                add_special_tokens,
+                add_generation_prompt,
+                return_token_strs,
+            )
+        )
+
+    async def detokenize(self, model: str, tokens: Iterable[int]) -> DetokenizeResponse:
+        return await self.request(_detokenize(model, tokens))
+
+    async def prices(self) -> PriceTable:
+        return _price_table(await self.request(APIRequest("GET", "/prices", PriceList)))
 
     async def request(self, request: APIRequest[T]) -> T:
         started = time.perf_counter()

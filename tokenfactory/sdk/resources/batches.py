@@ -33,7 +33,7 @@ RequestLines = list[BatchRequestLine]
 ResultLines = list[BatchResultLine]
 
 
-class Batch(ResponseMeta, wire.PartialSeedBatch):
+class Batch(ResponseMeta, wire.PartialSlaBatch):
     """One batch job as the gateway reports it (the seed's fields)."""
 
     _client: TokenFactory | None = PrivateAttr(default=None)
