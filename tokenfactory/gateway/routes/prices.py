@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from ...store import Principal
 from ...wire.tokenize import PriceEntry, PriceList
 from ..auth import authenticate
-from ..deps import gateway_of
+from ..deps import core_of
 from ..responses import AUTHENTICATED
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -18,5 +18,5 @@ router = APIRouter(responses=AUTHENTICATED)
 async def prices(request: Request, principal: Principal = Depends(authenticate)) -> PriceList:
     from ...core import need
 
-    table = need(gateway_of(request).prices, "Usage pricing")
+    table = need(core_of(request).prices, "Usage pricing")
     return PriceList(data={tier: PriceEntry(**values) for tier, values in table.to_dict().items()})

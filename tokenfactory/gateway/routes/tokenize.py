@@ -20,7 +20,7 @@ from ...wire.tokenize import (
     TokenizeResponse,
 )
 from ..auth import authenticate
-from ..deps import gateway_of
+from ..deps import core_of
 from ..responses import AUTHENTICATED
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -41,7 +41,7 @@ def _meter(
         status=200,
         request_id=getattr(request.state, "request_id", None),
     )
-    gateway_of(request).commit_usage([record])
+    core_of(request).commit_usage([record])
 
 
 @router.post("/tokenize", response_model=TokenizeResponse)
@@ -50,7 +50,7 @@ async def tokenize(
     body: TokenizeRequest, request: Request, principal: Principal = Depends(authenticate)
 ) -> TokenizeResponse:
     started = time.perf_counter()
-    answer = TokenizeService(gateway_of(request)).tokenize(body, principal)
+    answer = TokenizeService(core_of(request)).tokenize(body, principal)
     _meter(request, principal, "/v1/tokenize", body.model, started)
     return answer
 
@@ -61,6 +61,6 @@ async def detokenize(
     body: DetokenizeRequest, request: Request, principal: Principal = Depends(authenticate)
 ) -> DetokenizeResponse:
     started = time.perf_counter()
-    answer = TokenizeService(gateway_of(request)).detokenize(body, principal)
+    answer = TokenizeService(core_of(request)).detokenize(body, principal)
     _meter(request, principal, "/v1/detokenize", body.model, started)
     return answer
