@@ -45,6 +45,7 @@ class ChatParams(SamplingParams, total=False):
     response_format: JSONObjectParam | None
     logprobs: bool | None
     top_logprobs: int | None
+    metadata: Mapping[str, str] | None
 
 
 class CompletionParams(SamplingParams, total=False):
