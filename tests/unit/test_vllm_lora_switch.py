@@ -15,9 +15,9 @@ import pytest
 pytest.importorskip("vllm", reason="vllm is not installed")
 
 from tests.vllm_scripted import ScriptedAsyncLLM
-from tokenfactory.engine import vllm_platform
 from tokenfactory.engine.protocol import GenerationRequest, SamplingParams
-from tokenfactory.engine.vllm_engine import VLLMEngine
+from tokenfactory.engine.vllm import platform as vllm_platform
+from tokenfactory.engine.vllm.engine import VLLMEngine
 from tokenfactory.errors import InvalidRequestError
 
 CHAT = "org/chat"
@@ -74,9 +74,7 @@ def test_lora_slots_are_not_reserved_at_start_unless_asked(monkeypatch):
     assert never.max_lora_rank is None
 
 
-async def test_on_the_cpu_the_new_instance_starts_while_the_old_one_serves(
-    monkeypatch, tmp_path
-):
+async def test_on_the_cpu_the_new_instance_starts_while_the_old_one_serves(monkeypatch, tmp_path):
     engine, old = started_engine(monkeypatch, "cpu")
     builds = Builds()
     monkeypatch.setattr(engine, "_build_chat", builds)

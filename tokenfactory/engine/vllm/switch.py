@@ -27,10 +27,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import vllm_runtime as runtime
+from . import runtime
 
 if TYPE_CHECKING:
-    from .vllm_engine import VLLMEngine, _Served
+    from .engine import VLLMEngine, _Served
 
 log = logging.getLogger(__name__)
 

