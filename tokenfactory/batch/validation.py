@@ -18,6 +18,7 @@ from ..errors import InvalidRequestError, ModelLoadingError, ServiceError
 from ..wire.chat import ChatCompletionRequest
 from ..wire.completions import CompletionRequest
 from ..wire.embeddings import EmbeddingRequest
+from ..wire.json_limits import loads, split_jsonl
 
 CHAT = "/v1/chat/completions"
 ENDPOINTS: dict[str, tuple[type[BaseModel], str]] = {
@@ -73,7 +74,7 @@ def parse_batch(
         raise InvalidRequestError(
             f"The batch file is not UTF-8 text: {exc}", param="file", code="invalid_file"
         ) from exc
-    raw = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    raw = [(n, line) for n, line in enumerate(split_jsonl(text), start=1) if line.strip()]
     if not raw:
         raise InvalidRequestError(
             "The batch file is empty: expected one JSON request per line",
@@ -116,9 +117,11 @@ def describe_problems(problems: list[tuple[int, str]]) -> str:
 
 def _parse_line(line: str, required: str | None, seen: dict[str, int], n: int) -> BatchLine:
     try:
-        obj = json.loads(line)
+        obj = loads(line, where="line")
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except InvalidRequestError as exc:
+        raise ValueError(exc.message) from None
     if not isinstance(obj, dict):
         raise ValueError("expected a JSON object with 'custom_id' and 'body'")
     custom_id = obj.get("custom_id")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from .common import CompletionLogprobs, SamplingFields, Usage, WireModel
+from .json_limits import MAX_INPUTS_PER_REQUEST
 
 
 class CompletionRequest(SamplingFields):
     model: str = Field(min_length=1)
-    prompt: str | list[str] = Field(min_length=1)
-    echo: bool = False
-    logprobs: int | None = Field(default=None, ge=0, le=5)
+    prompt: (
+        Annotated[str, Field(min_length=1)]
+        | Annotated[list[str], Field(min_length=1, max_length=MAX_INPUTS_PER_REQUEST)]
+    )
+    echo: StrictBool = False
+    logprobs: StrictInt | None = Field(default=None, ge=0, le=5)
 
     def logprob_alternatives(self) -> int | None:
         return self.logprobs

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from .common import RequestModel, WireModel
+from .json_limits import MAX_INPUTS_PER_REQUEST
 
 
 class EmbeddingRequest(RequestModel):
     model: str = Field(min_length=1)
-    input: str | list[str] = Field(min_length=1)
+    input: (
+        Annotated[str, Field(min_length=1)]
+        | Annotated[list[str], Field(min_length=1, max_length=MAX_INPUTS_PER_REQUEST)]
+    )
     encoding_format: Literal["float", "base64"] = "float"
-    dimensions: int | None = Field(default=None, ge=1)
+    dimensions: StrictInt | None = Field(default=None, ge=1)
     user: str | None = None
 
     def texts(self) -> list[str]:
