@@ -287,9 +287,8 @@ def test_the_openai_client_shapes_still_pass(api):
 
 # -- admin: balances are finite and bounded -----------------------------------------------------
 @pytest.fixture
-def admin(fake_gateway) -> dict:
-    _, key = fake_gateway.keys.create_key("default", name="admin", is_admin=True)
-    return {"Authorization": f"Bearer {key}"}
+def admin(admin_headers) -> dict:
+    return admin_headers
 
 
 BALANCES = [

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
 from .common import CompletionLogprobs, SamplingFields, Usage, WireModel
-from .json_limits import MAX_INPUTS_PER_REQUEST
 
 
 class CompletionRequest(SamplingFields):
     model: str = Field(min_length=1)
-    prompt: (
-        Annotated[str, Field(min_length=1)]
-        | Annotated[list[str], Field(min_length=1, max_length=MAX_INPUTS_PER_REQUEST)]
-    )
+    prompt: str | list[str] = Field(min_length=1)
     echo: StrictBool = False
     logprobs: StrictInt | None = Field(default=None, ge=0, le=5)
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, StrictInt
 
 from .common import RequestModel, WireModel
-from .json_limits import MAX_INPUTS_PER_REQUEST
 
 
 class EmbeddingRequest(RequestModel):
     model: str = Field(min_length=1)
-    input: (
-        Annotated[str, Field(min_length=1)]
-        | Annotated[list[str], Field(min_length=1, max_length=MAX_INPUTS_PER_REQUEST)]
-    )
+    input: str | list[str] = Field(min_length=1)
     encoding_format: Literal["float", "base64"] = "float"
     dimensions: StrictInt | None = Field(default=None, ge=1)
     user: str | None = None
