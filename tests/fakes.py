@@ -18,7 +18,7 @@ from tokenfactory.engine.protocol import (
     GenerationRequest,
     ModelInfo,
 )
-from tokenfactory.errors import ModelNotFoundError
+from tokenfactory.errors import ModelLoadingError, ModelNotFoundError
 
 EOS = 0
 EMBEDDING_CONTEXT = 256
@@ -67,6 +67,7 @@ class FakeEngine:
         self.requests: list[GenerationRequest] = []
         self.aborted: list[str] = []
         self._adapters: dict[str, str] = {}
+        self.unloaded: set[str] = set()  # model ids unloaded through unload_model
         self._tokenizer = FakeTokenizer()
         self.started = False
         self.running = 0
@@ -123,27 +124,36 @@ class FakeEngine:
         return self._tokenizer
 
     def models(self) -> list[ModelInfo]:
+        def status(model: str) -> str:
+            return "available" if model in self.unloaded else "loaded"
+
         return [
-            ModelInfo(self.chat_model, "chat", "loaded", self.name, context_length=2048),
+            ModelInfo(self.chat_model, "chat", status(self.chat_model), self.name, 2048),
             ModelInfo(
                 self.embedding_model,
                 "embedding",
-                "loaded",
+                status(self.embedding_model),
                 self.name,
                 context_length=EMBEDDING_CONTEXT,
             ),
         ]
 
     async def load_model(self, model: str) -> ModelInfo:
+        self.unloaded.discard(model)
         for m in self.models():
             if m.id == model:
                 return m
         raise ModelNotFoundError(f"The model '{model}' does not exist")
 
     async def unload_model(self, model: str) -> None:
-        return None
+        """As the real engines: the model's adapters go with it."""
+        self.unloaded.add(model)
+        for name in [n for n, base in self._adapters.items() if base == model]:
+            del self._adapters[name]
 
     async def load_adapter(self, name: str, path: str, base_model: str) -> None:
+        if base_model in self.unloaded:
+            raise ModelLoadingError(f"Model '{base_model}' is not loaded")
         self._adapters[name] = base_model
 
     async def unload_adapter(self, name: str) -> None:

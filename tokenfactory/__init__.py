@@ -21,6 +21,12 @@ _LAZY: dict[str, str] = {
     "compare_adapter": "tokenfactory.widgets.compare",
     "UsageDashboard": "tokenfactory.widgets.usage_dashboard",
     "BatchMonitor": "tokenfactory.widgets.batch_monitor",
+    # the workbench: evaluate, compare, extract, estimate (tokenfactory/workbench/)
+    "evaluate": "tokenfactory.workbench.evaluate",
+    "candidate": "tokenfactory.workbench.candidates",
+    "judge": "tokenfactory.workbench.judge",
+    "EvalResult": "tokenfactory.workbench.result",
+    "MissingExtraError": "tokenfactory.extras",  # a missing pip extra, server or client side
     # the Python SDK
     "TokenFactory": "tokenfactory.sdk",
     "AsyncTokenFactory": "tokenfactory.sdk",
@@ -41,14 +47,21 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "tokenfactory.sdk",
     "RateLimitError": "tokenfactory.sdk",
     "InternalServerError": "tokenfactory.sdk",
-    "MissingExtraError": "tokenfactory.sdk",
+    "PermissionDeniedError": "tokenfactory.sdk",
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 
-__all__ = sorted(["__version__", *_LAZY])
+# public name -> a module offered whole (``tf.metrics.exact_match()``)
+_MODULES: dict[str, str] = {"metrics": "tokenfactory.workbench.metrics"}
+
+__all__ = sorted(["__version__", *_LAZY, *_MODULES])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tokenfactory' has no attribute {name!r}")
@@ -58,7 +71,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_MODULES))
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

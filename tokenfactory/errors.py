@@ -1,19 +1,25 @@
-"""Errors raised inside the gateway, services and engines.
+"""Errors raised inside the gateway, services and engines (the server's side).
 
 Each carries the HTTP status, ``type`` and ``code`` of the API's error shape; the gateway maps
 them to ``{"error": {"message", "type", "code"}}`` in one place (``gateway/errors.py``).
 
     ServiceError
-     ├── InvalidRequestError        400 invalid_request
-     │    └── UnsupportedSchemaError  400 (a structured-output keyword the backend cannot enforce)
-     ├── AuthenticationError        401 authentication_error
-     ├── InsufficientBalanceError   402 insufficient_balance
-     ├── NotFoundError              404 not_found
+     ├── InvalidRequestError           400 invalid_request
+     │    └── UnsupportedSchemaError   400 (a structured-output keyword the backend cannot enforce)
+     ├── UnauthenticatedError          401 authentication_error
+     ├── BalanceTooLowError            402 insufficient_balance
+     ├── ForbiddenError                403 permission_denied
+     ├── ResourceNotFoundError         404 not_found
      │    └── ModelNotFoundError
-     ├── RateLimitError             429 rate_limit_exceeded
-     ├── ServiceUnavailableError    503 service_unavailable
+     ├── ResourceInUseError            409 conflict
+     ├── RateLimitExceededError        429 rate_limit_exceeded
+     ├── UnavailableError              503 service_unavailable
      │    └── ModelLoadingError
-     └── InternalError              500 server_error
+     └── InternalError                 500 server_error
+
+The names say what the server found wrong. A client sees these as the SDK's errors
+(``tokenfactory/sdk/_errors.py``: ``tf.BadRequestError``, ``tf.NotFoundError``, ...), which are
+other classes with other names; no name is shared between the two trees (a test checks it).
 """
 
 from __future__ import annotations
@@ -56,47 +62,53 @@ class UnsupportedSchemaError(InvalidRequestError):
     code = "unsupported_schema"
 
 
-class AuthenticationError(ServiceError):
+class UnauthenticatedError(ServiceError):
     status_code = 401
     type = "authentication_error"
     code = "invalid_api_key"
 
 
-class PermissionDeniedError(ServiceError):
+class ForbiddenError(ServiceError):
     status_code = 403
     type = "permission_denied"
     code = "admin_key_required"
 
 
-class InsufficientBalanceError(ServiceError):
+class BalanceTooLowError(ServiceError):
     status_code = 402
     type = "insufficient_balance"
     code = "insufficient_balance"
 
 
-class NotFoundError(ServiceError):
+class ResourceNotFoundError(ServiceError):
     status_code = 404
     type = "not_found"
     code = "not_found"
 
 
-class ModelNotFoundError(NotFoundError):
+class ModelNotFoundError(ResourceNotFoundError):
     code = "model_not_found"
 
 
-class RateLimitError(ServiceError):
+class ResourceInUseError(ServiceError):
+    status_code = 409
+    type = "conflict"
+    code = "resource_in_use"
+
+
+class RateLimitExceededError(ServiceError):
     status_code = 429
     type = "rate_limit_exceeded"
     code = "rate_limit_exceeded"
 
 
-class ServiceUnavailableError(ServiceError):
+class UnavailableError(ServiceError):
     status_code = 503
     type = "service_unavailable"
     code = "service_unavailable"
 
 
-class ModelLoadingError(ServiceUnavailableError):
+class ModelLoadingError(UnavailableError):
     code = "model_loading"
 
 

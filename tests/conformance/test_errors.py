@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tokenfactory.engine.protocol import GenerationRequest, SamplingParams
-from tokenfactory.errors import ModelNotFoundError, NotFoundError
+from tokenfactory.errors import ModelNotFoundError, ResourceNotFoundError
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ async def test_the_engine_refuses_an_adapter_it_has_not_loaded(target):
         async for _ in engine.generate(request):
             pass
     assert err.value.status_code == 404
-    with pytest.raises(NotFoundError, match="missing-adapter-v1") as err:
+    with pytest.raises(ResourceNotFoundError, match="missing-adapter-v1") as err:
         await engine.unload_adapter("missing-adapter-v1")
     assert err.value.status_code == 404
     assert engine.health().requests_running == 0

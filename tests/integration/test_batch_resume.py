@@ -17,11 +17,11 @@ LINES = 64
 def skip_unless_vllm_runs_here() -> None:
     """This test's vLLM servers are their own processes (killed mid-job), not the session's."""
     from tokenfactory.engine.select import create_engine
-    from tokenfactory.errors import ServiceUnavailableError
+    from tokenfactory.errors import UnavailableError
 
     try:
         create_engine("vllm")
-    except ServiceUnavailableError as exc:
+    except UnavailableError as exc:
         pytest.skip(f"VLLMEngine cannot run here: {exc}")
 
 

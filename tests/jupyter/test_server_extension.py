@@ -53,7 +53,7 @@ def test_a_running_gateway_is_listed_with_its_status(jupyter, runtime_dir, tf_ho
     with live_gateway(tf_home) as live:
         live.engine._adapters["support-v1"] = "test/chat"
         # every engine adapter visible to this key (the LoRA feature narrows it to trained ones)
-        live.gateway.adapter_filter = lambda adapters, _principal: adapters
+        live.core.adapter_filter = lambda adapters, _principal: adapters
         gid = announce(live.base_url, live.api_key)
         r = get(jupyter, "/tokenfactory/api/gateways")
     assert r.status_code == 200
@@ -75,6 +75,49 @@ def test_resources_are_relayed_with_the_gateway_key(jupyter, runtime_dir, tf_hom
     assert models.status_code == 200
     assert {m["id"] for m in models.json()["data"]} == {"test/chat", "test/embed"}
     assert health.status_code == 200 and health.json()["ready"] is True
+
+
+def post(jupyter, path: str, body: dict) -> httpx.Response:
+    return httpx.post(jupyter.api(path), headers=jupyter.headers, json=body, timeout=10)
+
+
+def test_cancel_actions_reach_the_gateway_from_the_page(jupyter, runtime_dir, tf_home):
+    """What the monitors' Cancel buttons call while a cell keeps the kernel busy."""
+    from tokenfactory.sdk import TokenFactory
+    from tokenfactory.widgets.base import relay_id
+    from tokenfactory.widgets.connection import resolve
+
+    with (
+        live_gateway(tf_home) as live,
+        TokenFactory(base_url=live.base_url, api_key=live.api_key) as client,
+    ):
+        live.engine.delay = 0.05
+        live.core.batch.runner.max_in_flight = 1
+        gid = announce(live.base_url, live.api_key)
+        # a widget on this gateway with its key knows the relay's id; with another key it
+        # does not (the relay acts with the discovery file's key)
+        assert relay_id(resolve(live.base_url, live.api_key)) == gid
+        assert relay_id(resolve(live.base_url, "tf-another-key")) == ""
+        lines = [
+            {"custom_id": f"r{i}", "body": {"model": "test/chat",
+                                            "messages": [{"role": "user", "content": "x"}]}}
+            for i in range(20)
+        ]  # fmt: skip
+        job = client.batches.create(lines)
+        url = f"/tokenfactory/api/gateways/{gid}/actions"
+        r = post(jupyter, url, {"action": "cancel-batch", "target": job.id})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] in ("cancelling", "cancelled")
+        assert client.batches.wait(job.id, timeout=20, progress=False).status == "cancelled"
+        again = post(jupyter, url, {"action": "cancel-batch", "target": "batch_nope"})
+        training = post(jupyter, url, {"action": "cancel-training", "target": "nope"})
+        unknown = post(jupyter, url, {"action": "delete-everything", "target": "x"})
+        bad = post(jupyter, url, {"action": "cancel-batch", "target": "../admin"})
+    assert again.status_code == 404 and again.json()["error"]["type"] == "not_found"
+    assert training.status_code == 404
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "action_not_found"
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_target"
+    assert live.api_key not in r.text + again.text
 
 
 def test_unknown_gateway_is_404_in_the_error_shape(jupyter, runtime_dir):

@@ -71,12 +71,12 @@ def test_upstream_errors_keep_the_message_in_our_shape():
 
 
 def test_upstream_errors_are_the_apis_own_error_types():
-    from tokenfactory.errors import ModelNotFoundError, RateLimitError
+    from tokenfactory.errors import ModelNotFoundError, RateLimitExceededError
 
     not_found = error_for_status(404, b'{"error": {"message": "no such model"}}', "u")
     assert isinstance(not_found, ModelNotFoundError) and isinstance(not_found, UpstreamRejected)
     limited = error_for_status(429, b'{"message": "slow down"}', "u")
-    assert isinstance(limited, RateLimitError) and limited.status_code == 429
+    assert isinstance(limited, RateLimitExceededError) and limited.status_code == 429
     assert (limited.type, limited.code) == ("rate_limit_exceeded", "upstream_rate_limited")
     assert error_for_status(413, b"too big", "u").code == "request_too_large"
     # a route the upstream does not have (vLLM without embeddings or runtime LoRA) is a 400

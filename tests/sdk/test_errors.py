@@ -12,6 +12,7 @@ CASES = [
     (400, "invalid_request", sdk.BadRequestError),
     (401, "authentication_error", sdk.AuthenticationError),
     (402, "insufficient_balance", sdk.InsufficientBalanceError),
+    (403, "permission_denied", sdk.PermissionDeniedError),
     (404, "not_found", sdk.NotFoundError),
     (429, "rate_limit_exceeded", sdk.RateLimitError),
     (500, "server_error", sdk.InternalServerError),

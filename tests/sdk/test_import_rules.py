@@ -1,12 +1,15 @@
 """The SDK stands alone: no SDK module imports the server side, the widgets or LoRA training;
-the widgets raise the SDK's errors, never the server's (one error tree for users)."""
+the server never imports the SDK; the widgets raise the SDK's errors, never the server's; and
+the server's and the SDK's exception classes share no name (one vocabulary per side)."""
 
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 
 import tokenfactory
+from tokenfactory.sdk import _errors as sdk_errors
 
 PACKAGE = Path(tokenfactory.__file__).parent
 
@@ -65,3 +68,44 @@ def test_the_rule_sees_relative_and_function_level_imports(tmp_path):
     source = PACKAGE / "sdk" / "resources" / "chat.py"
     names = imports_of(source)
     assert "tokenfactory.sdk._resource" in names  # `from .._resource import Resource`
+
+
+# the client side: modules that talk to a gateway through the SDK
+CLIENT_SIDE = ("sdk", "widgets", "workbench", "magics.py", "cli_batch.py")
+
+
+def test_nothing_but_the_client_side_imports_the_sdk():
+    bad = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in CLIENT_SIDE:
+            continue
+        hits = sorted(n for n in imports_of(path) if n.startswith("tokenfactory.sdk"))
+        if hits:
+            bad[str(relative)] = hits
+    assert bad == {}, "server-side code imports the SDK"
+
+
+def sdk_exception_names() -> set[str]:
+    return {
+        name
+        for name, value in vars(sdk_errors).items()
+        if inspect.isclass(value)
+        and issubclass(value, BaseException)
+        and value.__module__ == sdk_errors.__name__
+    }
+
+
+def test_no_exception_outside_the_sdk_takes_an_sdk_error_name():
+    sdk_names = sdk_exception_names()
+    assert {"APIStatusError", "NotFoundError", "RateLimitError"} <= sdk_names
+    clashes = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] == "sdk":
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+        if defined & sdk_names:
+            clashes[str(relative)] = sorted(defined & sdk_names)
+    assert clashes == {}

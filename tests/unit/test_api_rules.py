@@ -9,12 +9,6 @@ CHAT = "/v1/chat/completions"
 MSG = [{"role": "user", "content": "hi"}]
 
 
-@pytest.fixture
-def admin_headers(fake_gateway):
-    _, key = fake_gateway.keys.create_key("default", name="owner", is_admin=True)
-    return {"Authorization": f"Bearer {key}"}
-
-
 def test_a_user_message_without_content_names_the_field(api):
     r = api.post(CHAT, json={"model": "test/chat", "messages": [{"role": "user"}]})
     assert r.status_code == 400

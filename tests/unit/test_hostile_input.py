@@ -383,7 +383,7 @@ def test_training_data_with_unicode_line_breaks_in_strings_uploads_and_trains(
     # training re-reads the stored file: it must parse the same way
     from tokenfactory.lora.dataset import parse_jsonl
 
-    records = fake_gateway.lora.records
+    records = fake_gateway.lora.repository
     record = records.find(fake_gateway.keys.find_workspace("default").id, "lines")
     assert len(parse_jsonl(records.training_file(record.id).read_bytes())) == 10
 

@@ -55,7 +55,7 @@ def test_an_import_never_reads_inside_the_data_directory(
     api, fake_gateway, two, admin_headers, tmp_path
 ):
     _, _, adapter = two
-    trained = fake_gateway.lora.records.adapter_dir(adapter["id"])
+    trained = fake_gateway.lora.repository.adapter_dir(adapter["id"])
     assert (trained / "adapter_config.json").is_file()
     link = tmp_path / "innocent-looking"
     link.symlink_to(trained)

@@ -286,3 +286,50 @@ def test_a_rank_the_engine_cannot_serve_is_refused_before_training(api, fake_gat
         assert create(api, rank=16).status_code == 200
     finally:
         del fake_gateway.engine.max_lora_rank
+
+
+def test_adapters_follow_their_base_model_through_unload_and_load(
+    api, fake_gateway, tmp_path, admin_headers
+):
+    """Unload of the base takes its adapters away everywhere; load puts them back."""
+    folder = fake_peft_folder(tmp_path)
+    created = import_folder(api, admin_headers, "follows", folder)
+    adapter_id = created.json()["id"]
+
+    def listed() -> tuple[bool, bool, bool]:
+        models = {m["id"]: m for m in api.get("/v1/models").json()["data"]}
+        loaded = api.get("/v1/adapters/follows").json()["loaded"]
+        return "follows" in models, "follows" in models["test/chat"]["adapters"], loaded
+
+    unloaded = api.post("/v1/models/unload", json={"model": "test/chat"}, headers=admin_headers)
+    assert unloaded.status_code == 200, unloaded.text
+    assert fake_gateway.engine.adapters() == {}
+    assert listed() == (False, False, False)
+    chat = {"model": "follows", "messages": [{"role": "user", "content": "hi"}]}
+    refused = api.post("/v1/chat/completions", json=chat)
+    assert refused.status_code == 503
+    assert "POST /v1/models/load" in refused.json()["error"]["message"]
+
+    loaded = api.post("/v1/models/load", json={"model": "test/chat"}, headers=admin_headers)
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["adapters"] == ["follows"]
+    assert fake_gateway.engine.adapters() == {adapter_id: "test/chat"}
+    assert listed() == (True, True, True)
+    assert api.post("/v1/chat/completions", json=chat).status_code == 200
+
+
+def test_loading_an_adapter_loads_its_base_model_first(api, fake_gateway, tmp_path, admin_headers):
+    folder = fake_peft_folder(tmp_path)
+    import_folder(api, admin_headers, "pulls", folder)
+    api.post("/v1/models/unload", json={"model": "test/chat"}, headers=admin_headers)
+    response = api.post("/v1/models/load", json={"model": "pulls"}, headers=admin_headers)
+    assert response.status_code == 200, response.text
+    assert (response.json()["id"], response.json()["parent"]) == ("pulls", "test/chat")
+    assert "test/chat" not in fake_gateway.engine.unloaded
+    assert api.get("/v1/adapters/pulls").json()["loaded"] is True
+    # and an adapter alone can be unloaded, then loaded again
+    off = api.post("/v1/models/unload", json={"model": "pulls"}, headers=admin_headers)
+    assert off.status_code == 200 and off.json()["status"] == "unloaded"
+    assert api.get("/v1/adapters/pulls").json()["loaded"] is False
+    on = api.post("/v1/models/load", json={"model": "pulls"}, headers=admin_headers)
+    assert on.status_code == 200 and api.get("/v1/adapters/pulls").json()["loaded"] is True

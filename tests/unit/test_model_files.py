@@ -106,16 +106,16 @@ def test_require_ready_names_the_reason():
 
 def test_engine_selection():
     from tokenfactory.engine.select import create_engine, engine_kind
-    from tokenfactory.errors import ServiceUnavailableError
+    from tokenfactory.errors import UnavailableError
 
     with pytest.raises(InvalidRequestError, match="Unknown engine"):
         engine_kind("llama.cpp")
-    from tokenfactory.engine import vllm_engine
+    from tokenfactory.engine.vllm import engine as vllm_engine
 
     if vllm_engine.available():
         pytest.skip("vLLM can run here")
     assert engine_kind("auto") == "transformers"
-    with pytest.raises(ServiceUnavailableError, match="CUDA"):
+    with pytest.raises(UnavailableError, match="CUDA"):
         create_engine("vllm")
     engine = create_engine("auto", chat_models=[DEFAULT_CHAT_MODEL], embedding_models=[])
     from tokenfactory.engine.protocol import Engine

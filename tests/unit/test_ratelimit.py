@@ -8,7 +8,7 @@ import threading
 import httpx
 import pytest
 
-from tokenfactory.errors import RateLimitError
+from tokenfactory.errors import RateLimitExceededError
 from tokenfactory.ratelimit import DEFAULT_TIERS, RateLimiter, Tier
 
 T0 = 1_800_000_000.0
@@ -36,7 +36,7 @@ def test_requests_per_minute_then_429_with_retry_after_and_refill():
     for i in range(20):
         limiter.acquire("ws", "free", 10)
         assert limiter.headers("ws", "free")["x-ratelimit-remaining"] == str(19 - i)
-    with pytest.raises(RateLimitError) as info:
+    with pytest.raises(RateLimitExceededError) as info:
         limiter.acquire("ws", "free", 10)
     err = info.value
     assert err.status_code == 429 and err.code == "rate_limit_exceeded"
@@ -46,7 +46,7 @@ def test_requests_per_minute_then_429_with_retry_after_and_refill():
     assert int(err.headers["x-ratelimit-reset"]) == T0 + 60  # full again in a minute
     clock.now += 3.0
     limiter.acquire("ws", "free", 10)  # one request's worth refilled
-    with pytest.raises(RateLimitError):
+    with pytest.raises(RateLimitExceededError):
         limiter.acquire("ws", "free", 10)
 
 
@@ -54,7 +54,7 @@ def test_token_budget_reserves_the_estimate_and_settles_to_real_usage():
     clock = Clock()
     limiter = RateLimiter({"t": Tier("t", 100, 1000)}, clock=clock)
     first = limiter.acquire("ws", "t", 600)  # prompt + max_tokens
-    with pytest.raises(RateLimitError) as info:
+    with pytest.raises(RateLimitExceededError) as info:
         limiter.acquire("ws", "t", 600)  # 400 left: the reservation counts
     assert "tokens per minute" in info.value.message
     assert info.value.headers["retry-after"] == "12"  # 200 tokens at 1000/60 per s
@@ -67,7 +67,7 @@ def test_token_budget_reserves_the_estimate_and_settles_to_real_usage():
 
 def test_a_request_larger_than_the_minute_budget_is_told_so_and_not_retried():
     limiter = RateLimiter(clock=Clock())
-    with pytest.raises(RateLimitError) as info:
+    with pytest.raises(RateLimitExceededError) as info:
         limiter.acquire("ws", "free", 40_001)
     assert info.value.code == "request_too_large"
     assert info.value.headers["x-should-retry"] == "false"
@@ -101,7 +101,7 @@ def test_threads_racing_for_the_budget_never_overshoot():
             try:
                 limiter.acquire("ws", "t", 37)
                 admitted.append(37)
-            except RateLimitError:
+            except RateLimitExceededError:
                 pass
 
     threads = [threading.Thread(target=worker) for _ in range(16)]

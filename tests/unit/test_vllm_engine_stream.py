@@ -18,13 +18,13 @@ pytest.importorskip("vllm", reason="vllm is not installed")
 from vllm.sampling_params import RequestOutputKind
 
 from tests.vllm_scripted import ScriptedAsyncLLM
-from tokenfactory.engine import vllm_platform
 from tokenfactory.engine.protocol import GenerationRequest, SamplingParams, StructuredSpec
-from tokenfactory.engine.vllm_engine import VLLMEngine
+from tokenfactory.engine.vllm import platform as vllm_platform
+from tokenfactory.engine.vllm.engine import VLLMEngine
 from tokenfactory.errors import (
     InvalidRequestError,
     ModelNotFoundError,
-    ServiceUnavailableError,
+    UnavailableError,
     UnsupportedSchemaError,
 )
 
@@ -202,5 +202,5 @@ async def test_shutdown_stops_every_instance_and_refuses_new_work():
     await engine.shutdown()
     assert llm.shut
     assert all(m.status == "available" for m in engine.models())
-    with pytest.raises(ServiceUnavailableError):
+    with pytest.raises(UnavailableError):
         await collect(engine, GenerationRequest("r9", CHAT, [1]))

@@ -6,11 +6,11 @@ import logging
 
 import pytest
 
-from tokenfactory.engine import vllm_errors
+from tokenfactory.engine.vllm import errors as vllm_errors
 from tokenfactory.errors import (
     InternalError,
     InvalidRequestError,
-    ServiceUnavailableError,
+    UnavailableError,
     UnsupportedSchemaError,
 )
 
@@ -61,7 +61,7 @@ def test_a_dead_engine_is_a_503(caplog):
     _, dead_error = _engine_errors()
     with caplog.at_level(logging.ERROR, logger="tokenfactory.engine.vllm"):
         error = vllm_errors.translate(dead_error(), "r3")
-    assert isinstance(error, ServiceUnavailableError) and error.status_code == 503
+    assert isinstance(error, UnavailableError) and error.status_code == 503
     assert "r3" in error.message
     assert any("r3" in r.getMessage() for r in caplog.records)
 

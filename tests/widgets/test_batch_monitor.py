@@ -43,7 +43,7 @@ def test_follows_a_job_to_the_end_and_loads_the_table(gateway, client):
 
 def test_cancel_button_cancels_and_keeps_finished_rows(gateway, client):
     gateway.engine.delay = 0.02
-    gateway.gateway.batch.runner.max_in_flight = 1
+    gateway.core.batch.runner.max_in_flight = 1
     job = client.batches.create(rows(30))
     monitor = BatchMonitor(
         job.id, base_url=gateway.base_url, api_key=gateway.api_key, poll_interval=0.05
@@ -53,6 +53,7 @@ def test_cancel_button_cancels_and_keeps_finished_rows(gateway, client):
     assert monitor.status == "cancelled" and monitor.error == ""
     frame = monitor.to_pandas()
     assert len(frame) == 30 and frame["error"].notna().sum() == 30 - monitor.completed
+    assert monitor.cancelled == 30 - monitor.completed - monitor.failed > 0
     monitor.close()
 
 
@@ -66,6 +67,10 @@ def test_an_unknown_job_shows_the_error_instead_of_raising(gateway):
     while not monitor.error and time.monotonic() < deadline:
         time.sleep(0.02)
     assert "No batch found with id 'batch_nope'" in monitor.error
+    monitor.wait(10)  # an id that does not exist stops the polling: nothing left to follow
+    assert monitor.missing and not monitor._poller.is_alive()
+    monitor.cancel()
+    assert monitor.error == "No batch 'batch_nope' to cancel" and monitor.busy == 0
     monitor.close()
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import NotFoundError
+from ..errors import ResourceNotFoundError
 from ..store import Store
 
 SCHEMA = """
@@ -91,16 +91,54 @@ class BatchRepository:
             "SELECT * FROM batch_files WHERE id = ? AND workspace_id = ?", (file_id, workspace)
         )
         if row is None:
-            raise NotFoundError(f"No file found with id '{file_id}'", code="file_not_found")
+            raise ResourceNotFoundError(f"No file found with id '{file_id}'", code="file_not_found")
         return row
 
-    def files(self, workspace: str, purpose: str | None = None) -> list[dict[str, Any]]:
+    def files(
+        self,
+        workspace: str,
+        purpose: str | None = None,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+        order: str = "desc",
+    ) -> list[dict[str, Any]]:
+        """A workspace's files, newest first (``order="asc"``: oldest first); ``after`` is the
+        id of the last file of the previous page."""
+        newest_first = order != "asc"
         sql = "SELECT * FROM batch_files WHERE workspace_id = ?"
         params: tuple = (workspace,)
         if purpose:
             sql += " AND purpose = ?"
             params += (purpose,)
-        return self.store.all(sql + " ORDER BY rowid DESC", params)
+        if after:
+            cursor = self.store.one(
+                "SELECT rowid FROM batch_files WHERE id = ? AND workspace_id = ?",
+                (after, workspace),
+            )
+            if cursor is None:
+                raise ResourceNotFoundError(
+                    f"No file found with id '{after}'", code="file_not_found"
+                )
+            sql += " AND rowid < ?" if newest_first else " AND rowid > ?"
+            params += (cursor["rowid"],)
+        sql += " ORDER BY rowid DESC" if newest_first else " ORDER BY rowid ASC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        return self.store.all(sql, params)
+
+    def jobs_using_file(self, file_id: str, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+        marks = ", ".join("?" for _ in statuses)
+        return self.store.all(
+            f"SELECT id, status FROM batch_jobs WHERE input_file_id = ? AND status IN ({marks})",
+            (file_id, *statuses),
+        )
+
+    def delete_file(self, file_id: str, workspace: str) -> None:
+        self.store.execute(
+            "DELETE FROM batch_files WHERE id = ? AND workspace_id = ?", (file_id, workspace)
+        )
 
     # -- jobs -------------------------------------------------------------------------------
     def create_job(
@@ -130,7 +168,9 @@ class BatchRepository:
                 "SELECT * FROM batch_jobs WHERE id = ? AND workspace_id = ?", (batch_id, workspace)
             )
         if row is None:
-            raise NotFoundError(f"No batch found with id '{batch_id}'", code="batch_not_found")
+            raise ResourceNotFoundError(
+                f"No batch found with id '{batch_id}'", code="batch_not_found"
+            )
         return row
 
     def jobs(self, workspace: str, limit: int = 20, after: str | None = None) -> list[dict]:
@@ -140,7 +180,9 @@ class BatchRepository:
                 "SELECT rowid FROM batch_jobs WHERE id = ? AND workspace_id = ?", (after, workspace)
             )
             if cursor is None:
-                raise NotFoundError(f"No batch found with id '{after}'", code="batch_not_found")
+                raise ResourceNotFoundError(
+                    f"No batch found with id '{after}'", code="batch_not_found"
+                )
             return self.store.all(
                 "SELECT * FROM batch_jobs WHERE workspace_id = ? AND rowid < ? "
                 "ORDER BY rowid DESC LIMIT ?",

@@ -50,7 +50,7 @@ class BatchRunner:
         self._max_in_flight = max_in_flight
         self.poll_interval = poll_interval
         self._inflight: dict[tuple[str, int], asyncio.Task] = {}
-        self._principals: dict[str, Principal] = {}
+        self._principals: dict[tuple[str, str], Principal] = {}
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -193,11 +193,12 @@ class BatchRunner:
             return LineOutcome(False, error_line(line["custom_id"], "server_error", str(exc)))
 
     def _principal(self, job: dict[str, Any]) -> Principal:
-        cached = self._principals.get(job["workspace_id"])
+        """The key that submitted the job: its lines are metered under that key."""
+        submitter = (job["workspace_id"], job["key_id"] or "")
+        cached = self._principals.get(submitter)
         if cached is None:
-            workspace = self.core.keys.workspace(job["workspace_id"])
-            cached = Principal(workspace, job["key_id"] or "")
-            self._principals[job["workspace_id"]] = cached
+            cached = Principal(self.core.keys.workspace(submitter[0]), submitter[1])
+            self._principals[submitter] = cached
         return cached
 
     def _job_tasks(self, batch_id: str) -> list[tuple[str, int]]:

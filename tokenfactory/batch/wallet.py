@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..core import Core
-from ..errors import InsufficientBalanceError
+from ..errors import BalanceTooLowError
 from ..services.sampling import DEFAULT_MAX_TOKENS
 from ..store import Principal
 from .validation import BatchLine
@@ -35,7 +35,7 @@ def check_wallet(core: Core, principal: Principal, sla: str, lines: list[BatchLi
     tier = f"batch_{sla}"
     cost = sum(prices.estimate_pico(tier, line.url, estimated_tokens(line.body)) for line in lines)
     if cost > available:
-        raise InsufficientBalanceError(
+        raise BalanceTooLowError(
             f"Insufficient wallet balance: this batch of {len(lines)} requests may cost up to "
             f"${cost / 1e12:.6f} at the {tier} price, but workspace "
             f"'{principal.workspace.name}' has ${max(available, 0) / 1e12:.6f}"

@@ -27,9 +27,10 @@ from ..errors import (
     ModelLoadingError,
     ModelNotFoundError,
     ServiceError,
-    ServiceUnavailableError,
+    UnavailableError,
 )
 from ..store import KeyStore, Principal, Store
+from .in_flight import InFlight
 from .records import Admission, Call, Target, UsageRecord
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from ..usage.meter import Meter
     from ..usage.metrics import Metrics
     from ..usage.prices import PriceTable
-    from ..usage.records import UsageRecords
+    from ..usage.repository import UsageRepository
 
 log = logging.getLogger("tokenfactory.core")
 
@@ -59,9 +60,7 @@ AdapterFilter = Callable[[dict[str, str], Principal], dict[str, str]]
 def need(service: T | None, what: str) -> T:
     """The installed feature service, or a 503 saying the feature is off on this gateway."""
     if service is None:
-        raise ServiceUnavailableError(
-            f"{what} is not enabled on this gateway", code="feature_not_enabled"
-        )
+        raise UnavailableError(f"{what} is not enabled on this gateway", code="feature_not_enabled")
     return service
 
 
@@ -78,8 +77,9 @@ class Core:
         self.chat: ChatService = ChatService(self)
         self.completions: CompletionService = CompletionService(self)
         self.embeddings: EmbeddingService = EmbeddingService(self)
+        self.in_flight = InFlight()  # streams another client may stop (/v1/requests/{id})
         # features (None until installed; see tokenfactory.features)
-        self.usage: UsageRecords | None = None
+        self.usage: UsageRepository | None = None
         self.prices: PriceTable | None = None
         self.ratelimit: RateLimiter | None = None
         self.metrics: Metrics | None = None
@@ -94,6 +94,8 @@ class Core:
         self.model_resolvers: list[ModelResolver] = []
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []  # once the engine is ready
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+        # after a model was (re)loaded: a feature puts back what sits on it (LoRA adapters)
+        self.model_loaded_hooks: list[Callable[[str], Awaitable[None]]] = []
         self.started_at = time.time()
         self.engine_error: str | None = None
         self._ready = asyncio.Event()
@@ -165,6 +167,20 @@ class Core:
             f"The model '{model}' does not exist; GET /v1/models lists the available ones",
             param="model",
         )
+
+    async def load_model(self, model: str) -> ModelInfo:
+        """Load a model into the engine, then let the features attach what belongs on it."""
+        info = await self.engine.load_model(model)
+        for hook in self.model_loaded_hooks:
+            try:
+                await hook(model)
+            except Exception:
+                log.exception("model-loaded hook failed for %s", model)
+        return self.find_model(model) or info
+
+    async def unload_model(self, model: str) -> None:
+        """Unload a model; every engine drops the adapters that sit on it with it."""
+        await self.engine.unload_model(model)
 
     def models(self) -> list[ModelInfo]:
         """Every model served here: the engine's, then the remote ones."""

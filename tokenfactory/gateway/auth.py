@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 
-from ..errors import AuthenticationError, PermissionDeniedError
+from ..errors import ForbiddenError, UnauthenticatedError
 from ..store import Principal
 
 
@@ -13,7 +13,7 @@ def api_key_from(request: Request) -> str | None:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationError(
+            raise UnauthenticatedError(
                 "Malformed Authorization header: expected 'Bearer KEY'", code="invalid_api_key"
             )
         return token.strip()
@@ -25,7 +25,7 @@ async def authenticate(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    principal = request.app.state.gateway.keys.authenticate(api_key_from(request))
+    principal = request.app.state.core.keys.authenticate(api_key_from(request))
     request.state.principal = principal
     return principal
 
@@ -34,8 +34,8 @@ def optional_principal(request: Request) -> Principal | None:
     """The caller's principal, or None without a valid key (routes open to anyone)."""
     try:
         key = api_key_from(request)
-        return None if key is None else request.app.state.gateway.keys.authenticate(key)
-    except AuthenticationError:
+        return None if key is None else request.app.state.core.keys.authenticate(key)
+    except UnauthenticatedError:
         return None
 
 
@@ -45,7 +45,7 @@ async def require_admin(
     """FastAPI dependency: an admin principal, or 403. Admin keys: the key of whoever started the
     gateway (``tf.serve()``, ``tokenfactory serve``, ``make lab``) and ``keys create --admin``."""
     if not principal.is_admin:
-        raise PermissionDeniedError(
+        raise ForbiddenError(
             f"{request.method} {request.url.path} needs an admin key (the key of whoever started"
             " the gateway, or one from `tokenfactory keys create --admin`)"
         )

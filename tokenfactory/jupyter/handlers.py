@@ -2,6 +2,8 @@
 
 GET  /tokenfactory/api/gateways                     every live gateway with its status
 GET  /tokenfactory/api/gateways/<id>/<resource>     relay of health|models|batches|adapters
+POST /tokenfactory/api/gateways/<id>/actions        {action, target}: a widget button that must
+                                                    work while the kernel is busy (relay.ACTIONS)
 GET  /tokenfactory/api/templates                    the notebook templates
 POST /tokenfactory/api/notebooks                    {template, directory?, base_url?}
                                                     -> {path} of a new notebook
@@ -48,6 +50,24 @@ class GatewayResourceHandler(_Handler):
         async with httpx.AsyncClient(trust_env=False) as client:
             status, body = await relay.fetch(client, record, resource)
         self.send_json(body, status)
+
+
+class GatewayActionHandler(_Handler):
+    @tornado.web.authenticated
+    async def post(self, gid: str) -> None:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            self.send_error_json(400, "The request body is not valid JSON", "invalid_json")
+            return
+        record = relay.find(gid)
+        if record is None:
+            self.send_error_json(404, f"No running gateway with id '{gid}'", "gateway_not_found")
+            return
+        action, target = str(body.get("action", "")), str(body.get("target", ""))
+        async with httpx.AsyncClient(trust_env=False) as client:
+            status, answer = await relay.act(client, record, action, target)
+        self.send_json(answer, status)
 
 
 class TemplatesHandler(_Handler):
@@ -104,6 +124,7 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
                 url_path_join(base, "gateways", r"([0-9]+-[0-9]+)", f"({resources})"),
                 GatewayResourceHandler,
             ),
+            (url_path_join(base, "gateways", r"([0-9]+-[0-9]+)", "actions"), GatewayActionHandler),
             (url_path_join(base, "templates"), TemplatesHandler),
             (url_path_join(base, "notebooks"), NotebooksHandler),
         ],

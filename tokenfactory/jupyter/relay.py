@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -17,6 +18,15 @@ RESOURCES = {
     "batches": "/v1/batch",
     "adapters": "/v1/adapters",
 }
+# What a page may ask a gateway to do through the relay: the widget buttons that must work
+# while a cell keeps the kernel busy (a click sent to the kernel waits behind that cell).
+# name -> (method, route with the action's target in it)
+ACTIONS = {
+    "cancel-batch": ("DELETE", "/v1/batch/{target}"),
+    "cancel-training": ("POST", "/v1/adapters/{target}/cancel"),
+    "cancel-request": ("POST", "/v1/requests/{target}/cancel"),  # a stream, by X-Request-ID
+}
+TARGET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 BATCH_ACTIVE = {"validating", "queued", "in_progress", "running", "finalizing", "cancelling"}
 TRAINING_ACTIVE = {"queued", "pending", "validating", "training", "running"}
 
@@ -58,8 +68,40 @@ async def fetch(client: httpx.AsyncClient, record: dict, resource: str) -> tuple
         return 502, _error(message, "bad_gateway")
 
 
-def _error(message: str, code: str) -> dict:
-    return {"error": {"message": message, "type": "server_error", "code": code}}
+def find_by_url(base_url: str, api_key: str | None) -> dict | None:
+    """The discovery record of the gateway at ``base_url`` when ``api_key`` is its key (the
+    relay acts with the discovery file's key, so only for a caller that holds the same)."""
+    wanted = base_url.rstrip("/")
+    for record in list_gateways():
+        if str(record.get("base_url", "")).rstrip("/") == wanted:
+            return record if record.get("api_key") == api_key else None
+    return None
+
+
+async def act(client: httpx.AsyncClient, record: dict, action: str, target: str) -> tuple[int, Any]:
+    """(status, JSON body) of one of ``ACTIONS`` on a gateway."""
+    if action not in ACTIONS:
+        known = ", ".join(sorted(ACTIONS))
+        return 404, _error(f"Unknown action '{action}' (known: {known})", "action_not_found", 404)
+    if not TARGET.fullmatch(target):
+        return 400, _error(f"'{target}' is not a batch id or adapter name", "invalid_target", 400)
+    method, route = ACTIONS[action]
+    headers = {"Authorization": f"Bearer {record['api_key']}"} if record.get("api_key") else {}
+    url = _root(record) + route.format(target=target)
+    try:
+        response = await client.request(method, url, headers=headers, timeout=TIMEOUT)
+    except httpx.HTTPError as exc:
+        return 502, _error(f"Cannot reach the gateway at {url}: {exc}", "bad_gateway")
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        message = f"The gateway answered {response.status_code} without JSON"
+        return 502, _error(message, "bad_gateway")
+
+
+def _error(message: str, code: str, status: int = 502) -> dict:
+    kind = {400: "invalid_request_error", 404: "not_found"}.get(status, "server_error")
+    return {"error": {"message": message, "type": kind, "code": code}}
 
 
 def _items(body: Any) -> list[dict]:

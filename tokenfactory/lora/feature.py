@@ -13,5 +13,6 @@ def install(core: Core) -> LoraService:
     core.adapter_filter = service.visible
     core.model_resolvers.append(service.resolve)
     core.startup_hooks.append(service.on_startup)
+    core.model_loaded_hooks.append(service.reattach)
     core.shutdown_hooks.append(service.on_shutdown)
     return service

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import RateLimitError
+from ..errors import RateLimitExceededError
 from .tiers import DEFAULT_TIERS, Tier
 
 
@@ -110,7 +110,7 @@ class RateLimiter:
             state = self._state(workspace_id, tier_name, now)
             req, tok = state.requests, state.tokens
             if tok is not None and tokens > tok.capacity:
-                raise RateLimitError(
+                raise RateLimitExceededError(
                     f"Request too large: it may use up to {tokens} tokens (prompt + max_tokens) "
                     f"but the '{state.tier.name}' tier allows {int(tok.capacity)} tokens per "
                     "minute; lower max_tokens or shorten the prompt",
@@ -126,7 +126,7 @@ class RateLimiter:
                 limit = state.tier.rpm if which == "requests" else state.tier.tpm
                 headers = self._headers(state, now)
                 headers["retry-after"] = str(max(1, math.ceil(wait)))
-                raise RateLimitError(
+                raise RateLimitExceededError(
                     f"Rate limit reached for workspace tier '{state.tier.name}': {limit} "
                     f"{which} per minute. Retry after {headers['retry-after']} s.",
                     headers=headers,

@@ -3,11 +3,11 @@
     InvalidRequestError
      └── UpstreamRejected            400: the upstream's 4xx (the client's fault), its message
           ├── UpstreamNotFound        404 (also a ModelNotFoundError)
-          └── UpstreamRateLimited     429 (also a RateLimitError)
+          └── UpstreamRateLimited     429 (also a RateLimitExceededError)
     InternalError
      └── UpstreamFailed              502: the upstream broke (5xx, bad reply, our key refused)
           └── UpstreamStreamBroken    502: the stream ended mid-way (never restarted)
-    ServiceUnavailableError
+    UnavailableError
      └── NoUpstreamAvailable         503: no healthy replica took the request
 
 Retryable (on another replica, before anything was streamed): a connection error or a 503.
@@ -21,9 +21,9 @@ from ..errors import (
     InternalError,
     InvalidRequestError,
     ModelNotFoundError,
-    RateLimitError,
+    RateLimitExceededError,
     ServiceError,
-    ServiceUnavailableError,
+    UnavailableError,
 )
 
 
@@ -35,7 +35,7 @@ class UpstreamNotFound(ModelNotFoundError, UpstreamRejected):
     pass
 
 
-class UpstreamRateLimited(RateLimitError, UpstreamRejected):
+class UpstreamRateLimited(RateLimitExceededError, UpstreamRejected):
     code = "upstream_rate_limited"
 
 
@@ -48,7 +48,7 @@ class UpstreamStreamBroken(UpstreamFailed):
     code = "upstream_stream_broken"
 
 
-class NoUpstreamAvailable(ServiceUnavailableError):
+class NoUpstreamAvailable(UnavailableError):
     code = "no_upstream_available"
 
 

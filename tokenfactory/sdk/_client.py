@@ -118,6 +118,52 @@ class BaseClient:
     def models(self) -> Models:
         return Models(self)
 
+    # tokenizer and prices -------------------------------------------------------------
+    def tokenize(
+        self,
+        model: str,
+        prompt: str | None = None,
+        *,
+        messages: Any = None,
+        add_special_tokens: bool | None = None,
+        add_generation_prompt: bool = True,
+        return_token_strs: bool = False,
+    ) -> Any:
+        """The model's own token ids for ``prompt``, or for chat ``messages`` with the chat
+        template applied (``count`` is what a chat completion's ``prompt_tokens`` would be).
+        Free: metered at zero cost. vLLM's ``/tokenize`` shape."""
+        from tokenfactory.wire.tokenize import TokenizeResponse
+
+        body: dict[str, Any] = {
+            "model": model,
+            "prompt": prompt,
+            "messages": None if messages is None else list(messages),
+            "add_generation_prompt": add_generation_prompt,
+            "return_token_strs": return_token_strs,
+        }
+        if add_special_tokens is not None:
+            body["add_special_tokens"] = add_special_tokens
+        body = {k: v for k, v in body.items() if v is not None}
+        return self.request(APIRequest("POST", "/tokenize", body=body, cast_to=TokenizeResponse))
+
+    def detokenize(self, model: str, tokens: list[int]) -> Any:
+        """The text of ``tokens`` (vLLM's ``/detokenize`` shape: ``.prompt``)."""
+        from tokenfactory.wire.tokenize import DetokenizeResponse
+
+        body = {"model": model, "tokens": list(tokens)}
+        return self.request(
+            APIRequest("POST", "/detokenize", body=body, cast_to=DetokenizeResponse)
+        )
+
+    def prices(self) -> Any:
+        """The gateway's prices: ``{tier: {"input", "output"}}`` in USD per million tokens."""
+        from tokenfactory.wire.tokenize import PriceList
+
+        answer = self.request(APIRequest("GET", "/prices", cast_to=PriceList))
+        if self._is_async:
+            return _as_table(answer)
+        return answer.as_table()
+
     # requests ---------------------------------------------------------------------------
     def request(self, request: APIRequest) -> Any:
         """Send ``request`` with retries: the parsed value (awaitable on the async client)."""
@@ -197,6 +243,10 @@ class BaseClient:
                 )
             return value
         return data
+
+
+async def _as_table(pending: Any) -> dict[str, dict[str, Any]]:
+    return (await pending).as_table()
 
 
 def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIError:

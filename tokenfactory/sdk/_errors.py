@@ -6,6 +6,7 @@
      │    │    ├── BadRequestError            400 invalid_request
      │    │    ├── AuthenticationError        401 authentication_error
      │    │    ├── InsufficientBalanceError   402 insufficient_balance
+     │    │    ├── PermissionDeniedError      403 permission_denied
      │    │    ├── NotFoundError              404 not_found
      │    │    ├── RateLimitError             429 rate_limit_exceeded
      │    │    ├── InternalServerError        500 server_error (and any other 5xx)
@@ -13,11 +14,12 @@
      │    ├── APIConnectionError      no answer: the connection failed
      │    │    └── APITimeoutError    no answer in time
      │    └── APIResponseValidationError  an answer that does not fit the wire format
-     ├── ConfigurationError           no gateway could be found (see _config.py for where it looks)
-     └── MissingExtraError            a feature needs a pip extra that is not installed (also an
-                                      ImportError): ``pip install "tokenfactory[engine]"``
+     └── ConfigurationError           no gateway could be found (see _config.py for where it looks)
 
-``status_error()`` is the one place that maps a status code to a class.
+``status_error()`` is the one place that maps a status code to a class. The names follow
+openai-python's; the server raises its own, differently named tree (``tokenfactory/errors.py``),
+and ``tf.MissingExtraError`` (a missing pip extra) lives in ``tokenfactory/extras.py``, which
+both sides may use.
 """
 
 from __future__ import annotations
@@ -34,19 +36,6 @@ class TokenFactoryError(Exception):
 
 class ConfigurationError(TokenFactoryError):
     pass
-
-
-class MissingExtraError(TokenFactoryError, ImportError):
-    """``feature`` needs ``pip install "tokenfactory[<extra>]"`` (``tokenfactory.extras``)."""
-
-    def __init__(self, extra: str, feature: str, missing: list[str]) -> None:
-        super().__init__(
-            f'{feature} needs the [{extra}] extra: pip install "tokenfactory[{extra}]" '
-            f"(not installed: {', '.join(missing)})"
-        )
-        self.extra = extra
-        self.feature = feature
-        self.missing = missing
 
 
 class APIError(TokenFactoryError):
@@ -102,6 +91,10 @@ class InsufficientBalanceError(APIStatusError):
     status_code = 402
 
 
+class PermissionDeniedError(APIStatusError):
+    status_code = 403
+
+
 class NotFoundError(APIStatusError):
     status_code = 404
 
@@ -141,6 +134,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     402: InsufficientBalanceError,
+    403: PermissionDeniedError,
     404: NotFoundError,
     429: RateLimitError,
     500: InternalServerError,
@@ -153,6 +147,7 @@ _STATUS_BY_TYPE: dict[str, int] = {
     "invalid_request_error": 400,
     "authentication_error": 401,
     "insufficient_balance": 402,
+    "permission_denied": 403,
     "not_found": 404,
     "rate_limit_exceeded": 429,
     "server_error": 500,

@@ -8,7 +8,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from ..errors import AuthenticationError, InvalidRequestError, NotFoundError
+from ..errors import InvalidRequestError, ResourceNotFoundError, UnauthenticatedError
 from .db import Store
 
 KEY_PREFIX = "tf-"
@@ -85,7 +85,7 @@ class KeyStore:
     def workspace(self, name_or_id: str) -> Workspace:
         ws = self.find_workspace(name_or_id)
         if ws is None:
-            raise NotFoundError(f"Workspace '{name_or_id}' not found")
+            raise ResourceNotFoundError(f"Workspace '{name_or_id}' not found")
         return ws
 
     def list_workspaces(self) -> list[Workspace]:
@@ -159,11 +159,11 @@ class KeyStore:
             (int(time.time()), key_id),
         )
         if cur.rowcount == 0:
-            raise NotFoundError(f"Key '{key_id}' not found")
+            raise ResourceNotFoundError(f"Key '{key_id}' not found")
 
     def authenticate(self, key: str | None) -> Principal:
         if not key:
-            raise AuthenticationError(
+            raise UnauthenticatedError(
                 "Missing API key: pass 'Authorization: Bearer KEY' or '?api_key=KEY'",
                 code="missing_api_key",
             )
@@ -175,8 +175,8 @@ class KeyStore:
             (digest,),
         )
         if row is None or not hmac.compare_digest(row["key_hash"], digest):
-            raise AuthenticationError("Invalid API key provided")
+            raise UnauthenticatedError("Invalid API key provided")
         if row["revoked_at"] is not None:
-            raise AuthenticationError("This API key has been revoked", code="revoked_api_key")
+            raise UnauthenticatedError("This API key has been revoked", code="revoked_api_key")
         ws = Workspace(row["id"], row["name"], row["tier"], row["balance_micros"])
         return Principal(ws, row["key_id"], bool(row["is_admin"]))

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..core.records import Admission, UsageRecord
-from ..errors import InsufficientBalanceError
+from ..errors import BalanceTooLowError
 from ..ratelimit import LIMITED_USAGE_TIERS, RateLimiter, Reservation
 from .prices import PriceTable, pico_to_usd
-from .records import UsageRecords, UsageRow
+from .repository import UsageRepository, UsageRow
 
 HOLD_TTL_S = 900.0  # a hold whose request never reported back stops counting after this
 
@@ -70,7 +70,7 @@ def current_scope() -> RequestScope:
 class Meter:
     def __init__(
         self,
-        records: UsageRecords,
+        records: UsageRepository,
         limiter: RateLimiter,
         prices: PriceTable,
         clock: Callable[[], float] = time.time,
@@ -97,7 +97,7 @@ class Meter:
                 reservation = self.limiter.acquire(ws.id, ws.tier, admission.estimated_tokens)
             try:
                 hold = self._hold(admission)
-            except InsufficientBalanceError as exc:
+            except BalanceTooLowError as exc:
                 if reservation is not None:
                     self.limiter.cancel(reservation)
                 exc.headers.update(self.limiter.headers(ws.id, ws.tier))
@@ -118,7 +118,7 @@ class Meter:
         )
         held = sum(t.hold_pico for t in self._active_holds(ws.id))
         if estimate > available - held:
-            raise InsufficientBalanceError(
+            raise BalanceTooLowError(
                 f"Insufficient wallet balance: this request may cost up to "
                 f"${pico_to_usd(estimate):.8f} ({admission.estimated_tokens} tokens at the "
                 f"{admission.tier} price) but workspace '{ws.name}' has "

@@ -10,6 +10,10 @@
   ``source`` takes its message away again; any other error stays until the user acts;
 - ``on_action(name, handler)``: messages the JavaScript sends as ``model.send({action, ...})``
   are dispatched to handlers, with the same error guarantee.
+- ``relay_gateway``: the id under which the Jupyter server extension knows this widget's
+  gateway (empty when it does not, or holds another key). A button that must work while a
+  cell keeps the kernel busy (Cancel) goes through that relay from the page
+  (``gatewayAction`` in ``static/base.js``); a message to the kernel would wait behind the cell.
 
 A subclass sets ``_esm``/``_css`` and its own traits; the connection (and the API key, which
 never goes to the browser) is resolved once, from ``base_url``/``api_key`` or the running
@@ -46,6 +50,7 @@ class GatewayWidget(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     busy = traitlets.Int(0).tag(sync=True)
     base_url = traitlets.Unicode("").tag(sync=True)
+    relay_gateway = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, base_url: str | None = None, api_key: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -58,6 +63,7 @@ class GatewayWidget(anywidget.AnyWidget):
         try:
             self._connection = resolve(base_url, api_key)
             self.base_url = self._connection.base_url
+            self.relay_gateway = relay_id(self._connection)
         except Exception as exc:
             self.error = describe(exc)
         self.on_msg(self._dispatch)
@@ -148,6 +154,18 @@ class GatewayWidget(anywidget.AnyWidget):
             self._api.close()
             self._api = None
         super().close()
+
+
+def relay_id(connection: Connection) -> str:
+    """The Jupyter server extension's id for this gateway when it relays with this key."""
+    try:
+        from ..jupyter.relay import find_by_url, gateway_id
+
+        record = find_by_url(connection.base_url, connection.api_key)
+    except Exception as exc:  # no readable runtime directory: no relay, the kernel path stays
+        log.debug("no relay for %s: %s", connection.base_url, exc)
+        return ""
+    return gateway_id(record) if record is not None else ""
 
 
 def esm(*names: str) -> str:

@@ -1,8 +1,10 @@
 """``tf.BatchMonitor(batch_id)``: a batch job's live status, progress, throughput and results.
 
 A background thread polls ``GET /v1/batch/{id}`` until the job ends, then loads the results
-table (``to_pandas()`` keeps the full DataFrame). The cancel button sends ``DELETE``. Every
-failure lands in ``error`` (shown in the widget); nothing raises into JavaScript.
+table (``to_pandas()`` keeps the full DataFrame). The cancel button sends ``DELETE``, from the
+page through the Jupyter server's relay when there is one (so it works while a cell waits on
+the job), else through the kernel. Every failure lands in ``error`` (shown in the widget);
+nothing raises into JavaScript.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class BatchMonitor(GatewayWidget):
     total = traitlets.Int(0).tag(sync=True)
     completed = traitlets.Int(0).tag(sync=True)
     failed = traitlets.Int(0).tag(sync=True)
+    cancelled = traitlets.Int(0).tag(sync=True)  # lines a cancel left without a result
+    missing = traitlets.Bool(False).tag(sync=True)  # no such batch (for this key): nothing to do
     throughput = traitlets.Float(0.0).tag(sync=True)  # lines per second
     eta_s = traitlets.Float(None, allow_none=True).tag(sync=True)
     done = traitlets.Bool(False).tag(sync=True)
@@ -72,11 +76,17 @@ class BatchMonitor(GatewayWidget):
 
     # -- polling
     def _poll(self) -> None:
+        from ..sdk import NotFoundError
+
         while not self._stop.is_set():
             try:
                 self.refresh()
                 if self.error.startswith("Polling failed"):
                     self.error = ""
+            except NotFoundError as exc:
+                self.missing = True  # an id that will not appear later: stop asking
+                self.error = describe(exc)
+                return
             except Exception as exc:
                 self.error = f"Polling failed: {describe(exc)}"
             if self.done:
@@ -105,6 +115,7 @@ class BatchMonitor(GatewayWidget):
             job.completed_requests,
             job.failed_requests,
         )
+        self.cancelled = job.total_requests - finished if job.status == "cancelled" else 0
         self.status = job.status
         self.done = job.status in TERMINAL
 
@@ -124,6 +135,10 @@ class BatchMonitor(GatewayWidget):
 
     # -- actions
     def cancel(self) -> None:
+        if self.missing:
+            self.error = f"No batch '{self.batch_id}' to cancel"
+            return
+
         def run(_api: Any) -> Any:
             job = self._client().batches.cancel(self.batch_id)
             self._update(job)

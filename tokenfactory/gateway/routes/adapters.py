@@ -22,11 +22,11 @@ from ...lora.wire import (
 from ...store import Principal
 from ...wire.adapters import AdapterCreate, AdapterImport, TrainAdapter
 from ..auth import authenticate, require_admin
-from ..deps import gateway_of, lora_of
+from ..deps import core_of, lora_of
 from ..responses import ADMIN, AUTHENTICATED, multipart_upload
 
 if TYPE_CHECKING:
-    from ...lora.records import AdapterRecord
+    from ...lora.repository import AdapterRecord
 
 router = APIRouter(responses=AUTHENTICATED)
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json", "text/")
@@ -61,7 +61,7 @@ async def import_adapter(
 ) -> Adapter:
     """Reads a folder on the server's disk, so only an admin may (never the data directory)."""
     if body.workspace is not None:
-        workspace = gateway_of(request).keys.workspace(body.workspace)
+        workspace = core_of(request).keys.workspace(body.workspace)
         principal = Principal(workspace, principal.key_id, is_admin=False)
     record = await lora_of(request).import_adapter(principal, body)
     return view(request, record)
@@ -87,7 +87,7 @@ async def delete_model(
     model_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> DeletedAdapter:
     service = lora_of(request)
-    if service.records.find(principal.workspace.id, model_id) is None:
+    if service.repository.find(principal.workspace.id, model_id) is None:
         raise ModelNotFoundError(
             f"'{model_id}' is not a fine-tuned model of this workspace; base models cannot be"
             " deleted",
@@ -157,5 +157,5 @@ async def adapter_events(
 ) -> AdapterEventList:
     service = lora_of(request)
     record = service.get(principal, name)
-    events = service.records.events(record.id, after)
+    events = service.repository.events(record.id, after)
     return AdapterEventList(data=[AdapterEvent(**e) for e in events], status=record.status)

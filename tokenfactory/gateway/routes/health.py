@@ -17,11 +17,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..._version import __version__
-from ...errors import ServiceUnavailableError
+from ...errors import UnavailableError
 from ...store import Principal
 from ...wire.health import Health
 from ..auth import optional_principal
-from ..metering import gateway_of
+from ..deps import core_of
 from ..responses import errors
 
 PUBLIC_MODEL_FIELDS = ("id", "modality", "status", "engine", "context_length", "size_bytes")
@@ -31,7 +31,7 @@ router = APIRouter()
 
 @router.get("/health", response_model=Health, responses=errors(503))
 async def health(request: Request) -> JSONResponse:
-    gw = gateway_of(request)
+    gw = core_of(request)
     principal = optional_principal(request)
     body: dict[str, Any] = {
         "service": "tokenfactory",
@@ -49,12 +49,12 @@ async def health(request: Request) -> JSONResponse:
         message = f"The engine failed to start: {gw.engine_error}"
     else:
         message = "The engine failed to start (GET /health with an admin key says why)"
-    err = ServiceUnavailableError(message, code="engine_failed" if gw.engine_error else "loading")
+    err = UnavailableError(message, code="engine_failed" if gw.engine_error else "loading")
     return JSONResponse({**err.to_dict(), **body}, status_code=503)
 
 
 def _details(request: Request, principal: Principal) -> dict[str, Any]:
-    gw = gateway_of(request)
+    gw = core_of(request)
     h = gw.engine.health()
     models = [dataclasses.asdict(m) for m in h.models + (gw.remote.models() if gw.remote else [])]
     if principal.is_admin:

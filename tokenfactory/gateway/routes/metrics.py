@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse
 from ...remote.metrics import render as render_upstreams
 from ...usage.metrics import Metrics
 from ..auth import optional_principal
-from ..deps import gateway_of, metrics_of
+from ..deps import core_of, metrics_of
 from ..responses import errors
 
 router = APIRouter(responses=errors(500, 503))
@@ -32,7 +32,7 @@ TEXT: dict[int | str, dict[str, Any]] = {
 # response_class=Response (no media type of its own): the errors are documented as JSON
 @router.get("/metrics", response_class=Response, responses=TEXT)
 async def metrics(request: Request) -> PlainTextResponse:
-    gw = gateway_of(request)
+    gw = core_of(request)
     ready = ("1 once the served models are loaded.", int(gw.ready))
     if optional_principal(request) is None:
         text = Metrics().render({"tokenfactory_engine_ready": ready}, only_gauges=True)

@@ -3,6 +3,8 @@ models are shared by every workspace)"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Depends, Request
 
 from ...engine.protocol import ModelInfo
@@ -11,8 +13,11 @@ from ...store import Principal
 from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
 from ..auth import authenticate, require_admin
-from ..metering import gateway_of
+from ..deps import core_of
 from ..responses import ADMIN, AUTHENTICATED
+
+if TYPE_CHECKING:
+    from ...lora.service import LoraService
 
 router = APIRouter(responses=AUTHENTICATED)
 
@@ -43,7 +48,7 @@ def to_wire(info: ModelInfo, adapters: dict[str, str], created: int) -> Model:
 
 
 def list_models(request: Request, principal: Principal) -> list[Model]:
-    gw = gateway_of(request)
+    gw = core_of(request)
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
     models = [to_wire(info, adapters, created) for info in gw.models()]
@@ -55,7 +60,7 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
 
 def visible_adapters(request: Request, principal: Principal) -> dict[str, str]:
     """Adapters this principal may see (a feature may narrow it: ``adapter_filter``)."""
-    return gateway_of(request).visible_adapters(principal)
+    return core_of(request).visible_adapters(principal)
 
 
 @router.get("/v1/models")
@@ -67,8 +72,12 @@ async def get_models(request: Request, principal: Principal = Depends(authentica
 async def load_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
-    gw = gateway_of(request)
-    info = await gw.engine.load_model(body.model)
+    gw = core_of(request)
+    adapter = _own_adapter(request, principal, body.model)
+    if adapter is not None:  # its base model comes with it
+        record = await adapter.load(principal, body.model)
+        return _adapter(record.name, record.base_model, int(gw.started_at), gw.engine.name)
+    info = await gw.load_model(body.model)
     return to_wire(info, visible_adapters(request, principal), int(gw.started_at))
 
 
@@ -76,10 +85,16 @@ async def load_model(
 async def unload_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
-    gw = gateway_of(request)
+    gw = core_of(request)
+    adapter = _own_adapter(request, principal, body.model)
+    if adapter is not None:
+        record = adapter.get(principal, body.model)
+        if adapter.is_loaded(record):
+            await gw.engine.unload_adapter(record.id)
+        return Model(id=body.model, status="unloaded", parent=record.base_model)
     if gw.find_model(body.model) is None:
         raise ModelNotFoundError(f"The model '{body.model}' does not exist", param="model")
-    await gw.engine.unload_model(body.model)
+    await gw.unload_model(body.model)  # its adapters go with it
     info = gw.find_model(body.model)
     return (
         to_wire(info, {}, int(gw.started_at)) if info else Model(id=body.model, status="unloaded")
@@ -94,6 +109,15 @@ async def get_model(
         if model.id == model_id:
             return model
     raise ModelNotFoundError(f"The model '{model_id}' does not exist", param="model")
+
+
+def _own_adapter(request: Request, principal: Principal, model: str) -> LoraService | None:
+    """The LoRA service when ``model`` names an adapter of the caller's workspace."""
+    gw = core_of(request)
+    lora = gw.lora
+    if lora is None or gw.find_model(model) is not None:
+        return None
+    return lora if lora.repository.find(principal.workspace.id, model) is not None else None
 
 
 def _adapter(name: str, base: str, created: int, engine: str) -> Model:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ...errors import InvalidRequestError, NotFoundError
+from ...errors import InvalidRequestError, ResourceNotFoundError
 from ...store import Principal
 from ...wire.common import RequestModel, WireModel
 from ..auth import require_admin
-from ..deps import gateway_of
+from ..deps import core_of
 from ..responses import ADMIN
 
 router = APIRouter(responses=ADMIN)
@@ -32,9 +32,9 @@ class UpstreamAdapterLoaded(WireModel):
 async def load_upstream_adapter(
     body: UpstreamAdapter, request: Request, principal: Principal = Depends(require_admin)
 ) -> UpstreamAdapterLoaded:
-    remote = gateway_of(request).remote
+    remote = core_of(request).remote
     if remote is None:
-        raise NotFoundError("This gateway has no upstreams", code="no_upstreams")
+        raise ResourceNotFoundError("This gateway has no upstreams", code="no_upstreams")
     outcome = await remote.load_adapter(body.name, body.path, body.model)
     loaded = [url for url, why in outcome.items() if why is None]
     if not loaded:

@@ -26,7 +26,7 @@ TERMINAL = ("completed", "failed", "cancelled", "expired")
 Lines = list[dict[str, Any]]  # parsed JSONL (a name: the resources' own ``list`` shadows list)
 
 
-class Batch(ResponseMeta, wire.PartialSeedBatch):
+class Batch(ResponseMeta, wire.PartialSlaBatch):
     """One batch job as the gateway reports it (the seed's fields)."""
 
     _client: Any = PrivateAttr(default=None)

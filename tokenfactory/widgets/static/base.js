@@ -35,6 +35,54 @@ function action(model, name, payload = {}) {
   model.send({ action: name, ...payload });
 }
 
+// The Jupyter server this page came from: its base URL and the headers a POST to it needs.
+function jupyterServer() {
+  const node = document.getElementById("jupyter-config-data");
+  if (!node) return null;
+  let config;
+  try {
+    config = JSON.parse(node.textContent);
+  } catch {
+    return null;
+  }
+  const headers = { "Content-Type": "application/json" };
+  if (config.token) headers.Authorization = `token ${config.token}`;
+  const xsrf = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
+  if (xsrf) headers["X-XSRFToken"] = decodeURIComponent(xsrf[1]);
+  return { base: (config.baseUrl || "/").replace(/\/?$/, "/"), headers };
+}
+
+// A button that must work while a cell keeps the kernel busy: the page asks the Jupyter
+// server's relay (tokenfactory/jupyter/relay.py ACTIONS) to call the gateway, since a widget
+// message would wait in the kernel's queue behind the cell. Without a relay (another front
+// end, a gateway the server does not know) it falls back to the kernel message `kernelAction`.
+// Resolves to {via: "relay", body} or {via: "kernel"}; a refusal by the gateway shows in the
+// error banner at once.
+async function gatewayAction(model, relayAction, target, kernelAction, payload = {}) {
+  const gid = model.get("relay_gateway");
+  const server = gid ? jupyterServer() : null;
+  if (server) {
+    try {
+      const response = await fetch(`${server.base}tokenfactory/api/gateways/${gid}/actions`, {
+        method: "POST",
+        headers: server.headers,
+        credentials: "same-origin",
+        body: JSON.stringify({ action: relayAction, target }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) return { via: "relay", body };
+      if (response.status < 500 && body?.error?.code !== "gateway_not_found") {
+        setTrait(model, "error", body?.error?.message || `${response.status} ${response.statusText}`);
+        return { via: "relay", body };
+      }
+    } catch {
+      // the relay is not reachable from here: the kernel path below
+    }
+  }
+  action(model, kernelAction, payload);
+  return { via: "kernel" };
+}
+
 // A banner showing the widget's `error` trait, with a dismiss button.
 function errorBanner(model) {
   const text = h("span", { class: "tf-error-text" });

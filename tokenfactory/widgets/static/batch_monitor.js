@@ -14,8 +14,21 @@ export default {
     cleanups.push(banner.cleanup);
 
     const title = h("span", { class: "tf-bm-id" });
-    const badge = h("span", { class: "tf-bm-status" });
-    const cancel = h("button", { class: "tf-bm-cancel", onclick: () => action(model, "cancel") }, "Cancel");
+    const badge = h("span", { class: "tf-bm-status tf-pill" });
+    // set by a click until the kernel's own status arrives (the kernel may be busy meanwhile)
+    let requested = null;
+    const cancel = h("button", {
+      class: "tf-bm-cancel",
+      title: "Cancel the job; lines that finished keep their results",
+      onclick: async () => {
+        requested = "cancelling";
+        render();
+        const result = await gatewayAction(model, "cancel-batch", model.get("batch_id"), "cancel");
+        if (result.via === "relay" && result.body?.status) requested = result.body.status;
+        else if (result.via === "relay") requested = null;
+        render();
+      },
+    }, "Cancel");
     const bar = h("progress", { class: "tf-bm-progress", max: 1, value: 0 });
     const counts = h("span", { class: "tf-bm-counts" });
     const speed = h("span", { class: "tf-muted tf-bm-speed" });
@@ -25,22 +38,28 @@ export default {
       h("thead", {}, h("tr", {}, ...["custom_id", "status", "response", "error"].map((t) => h("th", {}, t)))), tbody);
     const results = h("div", { class: "tf-bm-results" }, table, note);
 
-    cleanups.push(watch(model, ["batch_id", "status", "sla", "total", "completed", "failed", "throughput", "eta_s", "done"], () => {
-      const status = model.get("status") || "…";
+    const render = () => {
+      const missing = model.get("missing");
+      const done = model.get("done");
+      if (done) requested = null;
+      const status = missing ? "not found" : requested || model.get("status") || "…";
       const total = model.get("total");
       const finished = model.get("completed") + model.get("failed");
       title.textContent = `${model.get("batch_id")}${model.get("sla") ? ` · sla ${model.get("sla")}` : ""}`;
       badge.textContent = status;
-      badge.className = `tf-bm-status tf-bm-${status}`;
+      badge.className = `tf-bm-status tf-pill tf-pill-${status.replace(/ /g, "_")}`;
       bar.max = Math.max(total, 1);
       bar.value = finished;
-      counts.textContent = `${model.get("completed")} completed · ${model.get("failed")} failed · ${total} total`;
+      const parts = [`${model.get("completed")} completed`, `${model.get("failed")} failed`];
+      if (model.get("cancelled")) parts.push(`${model.get("cancelled")} cancelled`);
+      counts.textContent = `${parts.join(" · ")} · ${total} total`;
       const rate = model.get("throughput");
-      speed.textContent = model.get("done")
+      speed.textContent = done || missing
         ? ""
         : `${rate ? rate.toFixed(2) : "–"} req/s · ETA ${duration(model.get("eta_s"))}`;
-      cancel.disabled = model.get("done") || status === "cancelling";
-    }));
+      cancel.disabled = done || missing || !model.get("status") || ["cancelling", "cancelled"].includes(status);
+    };
+    cleanups.push(watch(model, ["batch_id", "status", "sla", "total", "completed", "failed", "cancelled", "missing", "throughput", "eta_s", "done"], render));
     cleanups.push(watch(model, ["results", "results_total", "done"], () => {
       const rows = model.get("results");
       results.style.display = model.get("done") ? "" : "none";

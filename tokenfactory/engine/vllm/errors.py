@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 
-from ..errors import (
+from ...errors import (
     InternalError,
     InvalidRequestError,
     ModelNotFoundError,
     ServiceError,
-    ServiceUnavailableError,
+    UnavailableError,
     UnsupportedSchemaError,
 )
 
@@ -60,7 +60,7 @@ def translate(exc: BaseException, request_id: str, structured: bool = False) -> 
         return rejected(cause, structured)
     if _named(exc, "EngineDeadError"):
         log.error("vLLM's engine core died serving request %s: %s", request_id, exc)
-        return ServiceUnavailableError(
+        return UnavailableError(
             f"The vLLM engine stopped (request {request_id}); restart the server"
         )
     inner = cause if _named(exc, "EngineGenerateError") and cause is not None else exc

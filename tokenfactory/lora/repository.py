@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidRequestError, NotFoundError
+from ..errors import InvalidRequestError, ResourceNotFoundError
 from ..store import Store
 from .params import TrainingParams
 
@@ -113,7 +113,7 @@ class AdapterRecord:
         return cls(**row)
 
 
-class AdapterStore:
+class AdapterRepository:
     def __init__(self, store: Store, root: Path) -> None:
         self.store = store
         self.root = root
@@ -196,7 +196,7 @@ class AdapterStore:
     def get(self, workspace_id: str, name_or_id: str) -> AdapterRecord:
         record = self.find(workspace_id, name_or_id)
         if record is None:
-            raise NotFoundError(
+            raise ResourceNotFoundError(
                 f"No adapter named '{name_or_id}' in this workspace", code="adapter_not_found"
             )
         return record
@@ -206,10 +206,12 @@ class AdapterStore:
         return AdapterRecord.from_row(row) if row else None
 
     def reload(self, adapter_id: str) -> AdapterRecord:
-        """The record as stored now, after an update; NotFoundError if it was deleted since."""
+        """The record as stored now, after an update; ResourceNotFoundError if deleted since."""
         record = self.by_id(adapter_id)
         if record is None:
-            raise NotFoundError(f"Adapter '{adapter_id}' was deleted", code="adapter_not_found")
+            raise ResourceNotFoundError(
+                f"Adapter '{adapter_id}' was deleted", code="adapter_not_found"
+            )
         return record
 
     def list(
