@@ -51,8 +51,11 @@ _LAZY: dict[str, str] = {
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 
-# public name -> a module offered whole (``tf.metrics.exact_match()``)
-_MODULES: dict[str, str] = {"metrics": "tokenfactory.workbench.metrics"}
+# public name -> a module offered whole (``tf.metrics.exact_match()``, ``tf.webhooks.verify()``)
+_MODULES: dict[str, str] = {
+    "metrics": "tokenfactory.workbench.metrics",
+    "webhooks": "tokenfactory.webhooks",
+}
 
 __all__ = sorted(["__version__", *_LAZY, *_MODULES])
 

@@ -31,7 +31,7 @@ from ..errors import (
 )
 from ..store import KeyStore, Principal, Store
 from .in_flight import InFlight
-from .records import Admission, Call, Target, UsageRecord
+from .records import Admission, Call, JobEvent, Target, UsageRecord
 
 if TYPE_CHECKING:
     from ..batch.service import BatchService
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ..usage.metrics import Metrics
     from ..usage.prices import PriceTable
     from ..usage.repository import UsageRepository
+    from ..webhooks.service import WebhookService
 
 log = logging.getLogger("tokenfactory.core")
 
@@ -85,12 +86,14 @@ class Core:
         self.metrics: Metrics | None = None
         self.batch: BatchService | None = None
         self.lora: LoraService | None = None
+        self.webhooks: WebhookService | None = None
         self.remote: RemoteModels | None = None  # models served by upstreams (remote.install)
         self.meter: Meter | None = None  # admission (limits, wallet) and the usage ledger
         self.adapter_filter: AdapterFilter | None = None
         # hooks
         self.admission_checks: list[AdmissionCheck] = []
         self.usage_observers: list[UsageObserver] = []
+        self.job_observers: list[Callable[[JobEvent], None]] = []  # a batch or training ended
         self.model_resolvers: list[ModelResolver] = []
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []  # once the engine is ready
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
@@ -126,6 +129,14 @@ class Core:
             except Exception:
                 log.exception("shutdown hook failed")
         await self.engine.shutdown()
+
+    def job_ended(self, event: JobEvent) -> None:
+        """Tell the observers (webhooks) that a job ended; an observer's failure is logged."""
+        for observer in self.job_observers:
+            try:
+                observer(event)
+            except Exception:
+                log.exception("job observer failed on %s", event)
 
     @property
     def ready(self) -> bool:

@@ -14,11 +14,16 @@ if TYPE_CHECKING:
     from ..ratelimit import RateLimiter
     from ..usage.metrics import Metrics
     from ..usage.repository import UsageRepository
+    from ..webhooks.service import WebhookService
 
 
 def core_of(request: Request) -> Core:
     """The application core this app serves."""
     return request.app.state.core
+
+
+def webhooks_of(request: Request) -> WebhookService:
+    return need(core_of(request).webhooks, "Webhooks")
 
 
 def batch_of(request: Request) -> BatchService:

@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from ..core.records import JobEvent
 from .dataset import parse_jsonl
 from .repository import AdapterRecord, AdapterRepository
 
@@ -206,6 +207,8 @@ class TrainingRunner:
             adapter_id, status=status, finished_at=time.time(), error=message if error else None
         )
         self.repository.add_event(adapter_id, "status", message=f"{status}: {message}")
+        workspace = self.repository.reload(adapter_id).workspace_id
+        self.core.job_ended(JobEvent(workspace, f"fine_tuning.job.{status}", adapter_id))
 
     def _validation(self, adapter_id: str) -> list:
         path = self.repository.validation_file(adapter_id)
