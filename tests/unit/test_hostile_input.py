@@ -6,6 +6,7 @@ the wire, above every engine."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -411,3 +412,7 @@ def test_a_batch_line_with_a_unicode_line_break_in_a_string_is_accepted(api, sep
     data = (json.dumps(line, ensure_ascii=False) + "\n").encode()
     r = api.post("/v1/batch", files={"file": ("b.jsonl", data)})
     assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 30
+    while api.get(f"/v1/batch/{r.json()['id']}").json()["status"] != "completed":
+        assert time.monotonic() < deadline, "the batch did not finish"
+        time.sleep(0.05)
