@@ -109,6 +109,15 @@ def test_model_library_details_confirmation_and_ids(page, tmp_path):  # noqa: F8
     # Load needs no confirmation
     page.click(".tf-ml-row[data-model^='sentence'] .tf-ml-load")
     assert page.evaluate("window.sent")[-1]["action"] == "load"
+    assert row.locator(".tf-ml-confirm").count() == 0
+    # a narrow widget keeps its buttons inside (it drops columns the details panel shows)
+    page.set_viewport_size({"width": 560, "height": 800})
+    outside = page.locator(".tf-model-library").evaluate(
+        """lib => [...lib.querySelectorAll(".tf-ml-buttons button")]
+            .filter((b) => b.getBoundingClientRect().right > lib.getBoundingClientRect().right)
+            .map((b) => b.textContent)"""
+    )
+    assert outside == []
     # an id wraps only after its organisation, at any width
     page.set_viewport_size({"width": 360, "height": 800})
     names = page.locator(".tf-ml-name").evaluate_all(

@@ -61,9 +61,11 @@ export default {
     const toolbar = h("div", { class: "tf-row" }, search, ...filters.map((f) => f.el),
       h("button", { class: "tf-ml-refresh", title: "Refresh", onclick: () => action(model, "refresh") }, "↻ Refresh"), count);
 
+    // columns a narrow widget drops first (the details panel shows them all): see the CSS
     const headers = ["Model", "Modality", "Status", "Size", "Context", "Engine", "Adapters", ""];
+    const cols = ["id", "modality", "status", "size", "context", "engine", "adapters", "actions"];
     const tbody = h("tbody");
-    const table = h("table", { class: "tf-ml-table" }, h("thead", {}, h("tr", {}, ...headers.map((t) => h("th", {}, t)))), tbody);
+    const table = h("table", { class: "tf-ml-table" }, h("thead", {}, h("tr", {}, ...headers.map((t, i) => h("th", { class: `tf-ml-col-${cols[i]}` }, t)))), tbody);
     const info = h("div", { class: "tf-ml-info" });
     let confirming = null; // the id whose Unload waits for a second click
 
@@ -77,7 +79,7 @@ export default {
         const what = (m.adapters || []).length ? ` and its ${m.adapters.length} adapter(s)` : "";
         actions = [
           h("span", { class: "tf-ml-confirm-text" }, `Unload${what}?`),
-          h("button", { class: "tf-ml-confirm tf-primary", onclick: stop(() => { confirming = null; action(model, "unload", { model: m.id }); }) }, "Unload"),
+          h("button", { class: "tf-ml-confirm tf-primary", onclick: stop(() => { confirming = null; draw(); action(model, "unload", { model: m.id }); }) }, "Unload"),
           h("button", { class: "tf-ml-keep", onclick: stop(() => { confirming = null; draw(); }) }, "Keep"),
         ];
       } else {
@@ -104,14 +106,14 @@ export default {
           title: "Click for details",
           onclick: () => setTrait(model, "selected", selected ? "" : m.id),
         },
-        h("td", { class: "tf-ml-id" }, modelId(m.id), m.parent ? h("div", { class: "tf-muted" }, "adapter of ", modelId(m.parent)) : null),
-        h("td", {}, m.modality || ""),
-        h("td", { class: "tf-ml-nowrap" }, h("span", { class: `tf-ml-status tf-pill tf-pill-${busy ? "busy" : m.status}` }, status)),
-        h("td", { class: "tf-ml-nowrap" }, formatBytes(m.size_bytes)),
-        h("td", { class: "tf-ml-nowrap" }, m.context_length ? m.context_length.toLocaleString() : ""),
-        h("td", {}, m.engine || ""),
-        h("td", { class: "tf-ml-adapters" }, (m.adapters || []).join(", ")),
-        h("td", { class: "tf-ml-actions" }, h("div", { class: "tf-ml-buttons" }, ...actions)),
+        h("td", { class: "tf-ml-id tf-ml-col-id" }, modelId(m.id), m.parent ? h("div", { class: "tf-muted" }, "adapter of ", modelId(m.parent)) : null),
+        h("td", { class: "tf-ml-col-modality" }, m.modality || ""),
+        h("td", { class: "tf-ml-nowrap tf-ml-col-status" }, h("span", { class: `tf-ml-status tf-pill tf-pill-${busy ? "busy" : m.status}` }, status)),
+        h("td", { class: "tf-ml-nowrap tf-ml-col-size" }, formatBytes(m.size_bytes)),
+        h("td", { class: "tf-ml-nowrap tf-ml-col-context" }, m.context_length ? m.context_length.toLocaleString() : ""),
+        h("td", { class: "tf-ml-col-engine" }, m.engine || ""),
+        h("td", { class: "tf-ml-adapters tf-ml-col-adapters" }, (m.adapters || []).join(", ")),
+        h("td", { class: "tf-ml-actions tf-ml-col-actions" }, h("div", { class: "tf-ml-buttons" }, ...actions)),
       );
     };
     const draw = () => {
