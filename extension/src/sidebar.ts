@@ -126,16 +126,15 @@ export class GatewaySidebar extends Widget {
       return null;
     }
     const rows = jobs.map(job => {
-      const open = el('button', 'jp-Button jp-mod-styled tf-job-open', 'Monitor');
+      const open = el('button', 'tf-job-open', 'Monitor');
       open.title = `Show the ${kind === 'batch' ? 'BatchMonitor' : 'TrainingMonitor'} of ${job.id} in a notebook`;
       open.onclick = () => this._actions.monitor(kind, job.id, g);
       const progress = job.total ? `${job.done}/${job.total}` : '';
       const item = el(
         'li',
         `tf-job tf-job-${job.status}`,
-        el('span', 'tf-job-id', job.id),
-        el('span', 'tf-job-meta', [job.status, progress].filter(Boolean).join(' · ')),
-        open
+        el('div', 'tf-job-id', job.id),
+        el('div', 'tf-job-row', el('span', 'tf-job-meta', [job.status, progress].filter(Boolean).join(' · ')), open)
       );
       item.dataset.job = job.id;
       item.dataset.kind = kind;

@@ -76,6 +76,7 @@ def test_cancel_works_while_a_cell_waits_on_the_job(page, lab):
     )
     expect(batch.locator(".tf-bm-status")).to_have_text("cancelled")
     expect(batch.locator(".tf-bm-counts")).to_contain_text("cancelled")
+    expect(batch.locator(".tf-error")).to_be_hidden()
     training = panel.locator(".tf-training-monitor")
     training.wait_for(timeout=MODEL_WAIT)
     wait_running(panel, 4)  # client.adapters.wait() holds the kernel
@@ -84,6 +85,7 @@ def test_cancel_works_while_a_cell_waits_on_the_job(page, lab):
         "training cancelled", timeout=120_000
     )
     expect(training.locator(".tf-tm-status")).to_have_text("cancelled")
+    expect(training.locator(".tf-error")).to_be_hidden()  # one cancel, not a second one queued
     panel.locator(".tf-usage .tf-ud-chart").first.wait_for(timeout=60_000)
 
 
@@ -96,6 +98,14 @@ def test_the_sidebar_lists_the_jobs_and_opens_a_monitor(page):
     expect(job).to_contain_text("cancelled")
     training = sidebar.locator(".tf-job[data-kind='training'][data-job='cancel-me']")
     expect(training).to_contain_text("cancelled")
+    clipped = sidebar.evaluate(
+        """el => [...el.querySelectorAll(".tf-job-id, .tf-job-open")].filter((node) => {
+            const card = node.closest(".tf-gateway").getBoundingClientRect();
+            return node.getBoundingClientRect().right > card.right + 0.5
+                || node.scrollWidth > node.clientWidth + 1;
+        }).map((node) => node.textContent)"""
+    )
+    assert clipped == []
     before = panel.locator(".tf-batch-monitor").count()
     job.locator(".tf-job-open").click()
     expect(panel.locator(".tf-batch-monitor")).to_have_count(before + 1, timeout=60_000)

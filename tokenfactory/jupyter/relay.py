@@ -11,6 +11,8 @@ import httpx
 from ..discovery import list_gateways
 
 TIMEOUT = httpx.Timeout(3.0)
+#: an action may take a while: a training cancel waits for the trainer's next step (up to 10 s)
+ACTION_TIMEOUT = httpx.Timeout(30.0)
 # gateway routes the relay may read, by the name the browser uses
 RESOURCES = {
     "health": "/health",
@@ -89,7 +91,7 @@ async def act(client: httpx.AsyncClient, record: dict, action: str, target: str)
     headers = {"Authorization": f"Bearer {record['api_key']}"} if record.get("api_key") else {}
     url = _root(record) + route.format(target=target)
     try:
-        response = await client.request(method, url, headers=headers, timeout=TIMEOUT)
+        response = await client.request(method, url, headers=headers, timeout=ACTION_TIMEOUT)
     except httpx.HTTPError as exc:
         return 502, _error(f"Cannot reach the gateway at {url}: {exc}", "bad_gateway")
     try:
