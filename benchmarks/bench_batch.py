@@ -94,12 +94,12 @@ def padded_generate(engine, texts: list[str], max_tokens: int) -> tuple[float, i
     return elapsed, tokens
 
 
-async def ttft(engine, principal, gateway, n: int = 5) -> list[float]:
+async def ttft(engine, principal, core, n: int = 5) -> list[float]:
     """Median-able TTFTs of short interactive streamed chats, one after another."""
-    from tokenfactory.services.chat import ChatService
+    from tokenfactory.core import Call
     from tokenfactory.wire.chat import ChatCompletionRequest
 
-    service = ChatService(engine, lambda m, k: gateway.resolve_model(m, k, principal))
+    service = core.chat
     out = []
     for i in range(n):
         req = ChatCompletionRequest.model_validate(
@@ -110,10 +110,10 @@ async def ttft(engine, principal, gateway, n: int = 5) -> list[float]:
                 "temperature": 0,
             }
         )
-        prepared = service.prepare(req)
+        prepared = service.prepare(req, Call(principal, "/v1/chat/completions"))
         started = time.perf_counter()
-        async for chunk in service.stream(prepared):
-            if chunk.choices and chunk.choices[0].delta.content:
+        async for chunk in service.events(prepared):  # a content delta comes pre-encoded
+            if isinstance(chunk, bytes) or (chunk.choices and chunk.choices[0].delta.content):
                 out.append(time.perf_counter() - started)
                 break
         await asyncio.sleep(0.2)

@@ -164,7 +164,7 @@ def main() -> None:
     from tokenfactory.engine import model_files
 
     server = tf.serve(engine="transformers", new=True)
-    engine = server.gateway.engine
+    engine = server.core.engine
     chat_info = next(m for m in engine.models() if m.id == DEFAULT_CHAT_MODEL)
     dtype = chat_info.extra.get("dtype", "bfloat16")
     from transformers import AutoModelForCausalLM, AutoTokenizer

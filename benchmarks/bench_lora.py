@@ -28,7 +28,7 @@ from tokenfactory.config import DEFAULT_CHAT_MODEL
 from tokenfactory.engine import model_files
 from tokenfactory.lora.masking import tokenize_all
 from tokenfactory.lora.params import TrainingParams
-from tokenfactory.lora.records import AdapterStore
+from tokenfactory.lora.repository import AdapterRepository
 from tokenfactory.lora.runner import JobCallbacks, TrainingRunner
 from tokenfactory.lora.trainer import (
     TrainingJob,
@@ -68,7 +68,7 @@ def ours(base: str, params: TrainingParams, folder: Path, marker: str):
     checkpoints and the final save, steps/s end to end, adapter folder)."""
     from tokenfactory.lora import trainer
 
-    records = AdapterStore(Store(folder / "bench.sqlite3"), folder / "adapters")
+    records = AdapterRepository(Store(folder / "bench.sqlite3"), folder / "adapters")
     record = records.create("ws_bench", f"bench-{time.time_ns()}", None, DEFAULT_CHAT_MODEL, params)
     callbacks = JobCallbacks(TrainingRunner(None, records), record.id)  # type: ignore[arg-type]
     marks: dict[str, float] = {"saving": 0.0}

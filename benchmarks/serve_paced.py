@@ -86,17 +86,17 @@ def main() -> None:
 
     from tokenfactory import server
     from tokenfactory.config import database_path
+    from tokenfactory.core import Core
     from tokenfactory.features import install_features
-    from tokenfactory.gateway.state import Gateway
     from tokenfactory.store import Store
 
-    gateway = Gateway(PacedEngine(args.step_ms / 1000), Store(database_path()))
-    install_features(gateway)
-    gateway.keys.create_key("default", key=args.key, name="bench")
+    core = Core(PacedEngine(args.step_ms / 1000), Store(database_path()))
+    install_features(core)
+    core.keys.create_key("default", key=args.key, name="bench")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
-    handle = server.ServerHandle("127.0.0.1", args.port, args.key, "default", gateway)
+    handle = server.ServerHandle("127.0.0.1", args.port, args.key, "default", core)
     started = threading.Event()
     handle._thread = threading.Thread(
         target=server._run_server, args=(handle, sock, "warning", started), daemon=True

@@ -29,13 +29,13 @@ def start_live_server(engine: Any, home: Path, timeout: float = 900.0) -> Server
     os.environ["TOKENFACTORY_HOME"] = str(home)
     os.environ["JUPYTER_RUNTIME_DIR"] = str(home / "jupyter-runtime")
     try:
-        gateway = Core(engine, Store(home / "tokenfactory.sqlite3"))
-        install_features(gateway)
-        _, key = gateway.keys.create_key(WORKSPACE, name="tests")
+        core = Core(engine, Store(home / "tokenfactory.sqlite3"))
+        install_features(core)
+        _, key = core.keys.create_key(WORKSPACE, name="tests")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
-        handle = ServerHandle("127.0.0.1", sock.getsockname()[1], key, WORKSPACE, gateway)
+        handle = ServerHandle("127.0.0.1", sock.getsockname()[1], key, WORKSPACE, core)
         started = threading.Event()
         handle._thread = threading.Thread(
             target=_run_server,
@@ -65,7 +65,7 @@ class EngineOnServerLoop:
 
     def __init__(self, handle: ServerHandle) -> None:
         self.handle = handle
-        self.engine = handle.gateway.engine
+        self.engine = handle.core.engine
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)

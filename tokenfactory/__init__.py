@@ -7,9 +7,38 @@ engine or a trainer starts. Public names resolve lazily from the modules listed 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__ as __version__
+
+if TYPE_CHECKING:  # what a type checker sees of the lazy names: the SDK's own types
+    from . import extras as _extras
+    from . import sdk as _sdk
+
+    MissingExtraError = _extras.MissingExtraError
+    APIConnectionError = _sdk.APIConnectionError
+    APIError = _sdk.APIError
+    APIResponseValidationError = _sdk.APIResponseValidationError
+    APIStatusError = _sdk.APIStatusError
+    APITimeoutError = _sdk.APITimeoutError
+    AsyncStream = _sdk.AsyncStream
+    AsyncTokenFactory = _sdk.AsyncTokenFactory
+    AuthenticationError = _sdk.AuthenticationError
+    BadRequestError = _sdk.BadRequestError
+    ConfigurationError = _sdk.ConfigurationError
+    ConflictError = _sdk.ConflictError
+    InsufficientBalanceError = _sdk.InsufficientBalanceError
+    InternalServerError = _sdk.InternalServerError
+    NotFoundError = _sdk.NotFoundError
+    PermissionDeniedError = _sdk.PermissionDeniedError
+    RateLimitError = _sdk.RateLimitError
+    RetryPolicy = _sdk.RetryPolicy
+    ServiceUnavailableError = _sdk.ServiceUnavailableError
+    Stream = _sdk.Stream
+    TokenFactory = _sdk.TokenFactory
+    TokenFactoryError = _sdk.TokenFactoryError
+    map_prompts = _sdk.map_prompts
+
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -21,6 +50,14 @@ _LAZY: dict[str, str] = {
     "compare_adapter": "tokenfactory.widgets.compare",
     "UsageDashboard": "tokenfactory.widgets.usage_dashboard",
     "BatchMonitor": "tokenfactory.widgets.batch_monitor",
+    # the workbench: evaluate, compare, extract, estimate (tokenfactory/workbench/)
+    "evaluate": "tokenfactory.workbench.evaluate",
+    "candidate": "tokenfactory.workbench.candidates",
+    "judge": "tokenfactory.workbench.judge",
+    "EvalResult": "tokenfactory.workbench.result",
+    "estimate": "tokenfactory.workbench.estimate",
+    "EvalGrid": "tokenfactory.widgets.eval_grid",
+    "Estimate": "tokenfactory.workbench.estimate",
     "MissingExtraError": "tokenfactory.extras",  # a missing pip extra, server or client side
     # the Python SDK
     "TokenFactory": "tokenfactory.sdk",
@@ -31,6 +68,7 @@ _LAZY: dict[str, str] = {
     "RetryPolicy": "tokenfactory.sdk",
     "TokenFactoryError": "tokenfactory.sdk",
     "ConfigurationError": "tokenfactory.sdk",
+    "ConflictError": "tokenfactory.sdk",
     "APIError": "tokenfactory.sdk",
     "APIStatusError": "tokenfactory.sdk",
     "APIConnectionError": "tokenfactory.sdk",
@@ -46,10 +84,20 @@ _LAZY: dict[str, str] = {
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 
-__all__ = sorted(["__version__", *_LAZY])
+# public name -> a module offered whole (``tf.metrics.exact_match()``, ``tf.webhooks.verify()``)
+_MODULES: dict[str, str] = {
+    "metrics": "tokenfactory.workbench.metrics",
+    "webhooks": "tokenfactory.webhooks",
+}
+
+__all__ = sorted(["__version__", *_LAZY, *_MODULES])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tokenfactory' has no attribute {name!r}")
@@ -59,7 +107,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_MODULES))
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
@@ -95,3 +143,13 @@ def _register_magics_if_in_ipython() -> None:
 
 
 _register_magics_if_in_ipython()
+
+
+def _register_dataframe_accessor() -> None:
+    """``df.tf.extract`` / ``df.tf.classify``: registered once pandas is imported."""
+    from ._pandas_hook import install
+
+    install()
+
+
+_register_dataframe_accessor()

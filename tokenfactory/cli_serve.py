@@ -112,11 +112,11 @@ def _serve_until_stopped(handle) -> int:
         if not handle.running:
             print("tokenfactory: the server stopped", file=sys.stderr)
             return 1
-        if handle.gateway.engine_error:
-            print(f"tokenfactory: engine failed: {handle.gateway.engine_error}", file=sys.stderr)
+        if handle.core.engine_error:
+            print(f"tokenfactory: engine failed: {handle.core.engine_error}", file=sys.stderr)
             handle.stop()
             return 1
-        if handle.gateway.ready and not ready_said:
+        if handle.core.ready and not ready_said:
             print("tokenfactory: ready", flush=True)
             ready_said = True
     handle.stop()

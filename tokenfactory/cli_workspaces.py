@@ -100,11 +100,13 @@ def set_balance(args: argparse.Namespace) -> int:
 
 
 def show_usage(args: argparse.Namespace) -> int:
-    from .usage import UsageRecords, reports
+    from .usage import UsageRepository, reports
 
     keys = _keys()
     ws = keys.workspace(args.name)
-    report = reports.summary(UsageRecords(keys.store), ws, start=args.start, group_by=args.group_by)
+    report = reports.summary(
+        UsageRepository(keys.store), ws, start=args.start, group_by=args.group_by
+    )
     groups = report["group_by"]
     print("\t".join([*groups, "requests", "errors", "tokens", "cost_usd"]))
     for row in report["data"]:

@@ -11,6 +11,7 @@ them to ``{"error": {"message", "type", "code"}}`` in one place (``gateway/error
      ├── ForbiddenError                403 permission_denied
      ├── ResourceNotFoundError         404 not_found
      │    └── ModelNotFoundError
+     ├── ResourceInUseError            409 conflict
      ├── RateLimitExceededError        429 rate_limit_exceeded
      ├── UnavailableError              503 service_unavailable
      │    └── ModelLoadingError
@@ -87,6 +88,12 @@ class ResourceNotFoundError(ServiceError):
 
 class ModelNotFoundError(ResourceNotFoundError):
     code = "model_not_found"
+
+
+class ResourceInUseError(ServiceError):
+    status_code = 409
+    type = "conflict"
+    code = "resource_in_use"
 
 
 class RateLimitExceededError(ServiceError):

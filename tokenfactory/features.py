@@ -15,6 +15,7 @@ FEATURES: list[str] = [
     "tokenfactory.batch",
     "tokenfactory.usage",
     "tokenfactory.lora",
+    "tokenfactory.webhooks",
 ]
 
 

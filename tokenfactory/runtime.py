@@ -1,4 +1,4 @@
-"""Build a ready-to-serve gateway (engine + store + features) from a few choices."""
+"""Build a ready-to-serve application core (engine + store + features) from a few choices."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .features import install_features
 from .store import Store
 
 
-def build_gateway(
+def build_core(
     *,
     engine: str = "auto",
     models: list[str] | None = None,
@@ -29,27 +29,27 @@ def build_gateway(
     if upstreams and models is None and embedding_models is None:
         from .remote.no_engine import NoLocalEngine
 
-        gateway = Core(NoLocalEngine(), Store(database or config.database_path()))
-        install_features(gateway)
-        return _with_upstreams(gateway, upstreams)
+        core = Core(NoLocalEngine(), Store(database or config.database_path()))
+        install_features(core)
+        return _with_upstreams(core, upstreams)
     if models is None and embedding_models is None:
         models = [config.DEFAULT_CHAT_MODEL]
         embedding_models = [config.DEFAULT_EMBEDDING_MODEL]
     chat, embed = split_models(models or [], embedding_models)
     require_extra("engine", "Serving models on this machine (tf.serve(), `tokenfactory serve`)")
     eng = create_engine(engine, chat_models=chat, embedding_models=embed)
-    gateway = Core(eng, Store(database or config.database_path()))
-    install_features(gateway)
-    return _with_upstreams(gateway, upstreams)
+    core = Core(eng, Store(database or config.database_path()))
+    install_features(core)
+    return _with_upstreams(core, upstreams)
 
 
-def _with_upstreams(gateway: Core, upstreams: list | None) -> Core:
+def _with_upstreams(core: Core, upstreams: list | None) -> Core:
     if upstreams:
         from .remote import install
         from .remote.config import health_interval_s
 
-        install(gateway, upstreams, health_interval_s())
-    return gateway
+        install(core, upstreams, health_interval_s())
+    return core
 
 
 def split_models(models: list[str], embedding_models: list[str] | None) -> tuple[list, list]:

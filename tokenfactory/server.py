@@ -44,14 +44,14 @@ _lock = threading.Lock()
 class ServerHandle:
     """A gateway this process started (``mode="started"``) or attached to (``"attached"``).
 
-    An attached handle has no in-process ``gateway``/``engine``; ``stop()`` only detaches.
+    An attached handle has no in-process ``core``/``engine``; ``stop()`` only detaches.
     """
 
     host: str
     port: int
     api_key: str | None = field(repr=False)
     workspace: str
-    gateway: Any = field(repr=False)
+    core: Any = field(repr=False)  # the Core serving this gateway (None when attached)
     mode: Literal["started", "attached"] = "started"
     pid: int | None = field(default_factory=os.getpid)
     _base_url: str | None = field(repr=False, default=None)
@@ -84,7 +84,7 @@ class ServerHandle:
                 f"This kernel is attached to the gateway at {self.base_url}; its engine runs in"
                 " that gateway's process. tf.serve(new=True) starts an engine in this kernel."
             )
-        return self.gateway.engine
+        return self.core.engine
 
     @property
     def running(self) -> bool:
@@ -105,9 +105,9 @@ class ServerHandle:
             self._wait_attached_ready(timeout)
             return
         deadline = time.monotonic() + timeout
-        while not self.gateway.ready:
-            if self.gateway.engine_error:
-                raise RuntimeError(f"The engine failed to start: {self.gateway.engine_error}")
+        while not self.core.ready:
+            if self.core.engine_error:
+                raise RuntimeError(f"The engine failed to start: {self.core.engine_error}")
             if not self.running:
                 raise RuntimeError("The server thread stopped before the engine was ready")
             if time.monotonic() > deadline:
@@ -170,7 +170,7 @@ class ServerHandle:
             )
         return (
             f"tokenfactory: started a gateway at {self.base_url} in this process"
-            f" (engine {self.gateway.engine.name})"
+            f" (engine {self.core.engine.name})"
         )
 
     def _repr_markdown_(self) -> str:
@@ -180,9 +180,9 @@ class ServerHandle:
             where = f"attached: {self._owner()}not started by this kernel"
             engine = health.get("engine", "?")
         else:
-            state = "ready" if self.gateway.ready else "loading"
+            state = "ready" if self.core.ready else "loading"
             where = "started in this kernel"
-            engine = self.gateway.engine.name
+            engine = self.core.engine.name
         name = _variable_name(self)
         return (
             f"**tokenfactory** gateway at `{self.base_url}` ({where}; {state}; engine "
@@ -315,7 +315,7 @@ def _start(
     global _current
     upstreams, upstream_key, upstream_config = upstream
     with _lock:
-        from .runtime import build_gateway
+        from .runtime import build_core
 
         if isinstance(models, str):
             models = [models]
@@ -328,16 +328,16 @@ def _start(
                 specs = parse_upstreams(
                     upstreams, api_key=upstream_key, config_file=upstream_config
                 )
-            gateway = build_gateway(
+            core = build_core(
                 engine=engine, models=models, embedding_models=embedding_models, upstreams=specs
             )
             # The key of whoever starts the gateway is its owner's: an admin key.
             name = "given" if api_key else f"kernel-{os.getpid()}"
-            _, api_key = gateway.keys.create_key(workspace, key=api_key, name=name, is_admin=True)
+            _, api_key = core.keys.create_key(workspace, key=api_key, name=name, is_admin=True)
         except BaseException:
             sock.close()
             raise
-        handle = ServerHandle(host, sock.getsockname()[1], api_key, workspace, gateway)
+        handle = ServerHandle(host, sock.getsockname()[1], api_key, workspace, core)
         started = threading.Event()
         handle._thread = threading.Thread(
             target=_run_server,
@@ -378,14 +378,14 @@ def _run_server(
     loop = _new_event_loop()
     asyncio.set_event_loop(loop)
     handle._loop = loop
-    app = create_app(handle.gateway)
+    app = create_app(handle.core)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level=log_level, lifespan="off", timeout_graceful_shutdown=5)
     )
     handle._server = server
 
     async def main() -> None:
-        engine_task = asyncio.create_task(handle.gateway.start_engine())
+        engine_task = asyncio.create_task(handle.core.start_engine())
         started.set()
         try:
             await server.serve(sockets=[sock])
@@ -393,7 +393,7 @@ def _run_server(
             engine_task.cancel()
             with contextlib.suppress(BaseException):
                 await engine_task
-            await handle.gateway.shutdown()
+            await handle.core.shutdown()
 
     try:
         loop.run_until_complete(main())
@@ -427,8 +427,8 @@ def _announce(handle: ServerHandle) -> Path | None:
                 "port": handle.port,
                 "api_key": handle.api_key,
                 "workspace": handle.workspace,
-                "engine": handle.gateway.engine.name,
-                "device": handle.gateway.engine.health().device,
+                "engine": handle.core.engine.name,
+                "device": handle.core.engine.health().device,
                 "started_at": time.time(),
                 "version": __version__,
             }

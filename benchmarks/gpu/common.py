@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from tokenfactory.config import DEFAULT_CHAT_MODEL
-from tokenfactory.engine import vllm_engine, vllm_params
+from tokenfactory.engine.vllm import engine as vllm_engine
+from tokenfactory.engine.vllm import params as vllm_params
 
 vllm_engine.prepare_environment()  # spawn, no flashinfer sampler: inherited by every child
 

@@ -41,7 +41,7 @@ class Target:
         return r.json()
 
     def tokenizer(self, model: str) -> Any:
-        return self.server.gateway.engine.tokenizer(model)
+        return self.server.core.engine.tokenizer(model)
 
     @property
     def engine_here(self) -> EngineOnServerLoop:
@@ -63,6 +63,6 @@ def fake_server(tmp_path_factory: pytest.TempPathFactory):
 def target(request: pytest.FixtureRequest) -> Target:
     server = request.getfixturevalue(f"{request.param}_server")
     if request.param == "fake":
-        engine = server.gateway.engine
+        engine = server.core.engine
         return Target("fake", server, engine.chat_model, engine.embedding_model)
     return Target(request.param, server, DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL)

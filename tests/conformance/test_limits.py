@@ -72,7 +72,7 @@ def prepare_completion(target, prompt: str, max_tokens: int | None):
     from tokenfactory.core.records import Call
     from tokenfactory.wire.completions import CompletionRequest
 
-    gateway = target.server.gateway
+    gateway = target.server.core
     principal = gateway.keys.authenticate(target.server.api_key)
     return gateway.completions.prepare(
         CompletionRequest(model=target.chat_model, prompt=prompt, max_tokens=max_tokens),

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from tokenfactory.config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
-from tokenfactory.engine import vllm_engine, vllm_params
+from tokenfactory.engine.vllm import engine as vllm_engine
+from tokenfactory.engine.vllm import params as vllm_params
 
 CHAT_MODEL = DEFAULT_CHAT_MODEL
 EMBEDDING_MODEL = DEFAULT_EMBEDDING_MODEL

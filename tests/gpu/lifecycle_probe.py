@@ -15,7 +15,7 @@ import torch
 
 from tokenfactory.config import DEFAULT_CHAT_MODEL
 from tokenfactory.engine.protocol import GenerationRequest, SamplingParams
-from tokenfactory.engine.vllm_engine import VLLMEngine
+from tokenfactory.engine.vllm.engine import VLLMEngine
 
 
 def free_bytes() -> int:

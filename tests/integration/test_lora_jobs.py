@@ -59,7 +59,7 @@ async def test_cancel_stops_a_running_job(tf_home):
     assert gateway.engine.adapters() == {}
     events = lora.events(me, "long")
     assert events[-1]["type"] == "status" and events[-1]["message"].startswith("cancelled")
-    assert not lora.records.adapter_dir(record.id).exists()
+    assert not lora.repository.adapter_dir(record.id).exists()
     await gateway.shutdown()
 
 
@@ -87,7 +87,7 @@ async def test_an_interrupted_job_resumes_from_its_checkpoint(tf_home, monkeypat
     interrupted = lora.get(me, "resumed")
     assert interrupted.status == "running"  # what the next start looks for
     assert interrupted.epoch == 1 and interrupted.step == 2
-    assert (lora.records.checkpoints(interrupted.id) / "epoch-1").is_dir()
+    assert (lora.repository.checkpoints(interrupted.id) / "epoch-1").is_dir()
     monkeypatch.setattr(lora_runner.JobCallbacks, "epoch_done", original)
 
     second = make_gateway(db)  # a new process would see the same store and files

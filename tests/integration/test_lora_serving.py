@@ -37,7 +37,7 @@ def sdk(server):
 @pytest.fixture(scope="module")
 def trained(server, sdk):
     """Both adapters trained (queued one after the other) while the server keeps serving."""
-    started_at = server.gateway.started_at
+    started_at = server.core.started_at
     for name, marker in MARKERS.items():
         sdk.adapters.create(name, epochs=3, learning_rate=0.001, rank=16)
         data = styled(marker)
@@ -52,7 +52,7 @@ def trained(server, sdk):
     done = {name: sdk.adapters.wait(name, timeout=900, progress=False) for name in MARKERS}
     for adapter in done.values():
         assert adapter.status == "succeeded", adapter.error
-    assert server.gateway.started_at == started_at  # no restart
+    assert server.core.started_at == started_at  # no restart
     return done
 
 
@@ -82,7 +82,7 @@ def test_adapters_are_hot_loaded_and_listed_with_their_parent(server, sdk, train
     for name, adapter in trained.items():
         assert adapter.loaded
         assert models[name].parent == DEFAULT_CHAT_MODEL
-        assert server.gateway.engine.adapters()[adapter.id] == DEFAULT_CHAT_MODEL
+        assert server.core.engine.adapters()[adapter.id] == DEFAULT_CHAT_MODEL
     assert set(MARKERS) <= set(models[DEFAULT_CHAT_MODEL].adapters)
 
 
@@ -131,15 +131,15 @@ def test_trained_adapters_follow_their_base_through_unload_and_load(server, sdk,
     adapters away from /v1/models and /v1/adapters; Load serves them again, same answers."""
     from tokenfactory.sdk import TokenFactory
 
-    workspace = server.gateway.keys.authenticate(server.api_key).workspace.name
-    _, admin_key = server.gateway.keys.create_key(workspace, name="reload", is_admin=True)
+    workspace = server.core.keys.authenticate(server.api_key).workspace.name
+    _, admin_key = server.core.keys.create_key(workspace, name="reload", is_admin=True)
     before = ask(sdk, "pirate-v1", HELD_OUT[0])
     with TokenFactory(base_url=server.base_url, api_key=admin_key) as admin:
         admin.models.unload(DEFAULT_CHAT_MODEL)
         ids = {m.id for m in sdk.models.list().data}
         assert not set(MARKERS) & ids
         assert not any(sdk.adapters.retrieve(name).loaded for name in MARKERS)
-        assert server.gateway.engine.adapters() == {}
+        assert server.core.engine.adapters() == {}
         admin.models.load(DEFAULT_CHAT_MODEL)
     models = {m.id: m for m in sdk.models.list().data}
     assert set(MARKERS) <= set(models[DEFAULT_CHAT_MODEL].adapters)

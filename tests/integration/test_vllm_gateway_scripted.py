@@ -17,7 +17,8 @@ pytest.importorskip("vllm", reason="vllm is not installed")
 
 from tests.vllm_scripted import ScriptedAsyncLLM
 from tokenfactory.config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
-from tokenfactory.engine import vllm_engine, vllm_runtime
+from tokenfactory.engine.vllm import engine as vllm_engine
+from tokenfactory.engine.vllm import runtime as vllm_runtime
 
 pytestmark = pytest.mark.integration
 
@@ -177,7 +178,7 @@ def test_imported_adapter_is_served_through_lora_requests(scripted, client, tmp_
     assert imported.status_code == 200, imported.text
     chat = llms[DEFAULT_CHAT_MODEL]
 
-    def adapters() -> dict:  # less the zero adapter the CPU backend pins (engine/vllm_lora.py)
+    def adapters() -> dict:  # less the zero adapter the CPU backend pins (engine/vllm/lora.py)
         return {i: r for i, r in chat.loras.items() if i not in chat.pinned}
 
     (lora,) = adapters().values()

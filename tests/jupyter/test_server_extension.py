@@ -53,7 +53,7 @@ def test_a_running_gateway_is_listed_with_its_status(jupyter, runtime_dir, tf_ho
     with live_gateway(tf_home) as live:
         live.engine._adapters["support-v1"] = "test/chat"
         # every engine adapter visible to this key (the LoRA feature narrows it to trained ones)
-        live.gateway.adapter_filter = lambda adapters, _principal: adapters
+        live.core.adapter_filter = lambda adapters, _principal: adapters
         gid = announce(live.base_url, live.api_key)
         r = get(jupyter, "/tokenfactory/api/gateways")
     assert r.status_code == 200
@@ -92,7 +92,7 @@ def test_cancel_actions_reach_the_gateway_from_the_page(jupyter, runtime_dir, tf
         TokenFactory(base_url=live.base_url, api_key=live.api_key) as client,
     ):
         live.engine.delay = 0.05
-        live.gateway.batch.runner.max_in_flight = 1
+        live.core.batch.runner.max_in_flight = 1
         gid = announce(live.base_url, live.api_key)
         # a widget on this gateway with its key knows the relay's id; with another key it
         # does not (the relay acts with the discovery file's key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.gpu import common
-from tokenfactory.engine import vllm_params
+from tokenfactory.engine.vllm import params as vllm_params
 
 pytest.importorskip("vllm.entrypoints.launchers.cli_args")
 

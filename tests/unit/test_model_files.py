@@ -110,7 +110,7 @@ def test_engine_selection():
 
     with pytest.raises(InvalidRequestError, match="Unknown engine"):
         engine_kind("llama.cpp")
-    from tokenfactory.engine import vllm_engine
+    from tokenfactory.engine.vllm import engine as vllm_engine
 
     if vllm_engine.available():
         pytest.skip("vLLM can run here")

@@ -15,25 +15,25 @@ import pytest
 from tests.fakes import FakeEngine
 from tokenfactory import cli, server
 from tokenfactory.cli_serve import lab_gateway
-from tokenfactory.gateway.state import Gateway
+from tokenfactory.core import Core
 from tokenfactory.store import Store
 
 
 @pytest.fixture
 def fake_build(monkeypatch, tf_home):
-    """``build_gateway`` on fake engines; lists every engine built (one per started gateway)."""
+    """``build_core`` on fake engines; lists every engine built (one per started gateway)."""
     engines: list[FakeEngine] = []
 
-    def build_gateway(**kwargs):
+    def build_core(**kwargs):
         from tokenfactory.features import install_features
 
         engine = FakeEngine()
         engines.append(engine)
-        gateway = Gateway(engine, Store(tf_home / "db.sqlite3"))
-        install_features(gateway)
-        return gateway
+        core = Core(engine, Store(tf_home / "db.sqlite3"))
+        install_features(core)
+        return core
 
-    monkeypatch.setattr("tokenfactory.runtime.build_gateway", build_gateway)
+    monkeypatch.setattr("tokenfactory.runtime.build_core", build_core)
     outer = server._current  # a session-wide real server, if one runs: set it aside
     server._current = None
     started: list[server.ServerHandle] = []

@@ -37,12 +37,12 @@ class SlowStartEngine(FakeEngine):
 def fake_build(monkeypatch, tf_home):
     engines: list[FakeEngine] = []
 
-    def build_gateway(**kwargs):
+    def build_core(**kwargs):
         engine = SlowStartEngine()
         engines.append(engine)
         return Core(engine, Store(tf_home / "db.sqlite3"))
 
-    monkeypatch.setattr("tokenfactory.runtime.build_gateway", build_gateway)
+    monkeypatch.setattr("tokenfactory.runtime.build_core", build_core)
     outer = server._current  # a session-wide real server, if one runs: set it aside
     server._current = None
     yield engines

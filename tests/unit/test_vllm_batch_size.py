@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from tokenfactory.engine import vllm_platform
-from tokenfactory.engine.vllm_engine import VLLMEngine
+from tokenfactory.engine.vllm import platform as vllm_platform
+from tokenfactory.engine.vllm.engine import VLLMEngine
 
 
 def _started(engine: VLLMEngine, max_num_seqs: int) -> VLLMEngine:

@@ -6,7 +6,8 @@ import pytest
 
 pytest.importorskip("vllm", reason="vllm is not installed")
 
-from tokenfactory.engine import vllm_compat, vllm_params
+from tokenfactory.engine.vllm import compat as vllm_compat
+from tokenfactory.engine.vllm import params as vllm_params
 
 
 def test_token_prompt_is_what_the_installed_vllm_takes():

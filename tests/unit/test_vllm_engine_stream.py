@@ -18,9 +18,9 @@ pytest.importorskip("vllm", reason="vllm is not installed")
 from vllm.sampling_params import RequestOutputKind
 
 from tests.vllm_scripted import ScriptedAsyncLLM
-from tokenfactory.engine import vllm_platform
 from tokenfactory.engine.protocol import GenerationRequest, SamplingParams, StructuredSpec
-from tokenfactory.engine.vllm_engine import VLLMEngine
+from tokenfactory.engine.vllm import platform as vllm_platform
+from tokenfactory.engine.vllm.engine import VLLMEngine
 from tokenfactory.errors import (
     InvalidRequestError,
     ModelNotFoundError,

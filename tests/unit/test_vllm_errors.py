@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tokenfactory.engine import vllm_errors
+from tokenfactory.engine.vllm import errors as vllm_errors
 from tokenfactory.errors import (
     InternalError,
     InvalidRequestError,

@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from tokenfactory.engine import vllm_lora, vllm_params, vllm_platform
+from tokenfactory.engine.vllm import lora as vllm_lora
+from tokenfactory.engine.vllm import params as vllm_params
+from tokenfactory.engine.vllm import platform as vllm_platform
 
 
 def test_every_load_gets_an_id_and_vllm_name_never_used_before():
@@ -133,7 +135,7 @@ def scripted(monkeypatch):
     ``ScriptedAsyncLLM``, and that stand-in."""
     pytest.importorskip("vllm", reason="vllm is not installed")
     from tests.vllm_scripted import ScriptedAsyncLLM
-    from tokenfactory.engine.vllm_engine import VLLMEngine
+    from tokenfactory.engine.vllm.engine import VLLMEngine
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: "cpu")
 
@@ -209,7 +211,7 @@ async def test_on_the_cpu_a_request_for_one_adapter_too_many_waits_for_a_slot(sc
 
 def test_on_cuda_no_slot_is_reserved(monkeypatch):
     pytest.importorskip("vllm", reason="vllm is not installed")
-    from tokenfactory.engine.vllm_engine import VLLMEngine
+    from tokenfactory.engine.vllm.engine import VLLMEngine
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: "cuda")
     engine = VLLMEngine(chat_models=["o/m"], embedding_models=[], max_loras=3)

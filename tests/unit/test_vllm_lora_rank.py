@@ -6,13 +6,14 @@ import json
 
 import pytest
 
-from tokenfactory.engine import vllm_params, vllm_platform
+from tokenfactory.engine.vllm import params as vllm_params
+from tokenfactory.engine.vllm import platform as vllm_platform
 from tokenfactory.errors import InvalidRequestError
 
 
 @pytest.mark.parametrize(("backend", "rank"), [("cpu", 16), ("cuda", 64)])
 def test_the_backend_sets_the_default_reserved_rank(monkeypatch, backend, rank):
-    from tokenfactory.engine.vllm_engine import VLLMEngine
+    from tokenfactory.engine.vllm.engine import VLLMEngine
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
     engine = VLLMEngine(chat_models=["a/b"], embedding_models=[])

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from tokenfactory.engine import vllm_compat, vllm_params
 from tokenfactory.engine.protocol import SamplingParams, StructuredSpec
+from tokenfactory.engine.vllm import compat as vllm_compat
+from tokenfactory.engine.vllm import params as vllm_params
 from tokenfactory.errors import InvalidRequestError
 
 
@@ -150,7 +151,7 @@ def _run_python(code: str) -> subprocess.CompletedProcess:
 
 def test_importing_the_vllm_engine_imports_neither_vllm_nor_torch():
     result = _run_python(
-        "import sys, tokenfactory.engine.vllm_engine as m;"
+        "import sys, tokenfactory.engine.vllm.engine as m;"
         "assert m.VLLMEngine.name == 'vllm';"
         "bad = [x for x in ('vllm', 'torch', 'transformers') if x in sys.modules];"
         "assert not bad, bad"
@@ -162,7 +163,7 @@ def test_engine_construction_is_lazy_and_uses_spawn():
     result = _run_python(
         "import os, sys\n"
         "os.environ.pop('VLLM_WORKER_MULTIPROC_METHOD', None)\n"
-        "from tokenfactory.engine.vllm_engine import VLLMEngine, prepare_environment\n"
+        "from tokenfactory.engine.vllm.engine import VLLMEngine, prepare_environment\n"
         "engine = VLLMEngine(chat_models=['a/b'], embedding_models=[])\n"
         "assert [m.id for m in engine.models()] == ['a/b']\n"
         "assert engine.models()[0].status == 'available'\n"
@@ -175,7 +176,7 @@ def test_engine_construction_is_lazy_and_uses_spawn():
 
 
 def test_user_choice_of_multiproc_method_wins(monkeypatch):
-    from tokenfactory.engine.vllm_engine import prepare_environment
+    from tokenfactory.engine.vllm.engine import prepare_environment
 
     monkeypatch.setenv("VLLM_WORKER_MULTIPROC_METHOD", "fork")
     prepare_environment()
@@ -186,7 +187,7 @@ def test_user_choice_of_multiproc_method_wins(monkeypatch):
 
 async def test_requests_on_an_unloaded_model_are_clear_errors():
     from tokenfactory.engine.protocol import GenerationRequest
-    from tokenfactory.engine.vllm_engine import VLLMEngine
+    from tokenfactory.engine.vllm.engine import VLLMEngine
     from tokenfactory.errors import ModelLoadingError, ModelNotFoundError
 
     engine = VLLMEngine(chat_models=["a/b"], embedding_models=["e/f"])
@@ -204,7 +205,8 @@ async def test_requests_on_an_unloaded_model_are_clear_errors():
 def test_auto_selection_picks_transformers_without_cuda(monkeypatch, backend):
     """Without CUDA vLLM is never the automatic pick (on a CPU the TransformersEngine wins,
     see select.py); without any vLLM backend asking for it by name is a clear 503."""
-    from tokenfactory.engine import select, vllm_platform
+    from tokenfactory.engine import select
+    from tokenfactory.engine.vllm import platform as vllm_platform
     from tokenfactory.errors import UnavailableError
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
@@ -221,7 +223,9 @@ def test_auto_selection_picks_transformers_without_cuda(monkeypatch, backend):
 
 
 def test_selection_builds_a_vllm_engine_when_vllm_and_cuda_are_there(monkeypatch):
-    from tokenfactory.engine import select, vllm_engine, vllm_platform
+    from tokenfactory.engine import select
+    from tokenfactory.engine.vllm import engine as vllm_engine
+    from tokenfactory.engine.vllm import platform as vllm_platform
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: "cuda")
     monkeypatch.delenv(vllm_params.ENV_ENFORCE_EAGER, raising=False)
@@ -237,7 +241,7 @@ def test_selection_builds_a_vllm_engine_when_vllm_and_cuda_are_there(monkeypatch
 
 
 def test_cpu_kv_cache_is_sized_from_free_ram_unless_the_env_says(monkeypatch):
-    from tokenfactory.engine import vllm_platform
+    from tokenfactory.engine.vllm import platform as vllm_platform
 
     gib = vllm_platform.GiB
     monkeypatch.delenv("VLLM_CPU_KVCACHE_SPACE", raising=False)
@@ -272,7 +276,7 @@ def test_bad_env_settings_name_the_variable():
 
 
 def test_extra_args_from_env_reach_the_engine(monkeypatch):
-    from tokenfactory.engine.vllm_engine import VLLMEngine
+    from tokenfactory.engine.vllm.engine import VLLMEngine
 
     monkeypatch.setenv(vllm_params.ENV_EXTRA_ARGS, '{"tensor_parallel_size": 2}')
     monkeypatch.setenv(vllm_params.ENV_GPU_MEMORY, "0.3")
@@ -326,7 +330,7 @@ def test_translation_builds_real_vllm_objects(tmp_path):
 
 
 def test_embedding_truncation_follows_sentence_transformers(tmp_path):
-    from tokenfactory.engine.vllm_runtime import sentence_transformers_max_len
+    from tokenfactory.engine.vllm.runtime import sentence_transformers_max_len
 
     (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
     assert sentence_transformers_max_len(str(tmp_path)) == 128

@@ -43,7 +43,7 @@ def test_follows_a_job_to_the_end_and_loads_the_table(gateway, client):
 
 def test_cancel_button_cancels_and_keeps_finished_rows(gateway, client):
     gateway.engine.delay = 0.02
-    gateway.gateway.batch.runner.max_in_flight = 1
+    gateway.core.batch.runner.max_in_flight = 1
     job = client.batches.create(rows(30))
     monitor = BatchMonitor(
         job.id, base_url=gateway.base_url, api_key=gateway.api_key, poll_interval=0.05

@@ -10,11 +10,11 @@ from tokenfactory.widgets.training_monitor import TrainingMonitor
 
 
 def job(gateway, status="running"):
-    lora = gateway.gateway.lora
-    principal = gateway.gateway.keys.authenticate(gateway.api_key)
+    lora = gateway.core.lora
+    principal = gateway.core.keys.authenticate(gateway.api_key)
     record = lora.create(principal, {"name": "style-v1", "epochs": 2})
-    lora.records.update(record.id, status=status, total_steps=4, run_started_at=time.time())
-    return lora.records, record.id
+    lora.repository.update(record.id, status=status, total_steps=4, run_started_at=time.time())
+    return lora.repository, record.id
 
 
 def test_draws_the_loss_curve_and_ends_on_the_final_status(gateway):

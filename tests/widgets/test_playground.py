@@ -100,7 +100,8 @@ def test_api_errors_land_in_the_error_trait(pg):
     assert pg.send("hi") is None
     assert "test/missing" in pg.error
     assert pg.streaming is False
-    assert pg.history[-1]["role"] == "user"
+    assert pg.history == []  # the failed turn is not left to be sent again
+    assert pg.failed_input == "hi"
 
 
 def test_wrong_key_shows_the_api_message(gateway):
@@ -206,7 +207,7 @@ def test_a_failing_action_sets_error_instead_of_raising(pg):
 def test_adapters_of_the_selected_model_are_offered(gateway):
     gateway.engine._adapters["support-v1"] = "test/chat"
     # every engine adapter visible to this key (the LoRA feature narrows it to trained ones)
-    gateway.gateway.adapter_filter = lambda adapters, _principal: adapters
+    gateway.core.adapter_filter = lambda adapters, _principal: adapters
     pg = Playground(base_url=gateway.base_url, api_key=gateway.api_key)
     pg.wait()
     assert pg.models[0]["adapters"] == ["support-v1"]

@@ -64,7 +64,7 @@ def test_totals_series_and_filters(gateway, traffic):
 
 
 def test_a_second_workspace_sees_only_its_own_usage(gateway, traffic):
-    keys = gateway.gateway.keys
+    keys = gateway.core.keys
     keys.create_workspace("bob", tier="free")
     keys.set_balance("bob", 2_000_000)
     bob = keys.create_key("bob")[1]

@@ -30,10 +30,19 @@ class LineOutcome:
     usage: list[UsageRecord] = field(default_factory=list)  # to commit with the result
 
 
-def result_line(custom_id: str, status: int | None, request_id: str | None, body, error=None):
+def result_line(
+    custom_id: str,
+    status: int | None,
+    request_id: str | None,
+    body,
+    error=None,
+    latency_s: float | None = None,
+):
     response = None
     if status is not None:
         response = {"status_code": status, "request_id": request_id, "body": body}
+        if latency_s is not None:  # the engine's time for the line (evaluations report it)
+            response["latency_s"] = round(latency_s, 6)
     return {
         "id": f"batch_req_{uuid.uuid4().hex[:24]}",
         "custom_id": custom_id,
@@ -85,4 +94,7 @@ class LineExecutor:
             if isinstance(answer, dict)
             else answer.model_dump(mode="json", exclude_none=True)
         )
-        return LineOutcome(True, result_line(custom_id, 200, request_id, payload), call.usage)
+        latency = max((u.latency_s or 0.0 for u in call.usage), default=None)
+        return LineOutcome(
+            True, result_line(custom_id, 200, request_id, payload, latency_s=latency), call.usage
+        )

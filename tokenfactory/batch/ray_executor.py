@@ -50,10 +50,6 @@ UPSTREAM_PATHS = {"/v1/chat/completions", "/v1/completions", "/v1/embeddings"}
 _ray_lock = threading.Lock()
 
 
-def ray_selected() -> bool:
-    return os.environ.get(ENV_EXECUTOR, "").lower() == "ray"
-
-
 def ensure_ray() -> Any:
     """``ray``, initialised once per process (local by default, a cluster by address)."""
     import ray

@@ -94,13 +94,51 @@ class BatchRepository:
             raise ResourceNotFoundError(f"No file found with id '{file_id}'", code="file_not_found")
         return row
 
-    def files(self, workspace: str, purpose: str | None = None) -> list[dict[str, Any]]:
+    def files(
+        self,
+        workspace: str,
+        purpose: str | None = None,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+        order: str = "desc",
+    ) -> list[dict[str, Any]]:
+        """A workspace's files, newest first (``order="asc"``: oldest first); ``after`` is the
+        id of the last file of the previous page."""
+        newest_first = order != "asc"
         sql = "SELECT * FROM batch_files WHERE workspace_id = ?"
         params: tuple = (workspace,)
         if purpose:
             sql += " AND purpose = ?"
             params += (purpose,)
-        return self.store.all(sql + " ORDER BY rowid DESC", params)
+        if after:
+            cursor = self.store.one(
+                "SELECT rowid FROM batch_files WHERE id = ? AND workspace_id = ?",
+                (after, workspace),
+            )
+            if cursor is None:
+                raise ResourceNotFoundError(
+                    f"No file found with id '{after}'", code="file_not_found"
+                )
+            sql += " AND rowid < ?" if newest_first else " AND rowid > ?"
+            params += (cursor["rowid"],)
+        sql += " ORDER BY rowid DESC" if newest_first else " ORDER BY rowid ASC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        return self.store.all(sql, params)
+
+    def jobs_using_file(self, file_id: str, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+        marks = ", ".join("?" for _ in statuses)
+        return self.store.all(
+            f"SELECT id, status FROM batch_jobs WHERE input_file_id = ? AND status IN ({marks})",
+            (file_id, *statuses),
+        )
+
+    def delete_file(self, file_id: str, workspace: str) -> None:
+        self.store.execute(
+            "DELETE FROM batch_files WHERE id = ? AND workspace_id = ?", (file_id, workspace)
+        )
 
     # -- jobs -------------------------------------------------------------------------------
     def create_job(

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from ..core import Core
+from ..core.records import JobEvent
 from ..engine.protocol import PRIORITY_BATCH_1H, PRIORITY_BATCH_24H
 from ..faults import crash_point
 from ..store import Principal
@@ -50,7 +51,7 @@ class BatchRunner:
         self._max_in_flight = max_in_flight
         self.poll_interval = poll_interval
         self._inflight: dict[tuple[str, int], asyncio.Task] = {}
-        self._principals: dict[str, Principal] = {}
+        self._principals: dict[tuple[str, str], Principal] = {}
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -193,11 +194,12 @@ class BatchRunner:
             return LineOutcome(False, error_line(line["custom_id"], "server_error", str(exc)))
 
     def _principal(self, job: dict[str, Any]) -> Principal:
-        cached = self._principals.get(job["workspace_id"])
+        """The key that submitted the job: its lines are metered under that key."""
+        submitter = (job["workspace_id"], job["key_id"] or "")
+        cached = self._principals.get(submitter)
         if cached is None:
-            workspace = self.core.keys.workspace(job["workspace_id"])
-            cached = Principal(workspace, job["key_id"] or "")
-            self._principals[job["workspace_id"]] = cached
+            cached = Principal(self.core.keys.workspace(submitter[0]), submitter[1])
+            self._principals[submitter] = cached
         return cached
 
     def _job_tasks(self, batch_id: str) -> list[tuple[str, int]]:
@@ -219,9 +221,14 @@ class BatchRunner:
             count_failed=status == "expired",
         )
         self.files.write(self.repo.job(job["id"]))
+        self._ended(job, status)
 
     def _complete(self, job: dict[str, Any]) -> None:
         job = self.repo.job(job["id"])
         status = "failed" if job["completed"] == 0 and job["failed"] > 0 else "completed"
         if self.repo.set_status(job["id"], status, expect=("queued", "in_progress")):
             self.files.write(self.repo.job(job["id"]))
+            self._ended(job, status)
+
+    def _ended(self, job: dict[str, Any], status: str) -> None:
+        self.core.job_ended(JobEvent(job["workspace_id"], f"batch.{status}", job["id"]))

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core import Core
-from ..errors import InvalidRequestError, ResourceNotFoundError
+from ..errors import InvalidRequestError, ResourceInUseError, ResourceNotFoundError
 from ..store import Principal
 from .files import ResultFiles
-from .repository import BatchRepository
+from .repository import ACTIVE, BatchRepository
 from .runner import BatchRunner
 from .validation import ENDPOINTS, Limits, normalise_endpoint, parse_batch
 from .wallet import check_wallet
@@ -186,6 +186,20 @@ class BatchService:
         self.get(principal, batch_id)
         for _, result in self.repo.iter_results(batch_id):
             yield (json.dumps(result) + "\n").encode()
+
+    def delete_file(self, principal: Principal, file_id: str) -> dict[str, Any]:
+        """Delete a file and its content; a 409 while a job that has not ended reads it."""
+        row = self.repo.file(file_id, principal.workspace.id)
+        users = self.repo.jobs_using_file(file_id, ACTIVE)
+        if users:
+            raise ResourceInUseError(
+                f"File '{file_id}' is the input of batch '{users[0]['id']}', which is "
+                f"{users[0]['status']}; delete it once that batch has ended",
+                param="file_id",
+            )
+        self.repo.delete_file(file_id, principal.workspace.id)
+        Path(row["path"]).unlink(missing_ok=True)
+        return row
 
     def file(self, principal: Principal, file_id: str) -> dict[str, Any]:
         row = self.repo.file(file_id, principal.workspace.id)

@@ -1,4 +1,4 @@
-"""How a job looks in each dialect: the seed's ``/v1/batch`` and OpenAI's ``/v1/batches``."""
+"""How a job looks in each dialect: ``/v1/batch`` (with an SLA) and OpenAI's ``/v1/batches``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from ..wire.batches import FileObject, OpenAIBatch, RequestCounts, SeedBatch
+from ..wire.batches import FileObject, OpenAIBatch, RequestCounts, SlaBatch
 
 
 def iso(ts: float | None) -> str | None:
@@ -23,9 +23,9 @@ def _metadata(job: dict[str, Any]) -> dict[str, Any] | None:
     return json.loads(job["metadata"]) if job["metadata"] else None
 
 
-def seed_view(job: dict[str, Any]) -> SeedBatch:
+def sla_view(job: dict[str, Any]) -> SlaBatch:
     terminal_at = job["finished_at"] if job["status"] in ("completed", "failed") else None
-    return SeedBatch(
+    return SlaBatch(
         id=job["id"],
         status=job["status"],
         sla=job["sla"],

@@ -30,7 +30,8 @@ from ..errors import (
     UnavailableError,
 )
 from ..store import KeyStore, Principal, Store
-from .records import Admission, Call, Target, UsageRecord
+from .in_flight import InFlight
+from .records import Admission, Call, JobEvent, Target, UsageRecord
 
 if TYPE_CHECKING:
     from ..batch.service import BatchService
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
     from ..usage.meter import Meter
     from ..usage.metrics import Metrics
     from ..usage.prices import PriceTable
-    from ..usage.records import UsageRecords
+    from ..usage.repository import UsageRepository
+    from ..webhooks.service import WebhookService
 
 log = logging.getLogger("tokenfactory.core")
 
@@ -76,19 +78,22 @@ class Core:
         self.chat: ChatService = ChatService(self)
         self.completions: CompletionService = CompletionService(self)
         self.embeddings: EmbeddingService = EmbeddingService(self)
+        self.in_flight = InFlight()  # streams another client may stop (/v1/requests/{id})
         # features (None until installed; see tokenfactory.features)
-        self.usage: UsageRecords | None = None
+        self.usage: UsageRepository | None = None
         self.prices: PriceTable | None = None
         self.ratelimit: RateLimiter | None = None
         self.metrics: Metrics | None = None
         self.batch: BatchService | None = None
         self.lora: LoraService | None = None
+        self.webhooks: WebhookService | None = None
         self.remote: RemoteModels | None = None  # models served by upstreams (remote.install)
         self.meter: Meter | None = None  # admission (limits, wallet) and the usage ledger
         self.adapter_filter: AdapterFilter | None = None
         # hooks
         self.admission_checks: list[AdmissionCheck] = []
         self.usage_observers: list[UsageObserver] = []
+        self.job_observers: list[Callable[[JobEvent], None]] = []  # a batch or training ended
         self.model_resolvers: list[ModelResolver] = []
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []  # once the engine is ready
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
@@ -124,6 +129,14 @@ class Core:
             except Exception:
                 log.exception("shutdown hook failed")
         await self.engine.shutdown()
+
+    def job_ended(self, event: JobEvent) -> None:
+        """Tell the observers (webhooks) that a job ended; an observer's failure is logged."""
+        for observer in self.job_observers:
+            try:
+                observer(event)
+            except Exception:
+                log.exception("job observer failed on %s", event)
 
     @property
     def ready(self) -> bool:

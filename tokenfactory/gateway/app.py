@@ -20,6 +20,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.models",
     "tokenfactory.gateway.routes.chat",
     "tokenfactory.gateway.routes.completions",
+    "tokenfactory.gateway.routes.requests",
     "tokenfactory.gateway.routes.embeddings",
     "tokenfactory.gateway.routes.batch",
     "tokenfactory.gateway.routes.openai_batches",
@@ -28,6 +29,9 @@ ROUTERS = [
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
     "tokenfactory.gateway.routes.upstreams",
+    "tokenfactory.gateway.routes.tokenize",
+    "tokenfactory.gateway.routes.prices",
+    "tokenfactory.gateway.routes.webhooks",
 ]
 
 
@@ -60,16 +64,16 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(gateway: Core) -> FastAPI:
+def create_app(core: Core) -> FastAPI:
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
-    app.state.gateway = gateway
+    app.state.core = core
     app.state.clock = time.time
     install_error_handlers(app)
 
     app.add_middleware(RequestIdMiddleware)
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
-    if gateway.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
+    if core.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
     install_openapi(app)
     return app

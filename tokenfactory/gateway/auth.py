@@ -25,7 +25,7 @@ async def authenticate(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    principal = request.app.state.gateway.keys.authenticate(api_key_from(request))
+    principal = request.app.state.core.keys.authenticate(api_key_from(request))
     request.state.principal = principal
     return principal
 

@@ -13,29 +13,34 @@ if TYPE_CHECKING:
     from ..lora.service import LoraService
     from ..ratelimit import RateLimiter
     from ..usage.metrics import Metrics
-    from ..usage.records import UsageRecords
+    from ..usage.repository import UsageRepository
+    from ..webhooks.service import WebhookService
 
 
-def gateway_of(request: Request) -> Core:
+def core_of(request: Request) -> Core:
     """The application core this app serves."""
-    return request.app.state.gateway
+    return request.app.state.core
+
+
+def webhooks_of(request: Request) -> WebhookService:
+    return need(core_of(request).webhooks, "Webhooks")
 
 
 def batch_of(request: Request) -> BatchService:
-    return need(gateway_of(request).batch, "Batch jobs")
+    return need(core_of(request).batch, "Batch jobs")
 
 
 def lora_of(request: Request) -> LoraService:
-    return need(gateway_of(request).lora, "LoRA fine-tuning")
+    return need(core_of(request).lora, "LoRA fine-tuning")
 
 
-def usage_of(request: Request) -> UsageRecords:
-    return need(gateway_of(request).usage, "Usage reporting")
+def usage_of(request: Request) -> UsageRepository:
+    return need(core_of(request).usage, "Usage reporting")
 
 
 def ratelimit_of(request: Request) -> RateLimiter:
-    return need(gateway_of(request).ratelimit, "Rate limiting")
+    return need(core_of(request).ratelimit, "Rate limiting")
 
 
 def metrics_of(request: Request) -> Metrics:
-    return need(gateway_of(request).metrics, "Metrics")
+    return need(core_of(request).metrics, "Metrics")

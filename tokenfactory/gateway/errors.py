@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from ..core.validation import invalid_request
 from ..errors import (
@@ -27,6 +28,16 @@ def error_response(exc: ServiceError, request: Request | None = None) -> JSONRes
     if request is not None and getattr(request.state, "request_id", None):
         headers.setdefault("x-request-id", request.state.request_id)
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (FastAPI keeps one route per method, so
+    the 405 Starlette raises names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 def validation_error(exc: RequestValidationError) -> InvalidRequestError:
@@ -49,9 +60,12 @@ def install_error_handlers(app: FastAPI) -> None:
                 f"Unknown route: {request.method} {request.url.path}", code="unknown_route"
             )
         elif exc.status_code == 405:
+            allowed = allowed_methods(request)
             err = InvalidRequestError(
-                f"Method {request.method} is not allowed on {request.url.path}",
+                f"Method {request.method} is not allowed on {request.url.path}"
+                f" (allowed: {allowed})",
                 code="method_not_allowed",
+                headers={"Allow": allowed},
             )
             err.status_code = 405
         elif exc.status_code == 401:

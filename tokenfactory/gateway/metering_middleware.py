@@ -40,7 +40,7 @@ class MeteringMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        gateway = scope["app"].state.gateway
+        core = scope["app"].state.core
         request_scope, token = open_scope()
         status = 500
         body = bytearray()
@@ -55,7 +55,7 @@ class MeteringMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = _add_rate_limit_headers(gateway, scope, message)
+                message = _add_rate_limit_headers(core, scope, message)
                 _redact_api_key(scope)
             await send(message)
 
@@ -63,7 +63,7 @@ class MeteringMiddleware:
             await self.app(scope, receive_and_keep, send_with_headers)
         finally:
             close_scope(token)
-            await _finish(gateway, scope, request_scope, status, bytes(body))
+            await _finish(core, scope, request_scope, status, bytes(body))
 
 
 def _principal(scope):
@@ -71,9 +71,9 @@ def _principal(scope):
     return state.get("principal") if isinstance(state, dict) else None
 
 
-def _add_rate_limit_headers(gateway, scope, message):
+def _add_rate_limit_headers(core, scope, message):
     principal = _principal(scope)
-    limiter = gateway.ratelimit
+    limiter = core.ratelimit
     if principal is None or limiter is None:
         return message
     headers = list(message.get("headers", []))
@@ -104,8 +104,8 @@ def _model_of(body: bytes) -> str:
         return found.group(1).decode("utf-8", "replace") if found else ""
 
 
-async def _finish(gateway, scope, request_scope, status: int, body: bytes) -> None:
-    meter = gateway.meter
+async def _finish(core, scope, request_scope, status: int, body: bytes) -> None:
+    meter = core.meter
     if meter is None:
         return
     try:
@@ -116,7 +116,7 @@ async def _finish(gateway, scope, request_scope, status: int, body: bytes) -> No
             return
         admission = request_scope.last_admission
         state = scope.get("state") or {}
-        await gateway.record_usage(
+        await core.record_usage(
             UsageRecord(
                 principal=principal,
                 endpoint=scope["path"],

@@ -16,8 +16,9 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from ..core.records import JobEvent
 from .dataset import parse_jsonl
-from .records import AdapterRecord, AdapterStore
+from .repository import AdapterRecord, AdapterRepository
 
 if TYPE_CHECKING:
     from ..core import Core
@@ -31,11 +32,11 @@ class JobCallbacks:
 
     def __init__(self, runner: TrainingRunner, adapter_id: str) -> None:
         self.runner = runner
-        self.records = runner.records
+        self.repository = runner.repository
         self.id = adapter_id
 
     def started(self, total_steps: int, step: int, epoch: int) -> None:
-        self.records.update(
+        self.repository.update(
             self.id,
             total_steps=total_steps,
             step=step,
@@ -47,18 +48,18 @@ class JobCallbacks:
             message = f"resumed from the checkpoint of epoch {epoch} (step {step}/{total_steps})"
         else:
             message = f"training started: {total_steps} steps"
-        self.records.add_event(self.id, "info", step=step, epoch=epoch, message=message)
+        self.repository.add_event(self.id, "info", step=step, epoch=epoch, message=message)
 
     def step(self, step: int, epoch: int, loss: float) -> None:
-        self.records.update(self.id, step=step, epoch=epoch, train_loss=loss)
-        self.records.add_event(self.id, "loss", step=step, epoch=epoch, loss=loss)
+        self.repository.update(self.id, step=step, epoch=epoch, train_loss=loss)
+        self.repository.add_event(self.id, "loss", step=step, epoch=epoch, loss=loss)
 
     def epoch_done(self, epoch: int, step: int, validation_loss: float | None) -> None:
         fields: dict[str, Any] = {"epoch": epoch}
         if validation_loss is not None:
             fields["validation_loss"] = validation_loss
-        self.records.update(self.id, **fields)
-        self.records.add_event(
+        self.repository.update(self.id, **fields)
+        self.repository.add_event(
             self.id,
             "epoch",
             step=step,
@@ -76,9 +77,9 @@ class JobCallbacks:
 
 
 class TrainingRunner:
-    def __init__(self, core: Core, records: AdapterStore) -> None:
+    def __init__(self, core: Core, repository: AdapterRepository) -> None:
         self.core = core
-        self.records = records
+        self.repository = repository
         self.loop: asyncio.AbstractEventLoop | None = None
         self.cancel_requested: set[str] = set()
         self.stopping = threading.Event()
@@ -121,7 +122,7 @@ class TrainingRunner:
                 continue
             self.current = adapter_id  # first, so a cancel from now on goes through the flag
             try:
-                record = self.records.by_id(adapter_id)
+                record = self.repository.by_id(adapter_id)
                 if record is None or record.status not in ("queued", "running"):
                     continue
                 self._run(record, resume)
@@ -148,24 +149,26 @@ class TrainingRunner:
 
         adapter_id = record.id
         now = time.time()
-        self.records.update(
+        self.repository.update(
             adapter_id, status="running", started_at=record.started_at or now, error=None
         )
-        self.records.add_event(adapter_id, "status", message="running")
+        self.repository.add_event(adapter_id, "status", message="running")
         on_gpu = self._engine_on_gpu()
         slept = False
         try:
             if on_gpu:  # free the accelerator for training (vLLM sleep mode)
                 self._engine_call(self.core.engine.sleep())
                 slept = True
-                self.records.add_event(adapter_id, "info", message="engine asleep while training")
+                self.repository.add_event(
+                    adapter_id, "info", message="engine asleep while training"
+                )
             job = TrainingJob(
                 base_path=self._base_path(record.base_model),
-                train=parse_jsonl(self.records.training_file(adapter_id).read_bytes()),
+                train=parse_jsonl(self.repository.training_file(adapter_id).read_bytes()),
                 validation=self._validation(adapter_id),
                 params=record.params,
-                output_dir=self.records.adapter_dir(adapter_id),
-                checkpoint_dir=self.records.checkpoints(adapter_id),
+                output_dir=self.repository.adapter_dir(adapter_id),
+                checkpoint_dir=self.repository.checkpoints(adapter_id),
                 device="cuda" if on_gpu else "cpu",
             )
             path = train(job, JobCallbacks(self, adapter_id), resume=resume)
@@ -173,7 +176,7 @@ class TrainingRunner:
             if stop.reason == "cancel":
                 self._finish(adapter_id, "cancelled", "cancelled at a step boundary")
             else:  # shutdown: keep "running" so the next start resumes it
-                self.records.add_event(
+                self.repository.add_event(
                     adapter_id, "info", message="interrupted by shutdown; resumes at next start"
                 )
             return
@@ -200,13 +203,15 @@ class TrainingRunner:
         self._finish(adapter_id, "succeeded", "trained and loaded into the engine")
 
     def _finish(self, adapter_id: str, status: str, message: str, error: bool = False) -> None:
-        self.records.update(
+        self.repository.update(
             adapter_id, status=status, finished_at=time.time(), error=message if error else None
         )
-        self.records.add_event(adapter_id, "status", message=f"{status}: {message}")
+        self.repository.add_event(adapter_id, "status", message=f"{status}: {message}")
+        workspace = self.repository.reload(adapter_id).workspace_id
+        self.core.job_ended(JobEvent(workspace, f"fine_tuning.job.{status}", adapter_id))
 
     def _validation(self, adapter_id: str) -> list:
-        path = self.records.validation_file(adapter_id)
+        path = self.repository.validation_file(adapter_id)
         if not path.exists():
             return []
         return parse_jsonl(path.read_bytes(), minimum=1, purpose="validation")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.records import Target
+from ..core.records import JobEvent, Target
 from ..core.validation import parse_body
 from ..errors import (
     InvalidRequestError,
@@ -27,7 +27,7 @@ from ..store import Principal
 from ..wire.adapters import AdapterCreate, AdapterImport
 from .dataset import parse_jsonl, to_jsonl
 from .params import TrainingParams, check_name
-from .records import ACTIVE, AdapterRecord, AdapterStore
+from .repository import ACTIVE, AdapterRecord, AdapterRepository
 from .runner import TrainingRunner
 
 if TYPE_CHECKING:
@@ -41,21 +41,21 @@ ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_mo
 class LoraService:
     def __init__(self, core: Core, root: Path) -> None:
         self.core = core
-        self.records = AdapterStore(core.store, root)
-        self.runner = TrainingRunner(core, self.records)
+        self.repository = AdapterRepository(core.store, root)
+        self.runner = TrainingRunner(core, self.repository)
 
     # -- lookups -------------------------------------------------------------------------
     def get(self, principal: Principal, name: str) -> AdapterRecord:
-        return self.records.get(principal.workspace.id, name)
+        return self.repository.get(principal.workspace.id, name)
 
     def list(self, principal: Principal) -> list[AdapterRecord]:
-        return self.records.list(principal.workspace.id)
+        return self.repository.list(principal.workspace.id)
 
     def is_loaded(self, record: AdapterRecord) -> bool:
         return record.id in self.core.engine.adapters()
 
     def events(self, principal: Principal, name: str, after: int = 0) -> builtins.list[dict]:
-        return self.records.events(self.get(principal, name).id, after)
+        return self.repository.events(self.get(principal, name).id, after)
 
     # -- create / upload -----------------------------------------------------------------
     def _default_base(self) -> str:
@@ -119,7 +119,7 @@ class LoraService:
             seed=body.seed,
         )
         base = self._check_base(body.base_model)
-        return self.records.create(principal.workspace.id, name, body.display_name, base, params)
+        return self.repository.create(principal.workspace.id, name, body.display_name, base, params)
 
     def upload(
         self, principal: Principal, name: str, data: bytes, purpose: str = "training"
@@ -139,18 +139,18 @@ class LoraService:
         minimum = 10 if purpose == "training" else 1
         examples = parse_jsonl(data, minimum=minimum, purpose=purpose)
         target = (
-            self.records.training_file(record.id)
+            self.repository.training_file(record.id)
             if purpose == "training"
-            else self.records.validation_file(record.id)
+            else self.repository.validation_file(record.id)
         )
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(to_jsonl(examples), encoding="utf-8")
         column = "training_examples" if purpose == "training" else "validation_examples"
-        self.records.update(record.id, **{column: len(examples)})
-        self.records.add_event(
+        self.repository.update(record.id, **{column: len(examples)})
+        self.repository.add_event(
             record.id, "info", message=f"{purpose} data uploaded: {len(examples)} examples"
         )
-        return self.records.reload(record.id)
+        return self.repository.reload(record.id)
 
     # -- training ------------------------------------------------------------------------
     def start(self, principal: Principal, name: str, resume: bool = False) -> AdapterRecord:
@@ -166,24 +166,26 @@ class LoraService:
                 f"Adapter '{name}' is already trained; create a new adapter to train again",
                 code="adapter_trained",
             )
-        self.records.update(record.id, status="validating", error=None, finished_at=None)
-        self.records.add_event(record.id, "status", message="validating")
+        self.repository.update(record.id, status="validating", error=None, finished_at=None)
+        self.repository.add_event(record.id, "status", message="validating")
         try:
             self._validate_for_training(record)
         except Exception as exc:
             message = getattr(exc, "message", str(exc))
-            self.records.update(record.id, status=record.status, error=message)
+            self.repository.update(record.id, status=record.status, error=message)
             raise
         if not resume:
-            shutil.rmtree(self.records.checkpoints(record.id), ignore_errors=True)
-            self.records.update(record.id, step=0, epoch=0, train_loss=None, validation_loss=None)
-        self.records.update(record.id, status="queued")
-        self.records.add_event(record.id, "status", message="queued")
+            shutil.rmtree(self.repository.checkpoints(record.id), ignore_errors=True)
+            self.repository.update(
+                record.id, step=0, epoch=0, train_loss=None, validation_loss=None
+            )
+        self.repository.update(record.id, status="queued")
+        self.repository.add_event(record.id, "status", message="queued")
         self.runner.submit(record.id, resume)
-        return self.records.reload(record.id)
+        return self.repository.reload(record.id)
 
     def _validate_for_training(self, record: AdapterRecord) -> None:
-        path = self.records.training_file(record.id)
+        path = self.repository.training_file(record.id)
         if not path.exists():
             raise InvalidRequestError(
                 f"Upload training data to '{record.name}' before training", code="no_training_data"
@@ -199,9 +201,12 @@ class LoraService:
         record = self.get(principal, name)
         busy = self.runner.is_busy_with(record.id)
         if record.status in ("validating", "queued") and not busy:
-            self.records.update(record.id, status="cancelled", finished_at=time.time())
-            self.records.add_event(record.id, "status", message="cancelled: before it started")
-            return self.records.reload(record.id)
+            self.repository.update(record.id, status="cancelled", finished_at=time.time())
+            self.repository.add_event(record.id, "status", message="cancelled: before it started")
+            self.core.job_ended(
+                JobEvent(record.workspace_id, "fine_tuning.job.cancelled", record.id)
+            )
+            return self.repository.reload(record.id)
         if record.status != "running" and not busy:
             raise InvalidRequestError(
                 f"Adapter '{name}' is {record.status}; only a queued or running job can be"
@@ -212,7 +217,7 @@ class LoraService:
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and self.runner.is_busy_with(record.id):
             await asyncio.sleep(0.05)
-        return self.records.reload(record.id)
+        return self.repository.reload(record.id)
 
     # -- delete / import -----------------------------------------------------------------
     async def delete(self, principal: Principal, name: str) -> AdapterRecord:
@@ -223,7 +228,7 @@ class LoraService:
                 await asyncio.sleep(0.05)
         if self.is_loaded(record):
             await self.core.engine.unload_adapter(record.id)
-        await asyncio.to_thread(self.records.delete, record.id)
+        await asyncio.to_thread(self.repository.delete, record.id)
         return record
 
     async def import_adapter(
@@ -254,7 +259,7 @@ class LoraService:
             alpha=float(config.get("lora_alpha", 2 * rank)),
             dropout=float(config.get("lora_dropout", 0.0)),
         )
-        record = self.records.create(
+        record = self.repository.create(
             principal.workspace.id,
             name,
             body.display_name,
@@ -263,7 +268,7 @@ class LoraService:
             source="imported",
             status="validating",
         )
-        target = self.records.adapter_dir(record.id)
+        target = self.repository.adapter_dir(record.id)
         try:
             target.mkdir(parents=True, exist_ok=True)
             for file in ADAPTER_FILES:
@@ -271,11 +276,11 @@ class LoraService:
                     shutil.copy2(folder / file, target / file)
             await self.core.engine.load_adapter(record.id, str(target), base)
         except Exception:
-            await asyncio.to_thread(self.records.delete, record.id)
+            await asyncio.to_thread(self.repository.delete, record.id)
             raise
-        self.records.update(record.id, status="succeeded", finished_at=time.time())
-        self.records.add_event(record.id, "status", message=f"succeeded: imported from {source}")
-        return self.records.reload(record.id)
+        self.repository.update(record.id, status="succeeded", finished_at=time.time())
+        self.repository.add_event(record.id, "status", message=f"succeeded: imported from {source}")
+        return self.repository.reload(record.id)
 
     def _base_from_config(self, config: dict) -> str | None:
         named = config.get("base_model_name_or_path")
@@ -290,13 +295,13 @@ class LoraService:
     def resolve(self, model: str, modality: str, principal: Principal | None) -> Target | None:
         """``core.model_resolvers`` entry: an adapter name of the caller's workspace."""
         if model.startswith(ID_PREFIX) and model in self.core.engine.adapters():
-            owner = self.records.by_id(model)
+            owner = self.repository.by_id(model)
             if principal is None or owner is None or owner.workspace_id != principal.workspace.id:
                 raise ModelNotFoundError(f"The model '{model}' does not exist", param="model")
             return Target(self.core.engine, owner.base_model, owner.id)
         if principal is None or "/" in model:
             return None
-        record = self.records.find(principal.workspace.id, model)
+        record = self.repository.find(principal.workspace.id, model)
         if record is None:
             return None
         if modality != "chat":
@@ -326,7 +331,7 @@ class LoraService:
 
     def visible(self, adapters: dict[str, str], principal: Principal) -> dict[str, str]:
         """``core.adapter_filter``: the caller's adapters by name."""
-        mine = self.records.list(principal.workspace.id, ("succeeded",))
+        mine = self.repository.list(principal.workspace.id, ("succeeded",))
         return {r.name: adapters[r.id] for r in mine if r.id in adapters}
 
     async def load(self, principal: Principal, name: str) -> AdapterRecord:
@@ -343,7 +348,7 @@ class LoraService:
         if info is None or info.status != "loaded":
             await self.core.load_model(record.base_model)
         if not self.is_loaded(record):
-            path = self.records.adapter_dir(record.id)
+            path = self.repository.adapter_dir(record.id)
             await self.core.engine.load_adapter(record.id, str(path), record.base_model)
         return record
 
@@ -351,10 +356,10 @@ class LoraService:
         """Serve every trained adapter whose base model is loaded (only ``base_model``'s when
         given) and that the engine does not hold yet."""
         loaded = self.core.engine.adapters()
-        for record in self.records.list(statuses=("succeeded",)):
+        for record in self.repository.list(statuses=("succeeded",)):
             if record.id in loaded or base_model not in (None, record.base_model):
                 continue
-            path = self.records.adapter_dir(record.id)
+            path = self.repository.adapter_dir(record.id)
             info = self.core.find_model(record.base_model)
             if info is None or info.status != "loaded" or not path.exists():
                 continue
@@ -368,9 +373,9 @@ class LoraService:
         """Serve the adapters trained before, and resume the jobs a crash interrupted."""
         self.runner.bind(asyncio.get_running_loop())
         await self.reattach()
-        for record in self.records.list(statuses=ACTIVE):
-            self.records.update(record.id, status="queued")
-            self.records.add_event(record.id, "info", message="picked up again after a restart")
+        for record in self.repository.list(statuses=ACTIVE):
+            self.repository.update(record.id, status="queued")
+            self.repository.add_event(record.id, "info", message="picked up again after a restart")
             self.runner.submit(record.id, resume=True)
 
     async def on_shutdown(self) -> None:

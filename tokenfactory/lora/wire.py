@@ -16,7 +16,7 @@ from ..wire.adapters import (
 )
 
 if TYPE_CHECKING:
-    from .records import AdapterRecord
+    from .repository import AdapterRecord
 
 __all__ = [
     "Adapter",

@@ -139,9 +139,6 @@ class RemoteService:
             result.finished_at = time.perf_counter()
             await upstream.close()
 
-    async def embed(self, call: RemoteCall) -> dict[str, Any]:
-        return await self.complete(call)
-
 
 def _has_output(choices: list[dict[str, Any]]) -> bool:
     for choice in choices:

@@ -36,12 +36,6 @@ from .tool_render import has_native_tools, template_input
 from .tools import ToolPlan, plan_tools
 
 
-def render_messages(req: ChatCompletionRequest) -> list[dict[str, Any]]:
-    """The template input of a request without tools (kept for callers that render only)."""
-    messages, _ = template_input(req, ToolPlan("none"), native=False)
-    return messages
-
-
 def usage_of(result: GenerationResult) -> Usage:
     return Usage(
         prompt_tokens=result.prompt_tokens,
@@ -143,20 +137,9 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
             usage=usage_of(p.result),
         )
 
-    async def stream(self, p: PreparedChat) -> AsyncIterator[ChatCompletionChunk]:
-        """The response as chunk models (for callers in Python)."""
-        async for item in self._chunks(p, encoded=False):
-            yield item  # type: ignore[misc]
-
     async def events(self, p: PreparedChat) -> AsyncIterator[ChatCompletionChunk | bytes]:
         """The response for SSE: plain content deltas come as encoded ``data:`` events
         (one ``json.dumps`` a delta), everything else as chunk models."""
-        async for item in self._chunks(p, encoded=True):
-            yield item
-
-    async def _chunks(
-        self, p: PreparedChat, encoded: bool
-    ) -> AsyncIterator[ChatCompletionChunk | bytes]:
         formatter = LogprobFormatter(p.tokenizer) if p.generation.logprobs is not None else None
         sent = 0  # logprobs already sent: each chunk carries those of the tokens since
 
@@ -176,7 +159,7 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
         yield chunk(ChoiceDelta(role="assistant", content=""))
         tools = ToolStream(p.tools.parser())
         # the pre-encoded fast path has no room for logprobs
-        fast = encoded and formatter is None
+        fast = formatter is None
         text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if fast else None
         async for text in stream_text(p.engine, p.tokenizer, p.generation, p.stops, p.result):
             if text_event is not None and tools.parser is None:

@@ -100,23 +100,12 @@ class CompletionService(
             id=p.id, created=p.created, model=p.request.model, choices=choices, usage=p.usage()
         )
 
-    async def stream(self, p: PreparedCompletion) -> AsyncIterator[Completion]:
-        """Streams each prompt in turn (index tells them apart), then usage if asked."""
-        async for item in self._chunks(p, encoded=False):
-            yield item  # type: ignore[misc]
-
     async def events(self, p: PreparedCompletion) -> AsyncIterator[Completion | bytes]:
         """The stream for SSE: text deltas come as encoded ``data:`` events."""
-        async for item in self._chunks(p, encoded=True):
-            yield item
-
-    async def _chunks(
-        self, p: PreparedCompletion, encoded: bool
-    ) -> AsyncIterator[Completion | bytes]:
         for i, gen in enumerate(p.generations):
             if p.request.echo:
                 yield self._chunk(p, i, p.prompts[i], None)
-            fast = encoded and gen.logprobs is None  # the pre-encoded path has no logprobs
+            fast = gen.logprobs is None  # the pre-encoded path has no logprobs
             text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if fast else None
             sent = 0
             async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, p.results[i]):

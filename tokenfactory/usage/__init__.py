@@ -5,7 +5,7 @@
 - ``core.meter``: the ``Meter`` (admission check: rate limit + wallet; the usage ledger:
   settlement + usage row + wallet debit, inside the caller's transaction);
 - ``core.ratelimit``: the ``RateLimiter`` (tiers are editable: ``limiter.tiers``);
-- ``core.usage``: the ``UsageRecords`` table; ``core.prices``: the price table;
+- ``core.usage``: the ``UsageRepository`` table; ``core.prices``: the price table;
 - ``core.metrics``: the Prometheus ``Metrics`` (a usage observer, plus an engine sampler).
 
 The HTTP side (rate-limit headers on every authenticated response, failed requests metered,
@@ -23,13 +23,13 @@ from ..ratelimit import RateLimiter
 from .meter import Meter
 from .metrics import Metrics, sample_forever
 from .prices import PriceTable
-from .records import UsageRecords
+from .repository import UsageRepository
 
-__all__ = ["Meter", "Metrics", "PriceTable", "UsageRecords", "install"]
+__all__ = ["Meter", "Metrics", "PriceTable", "UsageRepository", "install"]
 
 
 def install(core: Core) -> None:
-    records = UsageRecords(core.store)
+    records = UsageRepository(core.store)
     limiter = RateLimiter()
     prices = PriceTable.from_config(config.home())
     meter = Meter(records, limiter, prices)

@@ -24,7 +24,7 @@ from ..core.records import Admission, UsageRecord
 from ..errors import BalanceTooLowError
 from ..ratelimit import LIMITED_USAGE_TIERS, RateLimiter, Reservation
 from .prices import PriceTable, pico_to_usd
-from .records import UsageRecords, UsageRow
+from .repository import UsageRepository, UsageRow
 
 HOLD_TTL_S = 900.0  # a hold whose request never reported back stops counting after this
 
@@ -70,7 +70,7 @@ def current_scope() -> RequestScope:
 class Meter:
     def __init__(
         self,
-        records: UsageRecords,
+        records: UsageRepository,
         limiter: RateLimiter,
         prices: PriceTable,
         clock: Callable[[], float] = time.time,

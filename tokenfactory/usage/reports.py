@@ -9,7 +9,7 @@ import time
 from ..errors import InvalidRequestError
 from ..store import Workspace
 from .prices import PICO_PER_USD, pico_to_usd
-from .records import UsageRecords
+from .repository import UsageRepository
 
 GROUPS = ("day", "model", "tier", "endpoint")
 BUCKETS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -65,7 +65,7 @@ def _sums(row: dict) -> dict:
 
 
 def summary(
-    records: UsageRecords,
+    records: UsageRepository,
     workspace: Workspace,
     *,
     start: str | None = None,
@@ -96,7 +96,7 @@ def summary(
 
 
 def timeseries(
-    records: UsageRecords,
+    records: UsageRepository,
     workspace: Workspace,
     *,
     bucket: str = "hour",

@@ -1,4 +1,4 @@
-"""Batch jobs and files in both dialects: the seed's ``/v1/batch`` and OpenAI's
+"""Batch jobs and files in both dialects: the SLA dialect's ``/v1/batch`` and OpenAI's
 ``/v1/batches`` + ``/v1/files`` (shared by the gateway and the SDK; no torch)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class CreateBatchRequest(RequestModel):
     metadata: dict[str, Any] | None = None
 
 
-class SeedBatchCreated(WireModel):
+class SlaBatchCreated(WireModel):
     id: str
     object: Literal["batch"] = "batch"
     status: str
@@ -28,9 +28,9 @@ class SeedBatchCreated(WireModel):
     sla: str
 
 
-class PartialSeedBatch(WireModel):
+class PartialSlaBatch(WireModel):
     """A ``/v1/batch`` job with only ``id`` and ``status`` required: what the SDK reads, since
-    ``POST /v1/batch`` answers with part of it (``SeedBatchCreated``) and ``GET`` with all."""
+    ``POST /v1/batch`` answers with part of it (``SlaBatchCreated``) and ``GET`` with all."""
 
     id: str
     object: Literal["batch"] = "batch"
@@ -51,7 +51,7 @@ class PartialSeedBatch(WireModel):
     metadata: dict[str, Any] | None = None
 
 
-class SeedBatch(PartialSeedBatch):
+class SlaBatch(PartialSlaBatch):
     """A job as ``/v1/batch`` shows it (ISO times, ``sla``, flat counts), every field it always
     fills required (a redeclared field keeps its place in the JSON)."""
 
@@ -94,9 +94,9 @@ class OpenAIBatch(WireModel):
     metadata: dict[str, Any] | None = None
 
 
-class SeedBatchList(WireModel):
+class SlaBatchList(WireModel):
     object: Literal["list"] = "list"
-    data: list[SeedBatch]
+    data: list[SlaBatch]
     first_id: str | None = None
     last_id: str | None = None
     has_more: bool = False
@@ -123,4 +123,43 @@ class FileObject(WireModel):
 class FileList(WireModel):
     object: Literal["list"] = "list"
     data: list[FileObject]
+    first_id: str | None = None
+    last_id: str | None = None
     has_more: bool = False
+
+
+class FileDeleted(WireModel):
+    id: str
+    object: Literal["file"] = "file"
+    deleted: bool = True
+
+
+class BatchRequestLine(WireModel):
+    """One line of a batch input file: ``{"custom_id", "body"}``, or OpenAI's with ``method``
+    and ``url`` too (what the SDK reads back from ``/v1/files/{id}/content``)."""
+
+    custom_id: str
+    body: dict[str, Any]
+    method: str | None = None
+    url: str | None = None
+
+
+class BatchLineError(WireModel):
+    code: str | None = None
+    message: str = ""
+
+
+class BatchLineResponse(WireModel):
+    status_code: int
+    request_id: str | None = None
+    body: dict[str, Any] | None = None  # the endpoint's answer, or ``{"error": {...}}``
+
+
+class BatchResultLine(WireModel):
+    """One line of a batch's results (OpenAI's batch output shape), as the executor writes it:
+    ``response`` when the line ran (its status may be an error), ``error`` when it could not."""
+
+    id: str
+    custom_id: str
+    response: BatchLineResponse | None = None
+    error: BatchLineError | None = None

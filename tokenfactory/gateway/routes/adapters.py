@@ -26,7 +26,7 @@ from ..deps import lora_of
 from ..responses import AUTHENTICATED, multipart_upload
 
 if TYPE_CHECKING:
-    from ...lora.records import AdapterRecord
+    from ...lora.repository import AdapterRecord
 
 router = APIRouter(responses=AUTHENTICATED)
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json", "text/")
@@ -83,7 +83,7 @@ async def delete_model(
     model_id: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> DeletedAdapter:
     service = lora_of(request)
-    if service.records.find(principal.workspace.id, model_id) is None:
+    if service.repository.find(principal.workspace.id, model_id) is None:
         raise ModelNotFoundError(
             f"'{model_id}' is not a fine-tuned model of this workspace; base models cannot be"
             " deleted",
@@ -153,5 +153,5 @@ async def adapter_events(
 ) -> AdapterEventList:
     service = lora_of(request)
     record = service.get(principal, name)
-    events = service.records.events(record.id, after)
+    events = service.repository.events(record.id, after)
     return AdapterEventList(data=[AdapterEvent(**e) for e in events], status=record.status)

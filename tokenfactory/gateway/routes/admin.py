@@ -25,7 +25,7 @@ from ...wire.usage import (
     WorkspaceObject,
 )
 from ..auth import require_admin
-from ..deps import gateway_of, ratelimit_of
+from ..deps import core_of, ratelimit_of
 from ..responses import ADMIN
 from .usage import UsageFilter, usage_summary
 
@@ -101,7 +101,7 @@ def key_json(row: dict, workspace: Workspace) -> ApiKeyObject:
 
 @router.get("/workspaces", response_model=WorkspaceList)
 async def list_workspaces(request: Request, _: Principal = Depends(require_admin)) -> WorkspaceList:
-    keys = gateway_of(request).keys
+    keys = core_of(request).keys
     return WorkspaceList(data=[workspace_json(request, w) for w in keys.list_workspaces()])
 
 
@@ -109,7 +109,7 @@ async def list_workspaces(request: Request, _: Principal = Depends(require_admin
 async def create_workspace(
     body: WorkspaceCreate, request: Request, _: Principal = Depends(require_admin)
 ) -> WorkspaceObject:
-    keys = gateway_of(request).keys
+    keys = core_of(request).keys
     if keys.find_workspace(body.name) is not None:
         raise InvalidRequestError(
             f"Workspace '{body.name}' already exists", param="name", code="workspace_exists"
@@ -124,14 +124,14 @@ async def create_workspace(
 async def get_workspace(
     workspace: str, request: Request, _: Principal = Depends(require_admin)
 ) -> WorkspaceObject:
-    return workspace_json(request, gateway_of(request).keys.workspace(workspace))
+    return workspace_json(request, core_of(request).keys.workspace(workspace))
 
 
 @router.patch("/workspaces/{workspace}", response_model=WorkspaceObject)
 async def update_workspace(
     workspace: str, body: WorkspaceUpdate, request: Request, _: Principal = Depends(require_admin)
 ) -> WorkspaceObject:
-    keys = gateway_of(request).keys
+    keys = core_of(request).keys
     ws = keys.workspace(workspace)
     given = body.model_fields_set
     if "balance_usd" in given and "balance_micros" in given:
@@ -151,7 +151,7 @@ async def update_workspace(
 async def list_keys(
     workspace: str, request: Request, _: Principal = Depends(require_admin)
 ) -> ApiKeyList:
-    keys = gateway_of(request).keys
+    keys = core_of(request).keys
     ws = keys.workspace(workspace)
     return ApiKeyList(data=[key_json(r, ws) for r in keys.list_keys(ws.id)])
 
@@ -160,7 +160,7 @@ async def list_keys(
 async def create_key(
     workspace: str, body: KeyCreate, request: Request, _: Principal = Depends(require_admin)
 ) -> CreatedApiKey:
-    keys = gateway_of(request).keys
+    keys = core_of(request).keys
     ws = keys.workspace(workspace)
     key_id, key = keys.create_key(ws.name, name=body.name, is_admin=body.admin)
     row = keys.find_key(key_id)
@@ -172,7 +172,7 @@ async def create_key(
 async def revoke_key(
     key_id: str, request: Request, _: Principal = Depends(require_admin)
 ) -> RevokedKey:
-    gateway_of(request).keys.revoke_key(key_id)
+    core_of(request).keys.revoke_key(key_id)
     return RevokedKey(id=key_id)
 
 
@@ -184,5 +184,5 @@ async def workspace_usage(
     group_by: str | None = Query(None, description="comma-separated: day, model, tier, endpoint"),
     _: Principal = Depends(require_admin),
 ) -> UsageSummary:
-    ws = gateway_of(request).keys.workspace(workspace)
+    ws = core_of(request).keys.workspace(workspace)
     return usage_summary(request, ws, query, group_by)

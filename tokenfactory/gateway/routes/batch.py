@@ -1,13 +1,13 @@
-"""The seed's batch dialect: ``/v1/batch`` (multipart upload with an SLA)."""
+"""The SLA batch dialect: ``/v1/batch`` (multipart upload with an SLA)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from ...batch.views import seed_view
+from ...batch.views import sla_view
 from ...store import Principal
-from ...wire.batches import SeedBatch, SeedBatchCreated, SeedBatchList
+from ...wire.batches import SlaBatch, SlaBatchCreated, SlaBatchList
 from ..auth import authenticate
 from ..deps import batch_of
 from ..responses import AUTHENTICATED, JSONL, METERED, multipart_upload
@@ -15,25 +15,25 @@ from ..uploads import upload_field
 from .batch_jobs import Dialect, job_routes
 
 router = APIRouter(responses=AUTHENTICATED)
-SEED = Dialect("seed", "/v1/batch", seed_view, SeedBatch, SeedBatchList, "DELETE")
+SLA = Dialect("sla", "/v1/batch", sla_view, SlaBatch, SlaBatchList, "DELETE")
 
 
 @router.post(
     "/v1/batch",
-    response_model=SeedBatchCreated,
+    response_model=SlaBatchCreated,
     responses=METERED,
     openapi_extra=multipart_upload("sla", "endpoint"),
 )
 async def create_batch(
     request: Request, principal: Principal = Depends(authenticate)
-) -> SeedBatchCreated:
+) -> SlaBatchCreated:
     service = batch_of(request)
     data, filename, fields = await upload_field(request, service.limits.max_bytes)
     job = service.submit(
         principal, data, fields.get("sla"), filename=filename, endpoint=fields.get("endpoint")
     )
-    view = seed_view(job)
-    return SeedBatchCreated(
+    view = sla_view(job)
+    return SlaBatchCreated(
         id=view.id,
         status=view.status,
         created_at=view.created_at,
@@ -59,4 +59,4 @@ async def batch_results(
     )
 
 
-router.include_router(job_routes(SEED))
+router.include_router(job_routes(SLA))

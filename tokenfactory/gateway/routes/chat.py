@@ -8,8 +8,9 @@ from fastapi.responses import StreamingResponse
 from ...store import Principal
 from ...wire.chat import ChatCompletion, ChatCompletionRequest
 from ..auth import authenticate
-from ..metering import gateway_of, http_call, respond
+from ..deps import core_of
 from ..responses import METERED
+from ..service_calls import http_call, respond
 
 router = APIRouter(responses=METERED)
 ENDPOINT = "/v1/chat/completions"
@@ -23,5 +24,5 @@ async def create_chat_completion(
     principal: Principal = Depends(authenticate),
 ) -> ChatCompletion | StreamingResponse:
     call = http_call(request, principal, ENDPOINT, "realtime")
-    run = await gateway_of(request).chat.start(body, call)
+    run = await core_of(request).chat.start(body, call)
     return await respond(run, response, body.stream)

@@ -8,8 +8,9 @@ from fastapi.responses import StreamingResponse
 from ...store import Principal
 from ...wire.completions import Completion, CompletionRequest
 from ..auth import authenticate
-from ..metering import gateway_of, http_call, respond
+from ..deps import core_of
 from ..responses import METERED
+from ..service_calls import http_call, respond
 
 router = APIRouter(responses=METERED)
 ENDPOINT = "/v1/completions"
@@ -23,5 +24,5 @@ async def create_completion(
     principal: Principal = Depends(authenticate),
 ) -> Completion | StreamingResponse:
     call = http_call(request, principal, ENDPOINT, "realtime")
-    run = await gateway_of(request).completions.start(body, call)
+    run = await core_of(request).completions.start(body, call)
     return await respond(run, response, body.stream)

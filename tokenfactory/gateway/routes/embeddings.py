@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from ...store import Principal
 from ...wire.embeddings import EmbeddingRequest, EmbeddingResponse
 from ..auth import authenticate
-from ..metering import gateway_of, http_call, respond
+from ..deps import core_of
 from ..responses import METERED
+from ..service_calls import http_call, respond
 
 router = APIRouter(responses=METERED)
 ENDPOINT = "/v1/embeddings"
@@ -22,5 +23,5 @@ async def create_embeddings(
     principal: Principal = Depends(authenticate),
 ) -> EmbeddingResponse:
     call = http_call(request, principal, ENDPOINT, "embeddings")
-    run = await gateway_of(request).embeddings.start(body, call)
+    run = await core_of(request).embeddings.start(body, call)
     return await respond(run, response)

@@ -15,7 +15,7 @@ from ..._version import __version__
 from ...errors import UnauthenticatedError, UnavailableError
 from ...wire.health import Health
 from ..auth import api_key_from
-from ..metering import gateway_of
+from ..deps import core_of
 from ..responses import errors
 
 PUBLIC_MODEL_FIELDS = ("id", "modality", "status", "engine", "context_length", "size_bytes")
@@ -25,7 +25,7 @@ router = APIRouter()
 
 @router.get("/health", response_model=Health, responses=errors(503))
 async def health(request: Request) -> JSONResponse:
-    gw = gateway_of(request)
+    gw = core_of(request)
     h = gw.engine.health()
     trusted = _has_valid_key(request)
     models = [dataclasses.asdict(m) for m in h.models + (gw.remote.models() if gw.remote else [])]
@@ -60,6 +60,6 @@ async def health(request: Request) -> JSONResponse:
 def _has_valid_key(request: Request) -> bool:
     try:
         key = api_key_from(request)
-        return key is not None and gateway_of(request).keys.authenticate(key) is not None
+        return key is not None and core_of(request).keys.authenticate(key) is not None
     except UnauthenticatedError:
         return False

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from ...remote.metrics import render as render_upstreams
-from ..deps import gateway_of, metrics_of
+from ..deps import core_of, metrics_of
 from ..responses import errors
 
 router = APIRouter(responses=errors(500, 503))
@@ -25,7 +25,7 @@ TEXT: dict[int | str, dict[str, Any]] = {
 # response_class=Response (no media type of its own): the errors are documented as JSON
 @router.get("/metrics", response_class=Response, responses=TEXT)
 async def metrics(request: Request) -> PlainTextResponse:
-    gw = gateway_of(request)
+    gw = core_of(request)
     health = gw.engine.health()
     metrics = metrics_of(request)
     gauges = {

@@ -13,7 +13,7 @@ from ...store import Principal
 from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
 from ..auth import authenticate, require_admin
-from ..metering import gateway_of
+from ..deps import core_of
 from ..responses import ADMIN, AUTHENTICATED
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def to_wire(info: ModelInfo, adapters: dict[str, str], created: int) -> Model:
 
 
 def list_models(request: Request, principal: Principal) -> list[Model]:
-    gw = gateway_of(request)
+    gw = core_of(request)
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
     models = [to_wire(info, adapters, created) for info in gw.models()]
@@ -60,7 +60,7 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
 
 def visible_adapters(request: Request, principal: Principal) -> dict[str, str]:
     """Adapters this principal may see (a feature may narrow it: ``adapter_filter``)."""
-    return gateway_of(request).visible_adapters(principal)
+    return core_of(request).visible_adapters(principal)
 
 
 @router.get("/v1/models")
@@ -72,7 +72,7 @@ async def get_models(request: Request, principal: Principal = Depends(authentica
 async def load_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
-    gw = gateway_of(request)
+    gw = core_of(request)
     adapter = _own_adapter(request, principal, body.model)
     if adapter is not None:  # its base model comes with it
         record = await adapter.load(principal, body.model)
@@ -85,7 +85,7 @@ async def load_model(
 async def unload_model(
     body: ModelAction, request: Request, principal: Principal = Depends(require_admin)
 ) -> Model:
-    gw = gateway_of(request)
+    gw = core_of(request)
     adapter = _own_adapter(request, principal, body.model)
     if adapter is not None:
         record = adapter.get(principal, body.model)
@@ -113,11 +113,11 @@ async def get_model(
 
 def _own_adapter(request: Request, principal: Principal, model: str) -> LoraService | None:
     """The LoRA service when ``model`` names an adapter of the caller's workspace."""
-    gw = gateway_of(request)
+    gw = core_of(request)
     lora = gw.lora
     if lora is None or gw.find_model(model) is not None:
         return None
-    return lora if lora.records.find(principal.workspace.id, model) is not None else None
+    return lora if lora.repository.find(principal.workspace.id, model) is not None else None
 
 
 def _adapter(name: str, base: str, created: int, engine: str) -> Model:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
@@ -10,6 +12,7 @@ from ...batch.views import file_view, openai_view
 from ...store import Principal
 from ...wire.batches import (
     CreateBatchRequest,
+    FileDeleted,
     FileList,
     FileObject,
     OpenAIBatch,
@@ -38,10 +41,29 @@ async def create_file(request: Request, principal: Principal = Depends(authentic
 async def list_files(
     request: Request,
     purpose: str | None = Query(None),
+    limit: int = Query(10_000, ge=1, le=10_000),
+    after: str | None = Query(None),
+    order: Literal["asc", "desc"] = Query("desc"),
     principal: Principal = Depends(authenticate),
 ) -> FileList:
-    rows = batch_of(request).repo.files(principal.workspace.id, purpose)
-    return FileList(data=[file_view(r) for r in rows])
+    rows = batch_of(request).repo.files(
+        principal.workspace.id, purpose, limit=limit + 1, after=after, order=order
+    )
+    page = [file_view(r) for r in rows[:limit]]
+    return FileList(
+        data=page,
+        first_id=page[0].id if page else None,
+        last_id=page[-1].id if page else None,
+        has_more=len(rows) > limit,
+    )
+
+
+@router.delete("/v1/files/{file_id}", response_model=FileDeleted)
+async def delete_file(
+    file_id: str, request: Request, principal: Principal = Depends(authenticate)
+) -> FileDeleted:
+    row = batch_of(request).delete_file(principal, file_id)
+    return FileDeleted(id=row["id"])
 
 
 @router.get("/v1/files/{file_id}", response_model=FileObject)

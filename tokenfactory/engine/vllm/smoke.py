@@ -1,6 +1,6 @@
 """Start a VLLMEngine on this machine, chat and embed once, shut down; prints what it saw.
 
-    VLLM_CPU_KVCACHE_SPACE=1 python -m tokenfactory.engine.vllm_smoke
+    VLLM_CPU_KVCACHE_SPACE=1 python -m tokenfactory.engine.vllm.smoke
 
 The ``__main__`` guard matters: vLLM spawns its engine core, which re-imports ``__main__``.
 """
@@ -14,9 +14,9 @@ import time
 
 
 async def smoke() -> dict:
-    from ..config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
-    from .protocol import GenerationRequest, SamplingParams
-    from .vllm_engine import VLLMEngine
+    from ...config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+    from ..protocol import GenerationRequest, SamplingParams
+    from .engine import VLLMEngine
 
     started = time.perf_counter()
     engine = VLLMEngine()

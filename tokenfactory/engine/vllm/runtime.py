@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import vllm_platform
-from .vllm_platform import cuda_available, vllm_installed
+from . import platform as vllm_platform
+from .platform import cuda_available, vllm_installed
 
 __all__ = [
     "available",
@@ -58,7 +58,7 @@ def available() -> bool:
 
 def build_async_llm(kwargs: dict[str, Any], user_keys: frozenset[str] = frozenset()) -> Any:
     prepare_environment()
-    from . import vllm_compat
+    from . import compat as vllm_compat
 
     args = vllm_compat.engine_args(kwargs, user_keys)
     return vllm_compat.async_llm_class().from_engine_args(args)

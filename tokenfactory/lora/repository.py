@@ -113,7 +113,7 @@ class AdapterRecord:
         return cls(**row)
 
 
-class AdapterStore:
+class AdapterRepository:
     def __init__(self, store: Store, root: Path) -> None:
         self.store = store
         self.root = root

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidRequestError
-from .protocol import FinishReason, SamplingParams, StructuredSpec, TokenLogprob
+from ...errors import InvalidRequestError
+from ..protocol import FinishReason, SamplingParams, StructuredSpec, TokenLogprob
 
 #: vLLM's finish reasons (``CompletionOutput.finish_reason``) mapped onto ours. ``error`` is
 #: not here: the engine raises it as an error instead of ending the stream quietly.

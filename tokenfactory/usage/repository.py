@@ -56,7 +56,7 @@ class UsageRow:
     created_at: float
 
 
-class UsageRecords:
+class UsageRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
         store.ensure_schema("usage", SCHEMA)
