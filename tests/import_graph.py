@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     # the doors, and the assembly of the application
     **dict.fromkeys(
         ["__init__", "cli", "cli_batch", "cli_keys", "cli_serve", "cli_workspaces", "server",
-         "runtime", "features", "jupyter", "widgets", "magics", "templates"],
+         "runtime", "features", "jupyter", "widgets", "magics", "templates", "workbench"],
         7,
     ),
     # the HTTP gateway; the SDK (a client, beside it) and the optional-extras check

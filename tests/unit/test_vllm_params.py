@@ -54,11 +54,10 @@ def test_greedy_drops_top_p_and_no_seed_means_no_key():
         (SamplingParams(top_p=1.5), "top_p"),
     ],
 )
-def test_bad_sampling_is_a_400(sampling, param):
-    with pytest.raises(InvalidRequestError) as info:
+def test_bad_sampling_is_an_assertion_not_a_second_400(sampling, param):
+    """The wire refuses these (tests/conformance pins the 400); an engine only asserts."""
+    with pytest.raises(AssertionError, match=param):
         vllm_params.sampling_kwargs(sampling)
-    assert info.value.status_code == 400
-    assert param in str(info.value)
 
 
 def test_json_schema_is_parsed_and_whitespace_free():

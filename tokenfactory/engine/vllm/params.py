@@ -99,12 +99,10 @@ def sampling_kwargs(sampling: SamplingParams) -> dict[str, Any]:
     Detokenisation and stop strings happen above the engine, so vLLM only returns token ids;
     ``n`` is always 1 (the services fan out ``n > 1`` themselves).
     """
-    if sampling.max_tokens < 1:
-        raise InvalidRequestError("max_tokens must be at least 1", param="max_tokens")
-    if sampling.temperature < 0:
-        raise InvalidRequestError("temperature must be >= 0", param="temperature")
-    if not 0 < sampling.top_p <= 1:
-        raise InvalidRequestError("top_p must be in (0, 1]", param="top_p")
+    # validated once, at the wire (wire.common.SamplingFields): here only an assertion
+    assert sampling.max_tokens >= 1 and sampling.temperature >= 0 and 0 < sampling.top_p <= 1, (
+        sampling
+    )
     kwargs: dict[str, Any] = {
         "n": 1,
         "max_tokens": sampling.max_tokens,
