@@ -35,9 +35,9 @@ class SamplingParams:
 
 @dataclass(frozen=True)
 class StructuredSpec:
-    """A decoding constraint. Exactly one of the fields is set."""
+    """A decoding constraint, validated above the engine. Exactly one of the fields is set."""
 
-    json_schema: str | None = None  # a JSON Schema document, serialised
+    json_schema: dict[str, Any] | None = None  # a JSON Schema document, parsed
     json_object: bool = False  # any single JSON object
     regex: str | None = None
     ebnf: str | None = None  # GBNF/EBNF grammar (xgrammar and vLLM both accept it)
