@@ -7,9 +7,38 @@ engine or a trainer starts. Public names resolve lazily from the modules listed 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__ as __version__
+
+if TYPE_CHECKING:  # what a type checker sees of the lazy names: the SDK's own types
+    from . import extras as _extras
+    from . import sdk as _sdk
+
+    MissingExtraError = _extras.MissingExtraError
+    APIConnectionError = _sdk.APIConnectionError
+    APIError = _sdk.APIError
+    APIResponseValidationError = _sdk.APIResponseValidationError
+    APIStatusError = _sdk.APIStatusError
+    APITimeoutError = _sdk.APITimeoutError
+    AsyncStream = _sdk.AsyncStream
+    AsyncTokenFactory = _sdk.AsyncTokenFactory
+    AuthenticationError = _sdk.AuthenticationError
+    BadRequestError = _sdk.BadRequestError
+    ConfigurationError = _sdk.ConfigurationError
+    ConflictError = _sdk.ConflictError
+    InsufficientBalanceError = _sdk.InsufficientBalanceError
+    InternalServerError = _sdk.InternalServerError
+    NotFoundError = _sdk.NotFoundError
+    PermissionDeniedError = _sdk.PermissionDeniedError
+    RateLimitError = _sdk.RateLimitError
+    RetryPolicy = _sdk.RetryPolicy
+    ServiceUnavailableError = _sdk.ServiceUnavailableError
+    Stream = _sdk.Stream
+    TokenFactory = _sdk.TokenFactory
+    TokenFactoryError = _sdk.TokenFactoryError
+    map_prompts = _sdk.map_prompts
+
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -26,6 +55,9 @@ _LAZY: dict[str, str] = {
     "candidate": "tokenfactory.workbench.candidates",
     "judge": "tokenfactory.workbench.judge",
     "EvalResult": "tokenfactory.workbench.result",
+    "estimate": "tokenfactory.workbench.estimate",
+    "EvalGrid": "tokenfactory.widgets.eval_grid",
+    "Estimate": "tokenfactory.workbench.estimate",
     "MissingExtraError": "tokenfactory.extras",  # a missing pip extra, server or client side
     # the Python SDK
     "TokenFactory": "tokenfactory.sdk",
@@ -36,6 +68,7 @@ _LAZY: dict[str, str] = {
     "RetryPolicy": "tokenfactory.sdk",
     "TokenFactoryError": "tokenfactory.sdk",
     "ConfigurationError": "tokenfactory.sdk",
+    "ConflictError": "tokenfactory.sdk",
     "APIError": "tokenfactory.sdk",
     "APIStatusError": "tokenfactory.sdk",
     "APIConnectionError": "tokenfactory.sdk",
@@ -51,8 +84,11 @@ _LAZY: dict[str, str] = {
     "ServiceUnavailableError": "tokenfactory.sdk",
 }
 
-# public name -> a module offered whole (``tf.metrics.exact_match()``)
-_MODULES: dict[str, str] = {"metrics": "tokenfactory.workbench.metrics"}
+# public name -> a module offered whole (``tf.metrics.exact_match()``, ``tf.webhooks.verify()``)
+_MODULES: dict[str, str] = {
+    "metrics": "tokenfactory.workbench.metrics",
+    "webhooks": "tokenfactory.webhooks",
+}
 
 __all__ = sorted(["__version__", *_LAZY, *_MODULES])
 
@@ -107,3 +143,13 @@ def _register_magics_if_in_ipython() -> None:
 
 
 _register_magics_if_in_ipython()
+
+
+def _register_dataframe_accessor() -> None:
+    """``df.tf.extract`` / ``df.tf.classify``: registered once pandas is imported."""
+    from ._pandas_hook import install
+
+    install()
+
+
+_register_dataframe_accessor()

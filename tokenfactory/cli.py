@@ -15,6 +15,7 @@ COMMANDS = [
     "tokenfactory.cli_keys",
     "tokenfactory.cli_batch",
     "tokenfactory.cli_workspaces",
+    "tokenfactory.cli_webhooks",
 ]
 
 

@@ -17,6 +17,7 @@ FEATURES: list[str] = [
     "tokenfactory.batch",
     "tokenfactory.usage",
     "tokenfactory.lora",
+    "tokenfactory.webhooks",
 ]
 
 

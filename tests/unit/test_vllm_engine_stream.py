@@ -37,11 +37,13 @@ class CharTokenizer:
 
 
 def make_engine(llm: ScriptedAsyncLLM) -> VLLMEngine:
-    engine = VLLMEngine(chat_models=[CHAT], embedding_models=[EMBED])
+    """An engine started with LoRA slots (``enable_lora=True``) on the stand-in."""
+    engine = VLLMEngine(chat_models=[CHAT], embedding_models=[EMBED], enable_lora=True)
     for model in (CHAT, EMBED):
         served = engine._served[model]
         served.llm, served.status, served.context_length = llm, "loaded", 8
         served.tokenizer = CharTokenizer()
+    engine._served[CHAT].lora = True
     return engine
 
 

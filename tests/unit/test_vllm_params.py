@@ -212,6 +212,38 @@ def test_auto_selection_picks_transformers_without_cuda(monkeypatch, backend):
         assert engine._settings.enforce_eager is True
 
 
+@pytest.mark.parametrize(
+    ("backend", "workload", "chat", "expected"),
+    [
+        ("cpu", "notebook", True, "transformers"),  # tf.serve(): the fast start
+        ("cpu", "server", True, "vllm"),  # tokenfactory serve: many streams
+        ("cpu", "server", False, "transformers"),  # an embedding-only server
+        (None, "server", True, "transformers"),
+        ("cuda", "notebook", True, "vllm"),
+    ],
+)
+def test_auto_picks_per_workload(monkeypatch, backend, workload, chat, expected):
+    from tokenfactory.engine import select
+    from tokenfactory.engine.vllm import platform as vllm_platform
+
+    monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
+    assert select.engine_kind("auto", workload, chat) == expected
+    assert select.engine_kind("transformers", workload, chat) == "transformers"
+    with pytest.raises(InvalidRequestError, match="workload"):
+        select.engine_kind("auto", "batch")  # type: ignore[arg-type]
+
+
+def test_enable_lora_reaches_a_vllm_engine_only(monkeypatch):
+    from tokenfactory.engine import select
+    from tokenfactory.engine.vllm import platform as vllm_platform
+
+    monkeypatch.setattr(vllm_platform, "backend", lambda: "cpu")
+    vllm = select.create_engine("vllm", chat_models=["a/b"], embedding_models=[], enable_lora=True)
+    assert vllm._settings.enable_lora
+    lazy = select.create_engine("vllm", chat_models=["a/b"], embedding_models=[])
+    assert not lazy._settings.enable_lora and lazy.max_lora_rank == 16
+
+
 def test_selection_builds_a_vllm_engine_when_vllm_and_cuda_are_there(monkeypatch):
     from tokenfactory.engine import select
     from tokenfactory.engine.vllm import engine as vllm_engine

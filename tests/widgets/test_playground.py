@@ -100,7 +100,8 @@ def test_api_errors_land_in_the_error_trait(pg):
     assert pg.send("hi") is None
     assert "test/missing" in pg.error
     assert pg.streaming is False
-    assert pg.history[-1]["role"] == "user"
+    assert pg.history == []  # the failed turn is not left to be sent again
+    assert pg.failed_input == "hi"
 
 
 def test_wrong_key_shows_the_api_message(gateway):

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from ..core import Core
+from ..core.records import JobEvent
 from ..engine.protocol import PRIORITY_BATCH_1H, PRIORITY_BATCH_24H
 from ..faults import crash_point
 from ..store import Principal
@@ -220,9 +221,14 @@ class BatchRunner:
             count_failed=status == "expired",
         )
         self.files.write(self.repo.job(job["id"]))
+        self._ended(job, status)
 
     def _complete(self, job: dict[str, Any]) -> None:
         job = self.repo.job(job["id"])
         status = "failed" if job["completed"] == 0 and job["failed"] > 0 else "completed"
         if self.repo.set_status(job["id"], status, expect=("queued", "in_progress")):
             self.files.write(self.repo.job(job["id"]))
+            self._ended(job, status)
+
+    def _ended(self, job: dict[str, Any], status: str) -> None:
+        self.core.job_ended(JobEvent(job["workspace_id"], f"batch.{status}", job["id"]))

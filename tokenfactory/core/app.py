@@ -31,8 +31,9 @@ from ..errors import (
 )
 from ..store import KeyStore, Principal, Store
 from .endpoints import Endpoint, InferenceDoor, Req, Resp, endpoint_for_modality
+from .in_flight import InFlight
 from .ports import Installed, ModelBackend, UsageLedger, need
-from .records import Admission, Call, Spent, Target, UsageRecord
+from .records import Admission, Call, JobEvent, Spent, Target, UsageRecord
 
 log = logging.getLogger("tokenfactory.core")
 
@@ -56,10 +57,12 @@ class Core:
         # ports
         self.meter: UsageLedger | None = None  # the usage ledger (usage.install)
         self.backends: list[ModelBackend] = []  # models served elsewhere (remote.install)
+        self.in_flight = InFlight()  # streams another client may stop (/v1/requests/{id})
         self.adapter_filter: AdapterFilter | None = None
         # hooks
         self.admission_checks: list[AdmissionCheck] = []
         self.usage_observers: list[UsageObserver] = []
+        self.job_observers: list[Callable[[JobEvent], None]] = []  # a batch or training ended
         self.model_resolvers: list[ModelResolver] = []
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []  # once the engine is ready
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
@@ -108,6 +111,14 @@ class Core:
             except Exception:
                 log.exception("shutdown hook failed")
         await self.engine.shutdown()
+
+    def job_ended(self, event: JobEvent) -> None:
+        """Tell the observers (webhooks) that a job ended; an observer's failure is logged."""
+        for observer in self.job_observers:
+            try:
+                observer(event)
+            except Exception:
+                log.exception("job observer failed on %s", event)
 
     @property
     def ready(self) -> bool:

@@ -94,3 +94,13 @@ class Call:
             status=status,
             request_id=self.request_id,
         )
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """A job reached an end: ``type`` is OpenAI's webhook event name (``batch.completed``,
+    ``fine_tuning.job.succeeded``, ...), ``job_id`` the batch or adapter id."""
+
+    workspace_id: str
+    type: str
+    job_id: str

@@ -49,17 +49,30 @@ class Run(Generic[Out, Chunk]):
         return out
 
     async def stream(self) -> AsyncIterator[Chunk]:
-        """Pass chunks through; meter once when the stream ends, even if the client left."""
+        """Pass chunks through; meter once when the stream ends, even if the client left.
+
+        A stop asked through ``core.in_flight`` ends it after the chunk being sent (closing
+        the chunks aborts the engine request)."""
         assert self._stream is not None, "this request cannot stream"
         status = 200
+        stop = self.core.in_flight.enter(self.call.request_id, self.call.principal)
+        chunks = self._stream()
         try:
-            async for chunk in self._stream():
+            async for chunk in chunks:
                 yield chunk
+                if stop.is_set():
+                    break
         except BaseException as exc:
             status = failure_status(exc)
             raise
         finally:
-            self.core.settle(self.call, self.model, self.results, status)
+            self.core.in_flight.leave(self.call.request_id, stop)
+            close = getattr(chunks, "aclose", None)
+            try:
+                if close is not None:
+                    await close()
+            finally:
+                self.core.settle(self.call, self.model, self.results, status)
 
 
 async def admitted(core: Core, call: Call, model: str, start: Callable[[], Awaitable[Out]]) -> Out:

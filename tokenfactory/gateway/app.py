@@ -21,6 +21,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.models",
     "tokenfactory.gateway.routes.chat",
     "tokenfactory.gateway.routes.completions",
+    "tokenfactory.gateway.routes.requests",
     "tokenfactory.gateway.routes.embeddings",
     "tokenfactory.gateway.routes.batch",
     "tokenfactory.gateway.routes.openai_batches",
@@ -31,6 +32,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.upstreams",
     "tokenfactory.gateway.routes.tokenize",
     "tokenfactory.gateway.routes.prices",
+    "tokenfactory.gateway.routes.webhooks",
 ]
 
 

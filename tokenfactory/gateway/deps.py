@@ -13,12 +13,17 @@ from ..usage.meter import Meter
 from ..usage.metrics import Metrics
 from ..usage.prices import PriceTable
 from ..usage.repository import UsageRepository
+from ..webhooks.service import WebhookService
 
 
 def core_of(request: Request) -> Core:
     """The application core this app serves."""
     core: Core = request.app.state.core
     return core
+
+
+def webhooks_of(request: Request) -> WebhookService:
+    return need(core_of(request).installed.get(WebhookService), "Webhooks")
 
 
 def batch_of(request: Request) -> BatchService:

@@ -24,6 +24,7 @@ RESOURCES = {
 ACTIONS = {
     "cancel-batch": ("DELETE", "/v1/batch/{target}"),
     "cancel-training": ("POST", "/v1/adapters/{target}/cancel"),
+    "cancel-request": ("POST", "/v1/requests/{target}/cancel"),  # a stream, by X-Request-ID
 }
 TARGET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 BATCH_ACTIVE = {"validating", "queued", "in_progress", "running", "finalizing", "cancelling"}

@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from ..core.records import JobEvent
 from .dataset import parse_jsonl
 from .repository import AdapterRecord, AdapterRepository
 
@@ -143,6 +144,15 @@ class TrainingRunner:
         except Exception:
             return False
 
+    def _prepare_engine_for_adapters(self, base_model: str) -> None:
+        """Let an engine that adds LoRA support on first use (VLLMEngine) do it while the
+        adapter trains, instead of after; training does not wait for it."""
+        prepare = getattr(self.core.engine, "prepare_lora", None)
+        if prepare is None or self.loop is None:
+            return
+        future: Future = asyncio.run_coroutine_threadsafe(prepare(base_model), self.loop)
+        future.add_done_callback(_log_failure)
+
     def _run(self, record: AdapterRecord, resume: bool) -> None:
         from .trainer import Stopped, TrainingJob, train
 
@@ -161,6 +171,8 @@ class TrainingRunner:
                 self.repository.add_event(
                     adapter_id, "info", message="engine asleep while training"
                 )
+            else:
+                self._prepare_engine_for_adapters(record.base_model)
             job = TrainingJob(
                 base_path=self._base_path(record.base_model),
                 train=parse_jsonl(self.repository.training_file(adapter_id).read_bytes()),
@@ -206,6 +218,8 @@ class TrainingRunner:
             adapter_id, status=status, finished_at=time.time(), error=message if error else None
         )
         self.repository.add_event(adapter_id, "status", message=f"{status}: {message}")
+        workspace = self.repository.reload(adapter_id).workspace_id
+        self.core.job_ended(JobEvent(workspace, f"fine_tuning.job.{status}", adapter_id))
 
     def _validation(self, adapter_id: str) -> list:
         path = self.repository.validation_file(adapter_id)
@@ -221,3 +235,8 @@ class TrainingRunner:
         if info is not None and info.path:
             return info.path
         return model_files.resolve(base_model)
+
+
+def _log_failure(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("preparing the engine for adapters failed: %s", future.exception())

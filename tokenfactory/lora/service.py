@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.records import Target
+from ..core.records import JobEvent, Target
 from ..core.validation import parse_body
 from ..errors import (
     InvalidRequestError,
@@ -203,6 +203,9 @@ class LoraService:
         if record.status in ("validating", "queued") and not busy:
             self.repository.update(record.id, status="cancelled", finished_at=time.time())
             self.repository.add_event(record.id, "status", message="cancelled: before it started")
+            self.core.job_ended(
+                JobEvent(record.workspace_id, "fine_tuning.job.cancelled", record.id)
+            )
             return self.repository.reload(record.id)
         if record.status != "running" and not busy:
             raise InvalidRequestError(

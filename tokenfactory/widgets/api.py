@@ -79,10 +79,25 @@ class GatewayApi:
     def unload(self, model: str) -> dict:
         return _dump(self._call(lambda: self._client.models.unload(model)))
 
-    def stream_chat(self, body: dict) -> Generator[dict, None, None]:
+    def stream_chat(
+        self, body: dict, *, headers: dict[str, str] | None = None
+    ) -> Generator[dict, None, None]:
         """Yield the chunks of a streamed chat completion; closing the iterator aborts it."""
+        return self._stream(self._client.chat.completions.create, body, headers)
+
+    def stream_completion(
+        self, body: dict, *, headers: dict[str, str] | None = None
+    ) -> Generator[dict, None, None]:
+        """Yield the chunks of a streamed text completion (``/v1/completions``)."""
+        return self._stream(self._client.completions.create, body, headers)
+
+    def _stream(
+        self, create: Callable[..., Any], body: dict, headers: dict[str, str] | None
+    ) -> Generator[dict, None, None]:
         params = {**body, "stream_options": {"include_usage": True}}
-        stream = self._call(lambda: self._client.chat.completions.create(**params, stream=True))
+        if headers:
+            params["extra_headers"] = headers
+        stream = self._call(lambda: create(**params, stream=True))
         chunks = iter(stream)
         try:
             while True:

@@ -1,40 +1,9 @@
-// Playground: chat with a model of the gateway, answers streaming in.
+// Playground: chat (or raw-prompt completion) with a model of the gateway, answers streaming in.
+// Uses playground_fields.js (settings) and playground_messages.js (bubbles, heat-map).
 
-function statsLine(stats) {
-  if (!stats) return "";
-  const parts = [`${stats.completion_tokens ?? "?"} tokens`];
-  if (stats.tokens_per_s) parts.push(`${stats.tokens_per_s} tok/s`);
-  if (stats.latency_s !== null && stats.latency_s !== undefined) parts.push(`first token ${stats.latency_s.toFixed(2)} s`);
-  if (stats.total_s !== null && stats.total_s !== undefined) parts.push(`total ${stats.total_s.toFixed(2)} s`);
-  return parts.join(" · ");
-}
-
-function bubble(message) {
-  const meta = message.role === "assistant"
-    ? h("div", { class: "tf-pg-stats" }, statsLine(message.stats), message.finish_reason === "stopped" ? " · stopped" : "")
-    : null;
-  return h(
-    "div",
-    { class: `tf-pg-msg tf-pg-${message.role}`, "data-role": message.role },
-    h("div", { class: "tf-pg-who" }, message.role),
-    message.role === "assistant"
-      ? h("div", { class: "tf-pg-text tf-md" }, renderMarkdown(message.content))
-      : h("div", { class: "tf-pg-text" }, message.content),
-    meta,
-  );
-}
-
-function numberInput(model, name, { min, max, step, label }) {
-  const input = h("input", {
-    type: "number", min, max, step, class: "tf-pg-num", "data-param": name,
-    onchange: () => {
-      const value = step >= 1 ? parseInt(input.value, 10) : parseFloat(input.value);
-      if (!Number.isNaN(value)) setTrait(model, name, value);
-    },
-  });
-  const cleanup = watch(model, [name], () => { input.value = model.get(name); });
-  return { el: h("label", { class: "tf-row" }, h("span", { class: "tf-label" }, label), input), cleanup };
-}
+// Within this many pixels of the bottom the history follows a streaming answer; a reader who
+// scrolled further up stays where they are.
+const FOLLOW_SLACK = 24;
 
 export default {
   render({ model, el }) {
@@ -62,8 +31,9 @@ export default {
     const codePre = h("pre", { class: "tf-pg-code-text" });
     const tabButtons = Object.keys(codeTabs).map((tab) =>
       h("button", { class: "tf-pg-tab", "data-tab": tab, onclick: () => { codeTab = tab; showCode(); } }, tab === "python" ? "Python SDK" : "curl"));
-    const copy = h("button", { onclick: () => navigator.clipboard && navigator.clipboard.writeText(codePre.textContent) }, "Copy");
-    codeBox.append(h("div", { class: "tf-row" }, ...tabButtons, copy), codePre);
+    const copyCode = h("button", { class: "tf-pg-copy-code" }, "Copy");
+    copyCode.addEventListener("click", () => copyText(codePre.textContent, copyCode));
+    codeBox.append(h("div", { class: "tf-row" }, ...tabButtons, copyCode), codePre);
     const showCode = () => {
       codePre.textContent = model.get(codeTabs[codeTab]);
       tabButtons.forEach((b) => b.classList.toggle("tf-active", b.dataset.tab === codeTab));
@@ -88,18 +58,18 @@ export default {
       class: "tf-pg-system", rows: 2, placeholder: "System prompt (optional)",
       onchange: () => setTrait(model, "system_prompt", system.value),
     });
-    cleanups.push(watch(model, ["system_prompt"], () => {
+    system.addEventListener("keydown", (event) => event.stopPropagation());
+    cleanups.push(watch(model, ["system_prompt", "mode"], () => {
       if (document.activeElement !== system) system.value = model.get("system_prompt");
+      system.style.display = model.get("mode") === "completion" ? "none" : "";
     }));
-    const params = [
-      numberInput(model, "temperature", { min: 0, max: 2, step: 0.1, label: "temperature" }),
-      numberInput(model, "top_p", { min: 0, max: 1, step: 0.05, label: "top_p" }),
-      numberInput(model, "max_tokens", { min: 1, max: 32768, step: 1, label: "max_tokens" }),
-    ];
-    params.forEach((p) => cleanups.push(p.cleanup));
-    const settings = h("div", { class: "tf-pg-settings" }, system, h("div", { class: "tf-row" }, ...params.map((p) => p.el)));
+    const params = settingsPanel(model);
+    cleanups.push(params.cleanup);
+    const settings = h("div", { class: "tf-pg-settings" }, system, params.el);
 
     const historyBox = h("div", { class: "tf-pg-history" });
+    const atBottom = () => historyBox.scrollHeight - historyBox.scrollTop - historyBox.clientHeight <= FOLLOW_SLACK;
+    const follow = (wasAtBottom) => { if (wasAtBottom) historyBox.scrollTop = historyBox.scrollHeight; };
     const draftText = h("div", { class: "tf-pg-text tf-md" });
     const draftBubble = h("div", { class: "tf-pg-msg tf-pg-assistant tf-pg-draft", "data-role": "draft" },
       h("div", { class: "tf-pg-who" }, "assistant"), draftText);
@@ -108,25 +78,38 @@ export default {
       draftText.replaceChildren(...(draft ? renderMarkdown(draft) : [h("p", {}, "…")]));
     };
     const renderHistory = () => {
-      const items = model.get("history").map(bubble);
-      if (model.get("streaming")) {
+      const wasAtBottom = atBottom();
+      const history = model.get("history");
+      const streaming = model.get("streaming");
+      const lastAnswer = history.map((m) => m.role).lastIndexOf("assistant");
+      const items = history.map((m, i) => bubble(model, m, i, { isLastAnswer: i === lastAnswer, streaming, rerender: renderHistory }));
+      if (streaming) {
         showDraft();
         items.push(draftBubble);
       }
       if (!items.length) items.push(h("div", { class: "tf-muted tf-pg-empty" }, "Send a message to start the conversation."));
       historyBox.replaceChildren(...items);
-      historyBox.scrollTop = historyBox.scrollHeight;
+      follow(wasAtBottom);
     };
     cleanups.push(watch(model, ["history", "streaming"], renderHistory));
     cleanups.push(watch(model, ["draft"], () => {
+      const wasAtBottom = atBottom();
       showDraft();
-      historyBox.scrollTop = historyBox.scrollHeight;
+      follow(wasAtBottom);
     }));
 
-    const input = h("textarea", { class: "tf-pg-input", rows: 2, placeholder: "Message (Enter to send, Shift+Enter for a new line)" });
+    const context = h("div", { class: "tf-muted tf-pg-context" });
+    cleanups.push(watch(model, ["context_used", "context_length", "prompt_tokens"], () => { context.textContent = contextLine(model); }));
+
+    const input = h("textarea", { class: "tf-pg-input", rows: 2 });
+    cleanups.push(watch(model, ["mode"], () => {
+      input.placeholder = model.get("mode") === "completion"
+        ? "Raw prompt, continued by the model (Enter to send, Shift+Enter for a new line)"
+        : "Message (Enter to send, Shift+Enter for a new line)";
+    }));
     const send = () => {
-      const text = input.value.trim();
-      if (!text || model.get("streaming")) return;
+      const text = input.value;
+      if (!text.trim() || model.get("streaming")) return;
       action(model, "send", { text });
       input.value = "";
     };
@@ -134,15 +117,41 @@ export default {
       event.stopPropagation(); // keep JupyterLab's notebook shortcuts out of the text box
       if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); send(); }
     });
+    const retryButton = h("button", { class: "tf-pg-retry", title: "Send the failed message again", onclick: () => {
+      input.value = "";
+      action(model, "retry");
+    } }, "Retry");
+    // a send that failed hands its text back: into the box (unless something new is typed)
+    cleanups.push(watch(model, ["failed_input"], () => {
+      const failed = model.get("failed_input");
+      if (failed && !input.value.trim()) input.value = failed;
+      retryButton.style.display = failed ? "" : "none";
+    }));
     const sendButton = h("button", { class: "tf-primary tf-pg-send", onclick: send }, "Send");
-    const stopButton = h("button", { class: "tf-pg-stop", onclick: () => action(model, "stop") }, "Stop");
+    const stopButton = h("button", {
+      class: "tf-pg-stop",
+      title: "Stop the answer (works while a cell runs in this kernel)",
+      onclick: () => {
+        action(model, "stop");
+        // that message waits behind a running cell; the gateway, asked through the Jupyter
+        // server's relay, stops the stream at once (a stream already over is no error)
+        const gid = model.get("relay_gateway");
+        const server = gid ? jupyterServer() : null;
+        const id = model.get("request_id");
+        if (!server || !id) return;
+        fetch(`${server.base}tokenfactory/api/gateways/${gid}/actions`, {
+          method: "POST", headers: server.headers, credentials: "same-origin",
+          body: JSON.stringify({ action: "cancel-request", target: id }),
+        }).catch(() => {});
+      },
+    }, "Stop");
     cleanups.push(watch(model, ["streaming"], () => {
       sendButton.disabled = model.get("streaming");
       stopButton.disabled = !model.get("streaming");
     }));
-    const footer = h("div", { class: "tf-row tf-pg-footer" }, input, sendButton, stopButton);
+    const footer = h("div", { class: "tf-row tf-pg-footer" }, input, sendButton, stopButton, retryButton);
 
-    el.append(h("div", { class: "tf-widget tf-playground" }, banner.el, header, settings, historyBox, footer, codeBox));
+    el.append(h("div", { class: "tf-widget tf-playground" }, banner.el, header, settings, historyBox, context, footer, codeBox));
     return () => cleanups.forEach((fn) => fn());
   },
 };
