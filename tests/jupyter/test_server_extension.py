@@ -110,6 +110,9 @@ def test_cancel_actions_reach_the_gateway_from_the_page(jupyter, runtime_dir, tf
         assert r.status_code == 200, r.text
         assert r.json()["status"] in ("cancelling", "cancelled")
         assert client.batches.wait(job.id, timeout=20, progress=False).status == "cancelled"
+        (row,) = get(jupyter, "/tokenfactory/api/gateways").json()["data"]  # the sidebar's jobs
+        (listed,) = row["batches"]
+        assert (listed["id"], listed["status"], listed["total"]) == (job.id, "cancelled", 20)
         again = post(jupyter, url, {"action": "cancel-batch", "target": "batch_nope"})
         training = post(jupyter, url, {"action": "cancel-training", "target": "nope"})
         unknown = post(jupyter, url, {"action": "delete-everything", "target": "x"})

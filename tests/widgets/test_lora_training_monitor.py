@@ -58,6 +58,8 @@ def test_cancel_button_cancels_a_queued_job(gateway):
     assert monitor.error == ""
     assert monitor.status == "cancelled"
     assert records.by_id(adapter_id).status == "cancelled"
+    # a late click (one that waited in the kernel's queue) on an ended job does nothing
+    assert monitor.cancel() is None and monitor.error == ""
 
 
 def test_an_unknown_adapter_shows_the_error_instead_of_raising(gateway):
