@@ -21,7 +21,7 @@ from ...errors import UnavailableError
 from ...store import Principal
 from ...wire.health import Health
 from ..auth import optional_principal
-from ..deps import core_of
+from ..deps import core_of, remote_of
 from ..responses import errors
 
 PUBLIC_MODEL_FIELDS = ("id", "modality", "status", "engine", "context_length", "size_bytes")
@@ -56,7 +56,9 @@ async def health(request: Request) -> JSONResponse:
 def _details(request: Request, principal: Principal) -> dict[str, Any]:
     gw = core_of(request)
     h = gw.engine.health()
-    models = [dataclasses.asdict(m) for m in h.models + (gw.remote.models() if gw.remote else [])]
+    remote = remote_of(request)
+    served_elsewhere = [m for b in gw.backends for m in b.models()]
+    models = [dataclasses.asdict(m) for m in h.models + served_elsewhere]
     if principal.is_admin:
         adapters = list(h.adapters)
     else:
@@ -69,6 +71,6 @@ def _details(request: Request, principal: Principal) -> dict[str, Any]:
         "requests_waiting": h.requests_waiting,
         "models": models,
         "adapters": adapters,
-        "upstreams": gw.remote.snapshot() if gw.remote else [],
+        "upstreams": remote.snapshot() if remote else [],
         "uptime_s": round(request.app.state.clock() - gw.started_at, 1),
     }

@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse
 from ...remote.metrics import render as render_upstreams
 from ...usage.metrics import Metrics
 from ..auth import optional_principal
-from ..deps import core_of, metrics_of
+from ..deps import core_of, metrics_of, remote_of
 from ..responses import errors
 
 router = APIRouter(responses=errors(500, 503))
@@ -56,6 +56,7 @@ async def metrics(request: Request) -> PlainTextResponse:
         ),
     }
     text = metrics.render(gauges)
-    if gw.remote is not None:
-        text += render_upstreams(gw.remote.snapshot())
+    remote = remote_of(request)
+    if remote is not None:
+        text += render_upstreams(remote.snapshot())
     return PlainTextResponse(text, media_type=CONTENT_TYPE)
