@@ -11,6 +11,12 @@ import time
 import pytest
 
 CHAT = "/v1/chat/completions"
+
+
+def lora_repository(core):
+    from tokenfactory.lora.service import LoraService
+
+    return core.installed.get(LoraService).repository
 LONE_SURROGATE = "\ud800"
 DEEP = 5_000  # far past any parser's recursion limit
 NESTED = 200  # within the parser's reach, past the documented nesting limit
@@ -384,7 +390,7 @@ def test_training_data_with_unicode_line_breaks_in_strings_uploads_and_trains(
     # training re-reads the stored file: it must parse the same way
     from tokenfactory.lora.dataset import parse_jsonl
 
-    records = fake_gateway.lora.repository
+    records = lora_repository(fake_gateway)
     record = records.find(fake_gateway.keys.find_workspace("default").id, "lines")
     assert len(parse_jsonl(records.training_file(record.id).read_bytes())) == 10
 

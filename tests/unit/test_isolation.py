@@ -11,6 +11,12 @@ import pytest
 CHAT = "/v1/chat/completions"
 
 
+def lora_repository(core):
+    from tokenfactory.lora.service import LoraService
+
+    return core.installed.get(LoraService).repository
+
+
 def peft_folder(path):
     path.mkdir(parents=True, exist_ok=True)
     config = {"peft_type": "LORA", "r": 8, "lora_alpha": 16, "base_model_name_or_path": "test/chat"}
@@ -55,7 +61,7 @@ def test_an_import_never_reads_inside_the_data_directory(
     api, fake_gateway, two, admin_headers, tmp_path
 ):
     _, _, adapter = two
-    trained = fake_gateway.lora.repository.adapter_dir(adapter["id"])
+    trained = lora_repository(fake_gateway).adapter_dir(adapter["id"])
     assert (trained / "adapter_config.json").is_file()
     link = tmp_path / "innocent-looking"
     link.symlink_to(trained)
