@@ -151,6 +151,22 @@ class _Adapters(Resource):
         path = f"/adapters/{_name(adapter)}/events"
         return self._get(path, params={"after": after}, cast_to=AdapterEventList, **options)
 
+    def checkpoints(self, adapter: str | wire.Adapter, **options: Unpack[RequestOptions]) -> Any:
+        """The job's epoch checkpoints; each ``id`` (``name@epoch-N``) is a servable model."""
+        return self._get(f"/adapters/{_name(adapter)}/checkpoints", cast_to=dict, **options)
+
+    def promote(
+        self,
+        adapter: str | wire.Adapter,
+        checkpoint: str | int,
+        **options: Unpack[RequestOptions],
+    ) -> Any:
+        """Serve ``checkpoint`` (``"epoch-2"``, ``2`` or ``"name@epoch-2"``) under the
+        adapter's own name from now on."""
+        body = {"checkpoint": str(checkpoint)}
+        path = f"/adapters/{_name(adapter)}/promote"
+        return self._post(path, body=body, cast_to=Adapter, **options)
+
     def import_folder(
         self,
         name: str,
