@@ -103,7 +103,8 @@ def test_batch_jobs_call_adapters_of_their_workspace(client, live, tmp_path):
     ]
     job = client.batches.create(rows)
     job = client.batches.wait(job.id, timeout=30)
-    results = {r["custom_id"]: r for r in client.batches.results(job.id)}
-    assert results["r0"]["response"]["body"]["model"] == "brought"
+    results = {r.custom_id: r.response for r in client.batches.results(job.id)}
+    assert results["r0"] is not None and results["r0"].body is not None
+    assert results["r0"].body["model"] == "brought"
     adapters_used = sorted(str(r.adapter) for r in live.engine.requests)
     assert adapters_used == sorted([adapter.id, "None"])

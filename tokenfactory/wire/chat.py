@@ -101,6 +101,7 @@ class ChatCompletionRequest(SamplingFields):
     response_format: ResponseFormat | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    metadata: dict[str, str] | None = None  # OpenAI's tags on a request: accepted, not used
 
     def logprob_alternatives(self) -> int | None:
         """What the engine is asked for: None (no logprobs) or how many alternatives."""
