@@ -32,8 +32,9 @@ def trained(client):
 
 
 def test_each_epoch_is_a_model_listed_under_its_adapter(client, trained):
-    listed = client.adapters.checkpoints("ckpt")["data"]
-    assert [c["id"] for c in listed] == ["ckpt@epoch-1", "ckpt@epoch-2"]
+    listed = client.adapters.checkpoints("ckpt").data
+    assert [c.id for c in listed] == ["ckpt@epoch-1", "ckpt@epoch-2"]
+    assert all(c.loaded and c.adapter == "ckpt" for c in listed)
     from tokenfactory.sdk import NotFoundError
 
     with pytest.raises(NotFoundError, match="ckpt@epoch-1, ckpt@epoch-2"):

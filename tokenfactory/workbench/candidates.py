@@ -135,12 +135,12 @@ def checkpoints(
 
     def collect(c: Any) -> dict[str, Candidate]:
         record = c.adapters.retrieve(adapter)
-        found = c.adapters.checkpoints(adapter)["data"]
+        found = c.adapters.checkpoints(adapter).data
         out: dict[str, Candidate] = {}
         if base:
             out["base"] = candidate(record.base_model, **settings)
         for item in found:
-            out[f"epoch-{item['epoch']}"] = candidate(item["id"], **settings)
+            out[f"epoch-{item.epoch}"] = candidate(item.id, **settings)
         if final:
             out[adapter] = candidate(adapter, **settings)
         return out

@@ -7,37 +7,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Request
 
 from ...lora.checkpoints import CheckpointServing, served_id
 from ...lora.wire import Adapter
 from ...store import Principal
-from ...wire.common import RequestModel, WireModel
+from ...wire.adapters import AdapterCheckpoint as Checkpoint
+from ...wire.adapters import AdapterCheckpointList as CheckpointList
+from ...wire.adapters import PromoteCheckpoint as Promote
 from ..auth import authenticate
 from ..deps import core_of, lora_of
 from ..responses import AUTHENTICATED
 from .adapters import view
 
 router = APIRouter(responses=AUTHENTICATED)
-
-
-class Promote(RequestModel):
-    checkpoint: str | int
-
-
-class Checkpoint(WireModel):
-    id: str  # the model id: ``name@epoch-N``
-    object: Literal["adapter.checkpoint"] = "adapter.checkpoint"
-    adapter: str
-    epoch: int
-    loaded: bool
-
-
-class CheckpointList(WireModel):
-    object: Literal["list"] = "list"
-    data: list[Checkpoint]
 
 
 def _serving(request: Request) -> CheckpointServing:
