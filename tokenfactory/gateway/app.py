@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import Core
+from ..services import install as install_services
 from .errors import install_error_handlers
 from .inflight import Drain, InFlightMiddleware
+from .json_body import install_json_limits
 from .limits import BodyLimitMiddleware, RequestLimits
 from .metering_middleware import MeteringMiddleware
 from .openapi import install_openapi
@@ -30,6 +32,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
+    "tokenfactory.gateway.routes.checkpoints",
     "tokenfactory.gateway.routes.upstreams",
     "tokenfactory.gateway.routes.tokenize",
     "tokenfactory.gateway.routes.prices",
@@ -70,6 +73,7 @@ def create_app(core: Core, limits: RequestLimits | None = None) -> FastAPI:
     """The gateway's app. ``limits``: body caps and deadlines (default: from the environment,
     see ``gateway/limits.py``)."""
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
+    install_services(core)  # a bare core (no features) still serves inference
     app.state.core = core
     app.state.limits = limits or RequestLimits.from_env()
     app.state.drain = Drain()
@@ -79,6 +83,7 @@ def create_app(core: Core, limits: RequestLimits | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
+    install_json_limits(app)
     if core.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
     # outermost: a body past its cap or too slow is refused before anything reads it; every
