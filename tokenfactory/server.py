@@ -461,7 +461,9 @@ def _run_server(
 def _stop_report(handle: ServerHandle) -> tuple[str, int]:
     """What stopping cut (the log line), and how many things that is."""
     drain = handle._drain
-    batch = getattr(handle.core, "batch", None)
+    from .batch.service import BatchService
+
+    batch = handle.core.installed.get(BatchService)
     left = batch.runner.left_at_stop if batch is not None else 0
     said = drain.report() if drain is not None else "no request was served"
     report = f"{said}; {left} batch line(s) in flight left to run at the next start"

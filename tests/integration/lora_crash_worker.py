@@ -19,8 +19,9 @@ from tests.integration.lora_data import styled
 from tokenfactory.config import DEFAULT_CHAT_MODEL
 from tokenfactory.core import Core
 from tokenfactory.features import install_features
-from tokenfactory.lora.records import ACTIVE
+from tokenfactory.lora.repository import ACTIVE
 from tokenfactory.lora.runner import JobCallbacks
+from tokenfactory.lora.service import LoraService
 from tokenfactory.store import Store
 
 KILL_AFTER_STEP = 3
@@ -40,18 +41,18 @@ def die_after_step(step_of_kill: int) -> None:
 async def main(db: str, mode: str) -> None:
     core = Core(FakeEngine(chat_model=DEFAULT_CHAT_MODEL), Store(db))
     install_features(core)
-    assert core.lora is not None
+    lora = core.installed[LoraService]
     await core.start_engine()
     if mode == "train":
         _, key = core.keys.create_key("default", name="crash")
         me = core.keys.authenticate(key)
         params = {"name": "crashed", "epochs": 2, "batch_size": 6, "learning_rate": 0.001}
-        core.lora.create(me, params)
+        lora.create(me, params)
         data = "".join(json.dumps(r) + "\n" for r in styled("Arr!")).encode()
-        core.lora.upload(me, "crashed", data)
+        lora.upload(me, "crashed", data)
         die_after_step(KILL_AFTER_STEP)
-        core.lora.start(me, "crashed")
-    while core.lora.records.list(statuses=ACTIVE):
+        lora.start(me, "crashed")
+    while lora.repository.list(statuses=ACTIVE):
         await asyncio.sleep(0.1)
     await core.shutdown()
 

@@ -9,8 +9,10 @@ import asyncio
 import json
 
 from tests.fakes import FakeEngine
+from tokenfactory.batch.service import BatchService
 from tokenfactory.core import Core
 from tokenfactory.features import install_features
+from tokenfactory.lora.service import LoraService
 from tokenfactory.store import Store
 
 
@@ -59,8 +61,8 @@ async def test_ready_only_once_the_adapters_are_attached_again(tf_home, tmp_path
     await first.start_engine()
     _, key = first.keys.create_key("default", name="t")
     me = first.keys.authenticate(key)
-    assert first.lora is not None
-    record = await first.lora.import_adapter(
+    assert LoraService in first.installed
+    record = await first.installed[LoraService].import_adapter(
         me, {"name": "kept", "path": str(peft_folder(tmp_path))}
     )
     await first.shutdown()
@@ -79,23 +81,22 @@ async def test_a_line_that_meets_a_passing_503_runs_again_and_succeeds(tf_home, 
     await core.start_engine()
     _, key = core.keys.create_key("default", name="t")
     me = core.keys.authenticate(key)
-    assert core.lora is not None and core.batch is not None
-    record = await core.lora.import_adapter(
+    assert LoraService in core.installed and BatchService in core.installed
+    record = await core.installed[LoraService].import_adapter(
         me, {"name": "styled", "path": str(peft_folder(tmp_path))}
     )
-    job = core.batch.submit(me, chat_lines("styled", 4), "24h")
+    job = core.installed[BatchService].submit(me, chat_lines("styled", 4), "24h")
     engine = core.engine
     assert isinstance(engine, FakeEngine)
     base = engine._adapters.pop(record.id)  # the adapter is gone for a while (a restart)
     await asyncio.sleep(1.0)  # its lines meet "not loaded" (503) meanwhile
     engine._adapters[record.id] = base
-    await wait_for(
-        lambda: core.batch is not None and core.batch.get(me, job["id"])["status"] == "completed"
-    )
-    done = core.batch.get(me, job["id"])
+    await wait_for(lambda: core.installed[BatchService].get(me, job["id"])["status"] == "completed")
+    done = core.installed[BatchService].get(me, job["id"])
     assert (done["completed"], done["failed"]) == (4, 0)
     results = [
-        json.loads(line) for line in b"".join(core.batch.results(me, job["id"])).splitlines()
+        json.loads(line)
+        for line in b"".join(core.installed[BatchService].results(me, job["id"])).splitlines()
     ]
     assert all(r["response"]["status_code"] == 200 for r in results)
     await core.shutdown()
@@ -107,7 +108,7 @@ async def test_a_job_is_never_completed_without_its_result_files(tf_home, monkey
     core = gateway(tf_home / "db.sqlite3")
     _, key = core.keys.create_key("default", name="t")
     me = core.keys.authenticate(key)
-    assert core.batch is not None
+    assert BatchService in core.installed
     failures = []
     real_write = ResultFiles.write
 
@@ -118,14 +119,12 @@ async def test_a_job_is_never_completed_without_its_result_files(tf_home, monkey
         return real_write(self, job)
 
     monkeypatch.setattr(ResultFiles, "write", disk_full_once)
-    job = core.batch.submit(me, chat_lines("test/chat", 3), "24h")
+    job = core.installed[BatchService].submit(me, chat_lines("test/chat", 3), "24h")
     await core.start_engine()
     await wait_for(lambda: bool(failures))
-    state = core.batch.get(me, job["id"])
+    state = core.installed[BatchService].get(me, job["id"])
     assert state["status"] != "completed" or state["output_file_id"] is not None, state
     # the next pass writes the files and only then says completed
-    await wait_for(
-        lambda: core.batch is not None and core.batch.get(me, job["id"])["status"] == "completed"
-    )
-    assert core.batch.get(me, job["id"])["output_file_id"] is not None
+    await wait_for(lambda: core.installed[BatchService].get(me, job["id"])["status"] == "completed")
+    assert core.installed[BatchService].get(me, job["id"])["output_file_id"] is not None
     await core.shutdown()
