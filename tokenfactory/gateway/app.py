@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import Core
+from ..services import install as install_services
 from .errors import install_error_handlers
 from .metering_middleware import MeteringMiddleware
 from .openapi import install_openapi
@@ -66,6 +67,7 @@ class RequestIdMiddleware:
 
 def create_app(core: Core) -> FastAPI:
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
+    install_services(core)  # a bare core (no features) still serves inference
     app.state.core = core
     app.state.clock = time.time
     install_error_handlers(app)

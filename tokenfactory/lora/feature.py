@@ -9,7 +9,7 @@ from .service import LoraService
 
 def install(core: Core) -> LoraService:
     service = LoraService(core, home() / "adapters")
-    core.lora = service
+    core.installed.add(service)
     core.adapter_filter = service.visible
     core.model_resolvers.append(service.resolve)
     core.startup_hooks.append(service.on_startup)
