@@ -29,6 +29,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
+    "tokenfactory.gateway.routes.checkpoints",
     "tokenfactory.gateway.routes.upstreams",
     "tokenfactory.gateway.routes.tokenize",
     "tokenfactory.gateway.routes.prices",
