@@ -153,7 +153,7 @@ async def async_tour(client: tf.AsyncTokenFactory) -> None:
 
 
 def main(train: bool) -> None:
-    if "TOKENFACTORY_BASE_URL" not in os.environ:
+    if not os.environ.get("TOKENFACTORY_BASE_URL"):
         tf.serve()
     with tf.TokenFactory() as client:
         print("chat:", chat(client))
