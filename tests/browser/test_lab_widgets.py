@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 JOBS = "tokenfactory-jobs.ipynb"
 MODEL_WAIT = 360_000  # ms
-#: the Playground's text is nb-playground's; measured once its dark-theme fix is in
-PLAYGROUND_MEASURED = False
+#: the Playground's text (its dark-theme colours: test_lab_playground.py)
+PLAYGROUND_MEASURED = True
 
 CELLS = [
     "import pandas as pd\n\nimport tokenfactory as tf\n\n"
