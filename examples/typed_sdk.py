@@ -29,6 +29,7 @@ from tokenfactory.sdk.resources.adapters import (
     DeletedAdapter,
 )
 from tokenfactory.sdk.resources.batches import Batch, BatchList, BatchRequestLine, BatchResultLine
+from tokenfactory.sdk.resources.tokenizer import DetokenizeResponse, TokenizeResponse
 from tokenfactory.sdk.types import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -67,6 +68,16 @@ def embeddings(client: tf.TokenFactory) -> tuple[int, ...]:
     assert_type(vectors, EmbeddingResponse)
     matrix: np.ndarray = vectors.to_numpy()
     return matrix.shape
+
+
+def tokenizer(client: tf.TokenFactory) -> str:
+    counted = client.tokenize(CHAT, messages=ASK, return_token_strs=True)
+    assert_type(counted, TokenizeResponse)
+    text = client.detokenize(CHAT, counted.tokens)
+    assert_type(text, DetokenizeResponse)
+    prices = client.prices()
+    assert_type(prices, dict[str, dict[str, float]])
+    return f"{counted.count} tokens, batch_24h input ${prices['batch_24h']['input']}/M"
 
 
 def models(client: tf.TokenFactory) -> list[str]:
@@ -136,6 +147,8 @@ async def async_tour(client: tf.AsyncTokenFactory) -> None:
     assert_type(await client.batches.results(job.id), list[BatchResultLine])
     assert_type(await client.batches.to_pandas(job.id), pd.DataFrame)
     assert_type(await client.adapters.list(), AdapterList)
+    assert_type(await client.tokenize(CHAT, "hello"), TokenizeResponse)
+    assert_type(await client.prices(), dict[str, dict[str, float]])
     print("async: every call answered", answer.choices[0].message.content)
 
 
@@ -146,6 +159,7 @@ def main(train: bool) -> None:
         print("chat:", chat(client))
         print("completions:", completions(client))
         print("embeddings:", embeddings(client))
+        print("tokenizer:", tokenizer(client))
         print("models:", models(client))
         print("batch:\n", batches(client)[["custom_id", "response"]])
         print("adapters:", adapters(client, train=train))

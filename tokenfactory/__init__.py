@@ -53,6 +53,7 @@ _LAZY: dict[str, str] = {
     # the workbench: evaluate, compare, extract, estimate (tokenfactory/workbench/)
     "evaluate": "tokenfactory.workbench.evaluate",
     "candidate": "tokenfactory.workbench.candidates",
+    "checkpoints": "tokenfactory.workbench.candidates",
     "judge": "tokenfactory.workbench.judge",
     "EvalResult": "tokenfactory.workbench.result",
     "estimate": "tokenfactory.workbench.estimate",

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from tokenfactory.batch.service import BatchService
 from tokenfactory.sdk import TokenFactory
 from tokenfactory.sdk._jsonl import batch_jsonl
 
@@ -64,7 +65,7 @@ def test_file_path_and_list_inputs(client, tmp_path):
 
 def test_failed_lines_show_in_the_error_column(client, fake_engine, fake_gateway):
     fake_engine.delay = 0.01
-    fake_gateway.batch.runner.max_in_flight = 1
+    fake_gateway.installed[BatchService].runner.max_in_flight = 1
     bodies = [{"model": MODEL, "messages": [{"role": "user", "content": "q"}]}] * 30
     job = client.batches.create(bodies)
     job.cancel()

@@ -67,6 +67,12 @@ def public_methods() -> dict[str, Any]:
                 function = getattr(function, "func", function)  # cached_property
                 if not name.startswith("_") and inspect.isfunction(function):
                     found[f"{info.name}.{cls_name}.{name}"] = (module, function)
+    for cls in (TokenFactory, AsyncTokenFactory):  # the clients' own calls (tokenize, ...)
+        module = importlib.import_module(cls.__module__)
+        for klass in cls.__mro__[:-1]:
+            for name, member in vars(klass).items():
+                if not name.startswith("_") and inspect.isfunction(member):
+                    found[f"{cls.__name__}.{name}"] = (module, member)
     return found
 
 

@@ -9,7 +9,6 @@ runs where vLLM is importable (the GPU machine); the GPU tests check the real en
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
@@ -75,7 +74,7 @@ async def test_structured_spec_reaches_vllm_and_schema_errors_are_400s():
     llm = ScriptedAsyncLLM()
     engine = make_engine(llm)
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
-    spec = StructuredSpec(json_schema=json.dumps(schema))
+    spec = StructuredSpec(json_schema=schema)
     await collect(engine, GenerationRequest("r2", CHAT, [1], SamplingParams(max_tokens=1), spec))
     structured = llm.calls[0]["params"].structured_outputs
     assert structured.json == schema and structured.disable_any_whitespace
@@ -96,7 +95,7 @@ async def test_vllms_own_validation_error_is_a_400_too():
         pytest.skip("this vLLM raises ValueError (covered above)")
     llm = ScriptedAsyncLLM()
     engine = make_engine(llm)
-    spec = StructuredSpec(json_schema=json.dumps({"type": "object"}))
+    spec = StructuredSpec(json_schema={"type": "object"})
     llm.fail_with = exceptions.VLLMValidationError("Grammar error: Invalid type: strnig")
     with pytest.raises(UnsupportedSchemaError, match="strnig") as err:
         await collect(engine, GenerationRequest("r3b", CHAT, [1], structured=spec))

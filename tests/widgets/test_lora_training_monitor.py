@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import time
 
+from tokenfactory.lora.service import LoraService
 from tokenfactory.widgets.training_monitor import TrainingMonitor
 
 
 def job(gateway, status="running"):
-    lora = gateway.core.lora
+    lora = gateway.core.installed[LoraService]
     principal = gateway.core.keys.authenticate(gateway.api_key)
     record = lora.create(principal, {"name": "style-v1", "epochs": 2})
     lora.repository.update(record.id, status=status, total_steps=4, run_started_at=time.time())

@@ -13,18 +13,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from ..core.endpoints import CHAT, ENDPOINTS
 from ..core.validation import parse_body
 from ..errors import InvalidRequestError, ModelLoadingError, ServiceError
-from ..wire.chat import ChatCompletionRequest
-from ..wire.completions import CompletionRequest
-from ..wire.embeddings import EmbeddingRequest
 
-CHAT = "/v1/chat/completions"
-ENDPOINTS: dict[str, tuple[type[BaseModel], str]] = {
-    CHAT: (ChatCompletionRequest, "chat"),
-    "/v1/completions": (CompletionRequest, "chat"),
-    "/v1/embeddings": (EmbeddingRequest, "embedding"),
-}
 MAX_REPORTED = 50
 
 # (model id, modality) -> raises a ServiceError when the caller cannot use that model
@@ -43,6 +35,7 @@ class BatchLine:
     custom_id: str
     url: str
     body: dict
+    request: BaseModel  # the body parsed into its endpoint's request model
 
 
 def normalise_endpoint(url: str) -> str:
@@ -133,7 +126,7 @@ def _parse_line(line: str, required: str | None, seen: dict[str, int], n: int) -
         raise ValueError(f"'method' must be POST, got {method!r}")
     url = obj.get("url")
     if url is None:
-        endpoint = required or CHAT
+        endpoint = required or CHAT.path
     elif not isinstance(url, str):
         raise ValueError("'url' must be a string")
     else:
@@ -146,20 +139,19 @@ def _parse_line(line: str, required: str | None, seen: dict[str, int], n: int) -
     body = obj.get("body")
     if not isinstance(body, dict):
         raise ValueError("missing 'body' (a JSON object with the request)")
-    model_cls, _ = ENDPOINTS[endpoint]
     try:
-        request = parse_body(model_cls, body)
+        request = parse_body(ENDPOINTS[endpoint].request, body)
     except InvalidRequestError as exc:
         raise ValueError(exc.message) from None
     if getattr(request, "stream", False):
         raise ValueError("'stream' is not supported in a batch")
-    return BatchLine(n, custom_id, endpoint, body)
+    return BatchLine(n, custom_id, endpoint, body, request)
 
 
 def _model_problem(
     line: BatchLine, check_model: ModelCheck, cache: dict[tuple[str, str], str | None]
 ) -> str | None:
-    key = (str(line.body.get("model")), ENDPOINTS[line.url][1])
+    key = (str(line.body.get("model")), ENDPOINTS[line.url].modality)
     if key not in cache:
         try:
             check_model(*key)

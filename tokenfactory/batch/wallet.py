@@ -1,39 +1,33 @@
 """A batch whose estimated cost the workspace's wallet cannot cover is refused (402) at upload.
 
-The estimate is an upper bound per line: its text at ~3 characters a token plus its
-``max_tokens`` (the API default when absent), priced at the batch tier. Lines are still
-debited one by one as they finish; this only stops a job that could never be paid for.
+The estimate is an upper bound per line (``core.endpoints.estimated_tokens`` of its parsed
+request: its text at ~3 characters a token plus its output limit), priced at the batch tier.
+Lines are still debited one by one as they finish; this only stops a job that could never be
+paid for.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from ..core import Core
+from ..core.endpoints import estimated_tokens
 from ..errors import BalanceTooLowError
-from ..services.sampling import DEFAULT_MAX_TOKENS
 from ..store import Principal
+from ..usage.prices import PriceTable
+from ..usage.repository import UsageRepository
 from .validation import BatchLine
 
 
-def estimated_tokens(body: dict[str, Any]) -> int:
-    text = json.dumps(body.get("messages") or body.get("prompt") or body.get("input") or "")
-    output = body.get("max_completion_tokens") or body.get("max_tokens")
-    if "input" in body and "messages" not in body and "prompt" not in body:
-        output = 0  # embeddings produce no tokens
-    return len(text) // 3 + 1 + (DEFAULT_MAX_TOKENS if output is None else int(output))
-
-
 def check_wallet(core: Core, principal: Principal, sla: str, lines: list[BatchLine]) -> None:
-    records, prices = core.usage, core.prices
+    records, prices = core.installed.get(UsageRepository), core.installed.get(PriceTable)
     if records is None or prices is None:
         return
     available = records.available_pico(principal.workspace.id)
     if available is None:  # no wallet
         return
     tier = f"batch_{sla}"
-    cost = sum(prices.estimate_pico(tier, line.url, estimated_tokens(line.body)) for line in lines)
+    cost = sum(
+        prices.estimate_pico(tier, line.url, estimated_tokens(line.request)) for line in lines
+    )
     if cost > available:
         raise BalanceTooLowError(
             f"Insufficient wallet balance: this batch of {len(lines)} requests may cost up to "

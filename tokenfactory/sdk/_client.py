@@ -18,8 +18,6 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
 
-from tokenfactory.wire.tokenize import DetokenizeResponse, PriceList, TokenizeResponse
-
 from .._version import __version__
 from ._config import resolve
 from ._errors import (
@@ -39,6 +37,15 @@ from .resources.chat import AsyncChat, Chat
 from .resources.completions import AsyncCompletions, Completions
 from .resources.embeddings import AsyncEmbeddings, Embeddings
 from .resources.models import AsyncModels, Models
+from .resources.tokenizer import (
+    DetokenizeResponse,
+    PriceTable,
+    TokenizeResponse,
+    detokenize_request,
+    price_table,
+    prices_request,
+    tokenize_request,
+)
 from .types import ResponseMeta
 
 T = TypeVar("T")
@@ -187,38 +194,6 @@ def _chunk_parser(request: APIRequest[T]) -> Callable[[object], T]:
     return lambda data: cast(T, model.model_validate(data))
 
 
-PriceTable = dict[str, dict[str, float]]  # tier -> {"input", "output"}: USD per 1M tokens
-
-
-def _tokenize(
-    model: str,
-    prompt: str | None,
-    messages: Iterable[MessageParam] | None,
-    add_special_tokens: bool | None,
-    add_generation_prompt: bool,
-    return_token_strs: bool,
-) -> APIRequest[TokenizeResponse]:
-    body: dict[str, Any] = {
-        "model": model,
-        "prompt": prompt,
-        "messages": None if messages is None else list(messages),
-        "add_special_tokens": add_special_tokens,
-        "add_generation_prompt": add_generation_prompt,
-        "return_token_strs": return_token_strs,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
-    return APIRequest("POST", "/tokenize", TokenizeResponse, body=body)
-
-
-def _detokenize(model: str, tokens: Iterable[int]) -> APIRequest[DetokenizeResponse]:
-    body = {"model": model, "tokens": list(tokens)}
-    return APIRequest("POST", "/detokenize", DetokenizeResponse, body=body)
-
-
-def _price_table(prices: PriceList) -> PriceTable:
-    return {tier: {"input": p.input, "output": p.output} for tier, p in prices.data.items()}
-
-
 def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(request=request)
@@ -277,7 +252,7 @@ class TokenFactory(BaseClient):
         template applied (``count`` is what a chat completion's ``prompt_tokens`` would be).
         Free: metered at zero cost. vLLM's ``/tokenize`` shape."""
         return self.request(
-            _tokenize(
+            tokenize_request(
                 model,
                 prompt,
                 messages,
@@ -289,11 +264,11 @@ class TokenFactory(BaseClient):
 
     def detokenize(self, model: str, tokens: Iterable[int]) -> DetokenizeResponse:
         """The text of ``tokens`` (vLLM's ``/detokenize`` shape: ``.prompt``)."""
-        return self.request(_detokenize(model, tokens))
+        return self.request(detokenize_request(model, tokens))
 
     def prices(self) -> PriceTable:
         """The gateway's prices: ``{tier: {"input", "output"}}`` in USD per million tokens."""
-        return _price_table(self.request(APIRequest("GET", "/prices", PriceList)))
+        return price_table(self.request(prices_request()))
 
     def request(self, request: APIRequest[T]) -> T:
         """Send ``request`` (retrying what may be retried); the answer as ``request.cast_to``."""
@@ -375,7 +350,7 @@ class AsyncTokenFactory(BaseClient):
         return_token_strs: bool = False,
     ) -> TokenizeResponse:
         return await self.request(
-            _tokenize(
+            tokenize_request(
                 model,
                 prompt,
                 messages,
@@ -386,10 +361,10 @@ class AsyncTokenFactory(BaseClient):
         )
 
     async def detokenize(self, model: str, tokens: Iterable[int]) -> DetokenizeResponse:
-        return await self.request(_detokenize(model, tokens))
+        return await self.request(detokenize_request(model, tokens))
 
     async def prices(self) -> PriceTable:
-        return _price_table(await self.request(APIRequest("GET", "/prices", PriceList)))
+        return price_table(await self.request(prices_request()))
 
     async def request(self, request: APIRequest[T]) -> T:
         started = time.perf_counter()

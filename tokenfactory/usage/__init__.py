@@ -1,12 +1,12 @@
 """Usage metering, pricing, wallets and metrics for the core.
 
-``install(core)`` (listed in ``tokenfactory.features.FEATURES``) sets:
+``install(core)`` (listed in ``tokenfactory.features.FEATURES``) plugs in:
 
-- ``core.meter``: the ``Meter`` (admission check: rate limit + wallet; the usage ledger:
-  settlement + usage row + wallet debit, inside the caller's transaction);
-- ``core.ratelimit``: the ``RateLimiter`` (tiers are editable: ``limiter.tiers``);
-- ``core.usage``: the ``UsageRepository`` table; ``core.prices``: the price table;
-- ``core.metrics``: the Prometheus ``Metrics`` (a usage observer, plus an engine sampler).
+- the ``Meter`` as ``core.meter`` (the usage ledger port: settlement + usage row + wallet
+  debit, inside the caller's transaction) and as an admission check (rate limit + wallet);
+- in ``core.installed``: the ``Meter``, the ``RateLimiter`` (tiers are editable:
+  ``limiter.tiers``), the ``UsageRepository`` table, the ``PriceTable`` and the Prometheus
+  ``Metrics`` (a usage observer, plus an engine sampler).
 
 The HTTP side (rate-limit headers on every authenticated response, failed requests metered,
 keys kept out of access logs) is ``gateway.metering_middleware``, added when a meter is set.
@@ -34,8 +34,9 @@ def install(core: Core) -> None:
     prices = PriceTable.from_config(config.home())
     meter = Meter(records, limiter, prices)
     metrics = Metrics(known_model=lambda model: _served(core, model))
-    core.meter, core.ratelimit, core.usage, core.prices = meter, limiter, records, prices
-    core.metrics = metrics
+    core.meter = meter
+    for part in (meter, limiter, records, prices, metrics):
+        core.installed.add(part)
     core.admission_checks.append(meter.admit)
     core.usage_observers.append(metrics.observe)
 

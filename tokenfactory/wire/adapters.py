@@ -115,3 +115,24 @@ class TrainAdapter(RequestModel):
     """``POST /v1/adapters/{name}/train``."""
 
     resume: StrictBool = Field(False, description="continue from the last checkpoint")
+
+
+class AdapterCheckpoint(WireModel):
+    """One epoch of a LoRA job; ``id`` (``name@epoch-N``) is a model id."""
+
+    id: str
+    object: Literal["adapter.checkpoint"] = "adapter.checkpoint"
+    adapter: str
+    epoch: int
+    loaded: bool
+
+
+class AdapterCheckpointList(WireModel):
+    object: Literal["list"] = "list"
+    data: list[AdapterCheckpoint]
+
+
+class PromoteCheckpoint(RequestModel):
+    """``POST /v1/adapters/{name}/promote``: ``epoch-N``, ``N`` or ``name@epoch-N``."""
+
+    checkpoint: str | int

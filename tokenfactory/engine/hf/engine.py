@@ -316,8 +316,7 @@ class TransformersEngine:
                 f" and the model's context is {context}",
                 code="context_length_exceeded",
             )
-        if request.sampling.max_tokens < 1:
-            raise InvalidRequestError("max_tokens must be at least 1", param="max_tokens")
+        assert request.sampling.max_tokens >= 1, "max_tokens is validated at the wire"
         return runner
 
     async def abort(self, request_id: str) -> None:

@@ -15,7 +15,7 @@ from ..._version import __version__
 from ...errors import UnauthenticatedError, UnavailableError
 from ...wire.health import Health
 from ..auth import api_key_from
-from ..deps import core_of
+from ..deps import core_of, remote_of
 from ..responses import errors
 
 PUBLIC_MODEL_FIELDS = ("id", "modality", "status", "engine", "context_length", "size_bytes")
@@ -28,7 +28,9 @@ async def health(request: Request) -> JSONResponse:
     gw = core_of(request)
     h = gw.engine.health()
     trusted = _has_valid_key(request)
-    models = [dataclasses.asdict(m) for m in h.models + (gw.remote.models() if gw.remote else [])]
+    remote = remote_of(request)
+    served_elsewhere = [m for b in gw.backends for m in b.models()]
+    models = [dataclasses.asdict(m) for m in h.models + served_elsewhere]
     if not trusted:
         models = [{k: m[k] for k in PUBLIC_MODEL_FIELDS} for m in models]
     body = {
@@ -42,7 +44,7 @@ async def health(request: Request) -> JSONResponse:
         "requests_waiting": h.requests_waiting,
         "models": models,
         "adapters": h.adapters,
-        "upstreams": gw.remote.snapshot() if gw.remote else [],
+        "upstreams": remote.snapshot() if remote else [],
         "uptime_s": round(request.app.state.clock() - gw.started_at, 1),
     }
     if gw.ready:

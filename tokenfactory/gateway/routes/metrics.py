@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from ...remote.metrics import render as render_upstreams
-from ..deps import core_of, metrics_of
+from ..deps import core_of, metrics_of, remote_of
 from ..responses import errors
 
 router = APIRouter(responses=errors(500, 503))
@@ -45,6 +45,7 @@ async def metrics(request: Request) -> PlainTextResponse:
         ),
     }
     text = metrics.render(gauges)
-    if gw.remote is not None:
-        text += render_upstreams(gw.remote.snapshot())
+    remote = remote_of(request)
+    if remote is not None:
+        text += render_upstreams(remote.snapshot())
     return PlainTextResponse(text, media_type=CONTENT_TYPE)

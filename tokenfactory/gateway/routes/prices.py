@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from ...store import Principal
 from ...wire.tokenize import PriceEntry, PriceList
 from ..auth import authenticate
-from ..deps import core_of
+from ..deps import prices_of
 from ..responses import AUTHENTICATED
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -16,7 +16,5 @@ router = APIRouter(responses=AUTHENTICATED)
 
 @router.get("/v1/prices", response_model=PriceList)
 async def prices(request: Request, principal: Principal = Depends(authenticate)) -> PriceList:
-    from ...core import need
-
-    table = need(core_of(request).prices, "Usage pricing")
+    table = prices_of(request)
     return PriceList(data={tier: PriceEntry(**values) for tier, values in table.to_dict().items()})

@@ -68,6 +68,13 @@ class DeletedAdapter(ResponseMeta, wire.DeletedAdapter):
     pass
 
 
+class AdapterCheckpointList(ResponseMeta, wire.AdapterCheckpointList):
+    def to_pandas(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([c.model_dump() for c in self.data])
+
+
 AdapterRef = str | wire.Adapter  # an adapter's name, or the adapter itself
 
 
@@ -137,6 +144,17 @@ def _events(
     )
 
 
+def _checkpoints(adapter: AdapterRef, options: RequestOptions) -> APIRequest[AdapterCheckpointList]:
+    return get_request(f"/adapters/{_name(adapter)}/checkpoints", AdapterCheckpointList, options)
+
+
+def _promote(
+    adapter: AdapterRef, checkpoint: str | int, options: RequestOptions
+) -> APIRequest[Adapter]:
+    body = {"checkpoint": str(checkpoint), **options}
+    return post_request(f"/adapters/{_name(adapter)}/promote", Adapter, body)
+
+
 def _import(name: str, path: str | os.PathLike[str], params: ImportParams) -> APIRequest[Adapter]:
     folder = str(Path(path).expanduser().resolve())
     return post_request("/adapters/import", Adapter, {"name": name, "path": folder, **params})
@@ -194,6 +212,19 @@ class Adapters(SyncAPIResource):
         """Status changes, the loss at every step and the validation loss per epoch."""
         return self._client.request(_events(adapter, after, options))
 
+    def checkpoints(
+        self, adapter: AdapterRef, **options: Unpack[RequestOptions]
+    ) -> AdapterCheckpointList:
+        """The job's epoch checkpoints; each ``id`` (``name@epoch-N``) is a servable model."""
+        return self._client.request(_checkpoints(adapter, options))
+
+    def promote(
+        self, adapter: AdapterRef, checkpoint: str | int, **options: Unpack[RequestOptions]
+    ) -> Adapter:
+        """Serve ``checkpoint`` (``"epoch-2"``, ``2`` or ``"name@epoch-2"``) under the
+        adapter's own name from now on."""
+        return self._client.request(_promote(adapter, checkpoint, options))
+
     def import_folder(
         self, name: str, path: str | os.PathLike[str], **params: Unpack[ImportParams]
     ) -> Adapter:
@@ -250,6 +281,16 @@ class AsyncAdapters(AsyncAPIResource):
         self, adapter: AdapterRef, *, after: int = 0, **options: Unpack[RequestOptions]
     ) -> AdapterEventList:
         return await self._client.request(_events(adapter, after, options))
+
+    async def checkpoints(
+        self, adapter: AdapterRef, **options: Unpack[RequestOptions]
+    ) -> AdapterCheckpointList:
+        return await self._client.request(_checkpoints(adapter, options))
+
+    async def promote(
+        self, adapter: AdapterRef, checkpoint: str | int, **options: Unpack[RequestOptions]
+    ) -> Adapter:
+        return await self._client.request(_promote(adapter, checkpoint, options))
 
     async def import_folder(
         self, name: str, path: str | os.PathLike[str], **params: Unpack[ImportParams]
