@@ -1,7 +1,8 @@
 """An LLM judge: a model grades each answer against a rubric; its verdict is a JSON object
 ``{"score": int, "reason": str}`` that the gateway's grammar enforces (``response_format``
-``json_schema``), so every finished verdict parses (one cut at ``max_tokens`` is marked). The judge's requests run like the candidates'
-(one batch job, or interactively), after the answers exist.
+``json_schema``), so every finished verdict parses (one cut at ``max_tokens`` is marked).
+The judge's requests run like the candidates' (one batch job, or interactively), after the
+answers exist.
 """
 
 from __future__ import annotations
