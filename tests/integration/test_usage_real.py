@@ -58,7 +58,9 @@ def test_real_requests_are_metered_charged_and_limited(server):
     assert after["total"]["cost_pico"] - before["cost_pico"] == cost
     assert server.core.installed[UsageRepository].available_pico(ws.id) == start - cost
 
-    metrics = httpx.get(server.url + "/metrics", timeout=30).text
+    metrics = httpx.get(
+        server.url + "/metrics", headers={"Authorization": f"Bearer {server.api_key}"}, timeout=30
+    ).text
     ttft = re.search(
         r'tokenfactory_time_to_first_token_seconds_count\{model="([^"]+)"\} (\d+)', metrics
     )

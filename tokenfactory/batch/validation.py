@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from ..core.endpoints import CHAT, ENDPOINTS
 from ..core.validation import parse_body
 from ..errors import InvalidRequestError, ModelLoadingError, ServiceError
+from ..wire.json_limits import loads, split_jsonl
 
 MAX_REPORTED = 50
 
@@ -66,7 +67,7 @@ def parse_batch(
         raise InvalidRequestError(
             f"The batch file is not UTF-8 text: {exc}", param="file", code="invalid_file"
         ) from exc
-    raw = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    raw = [(n, line) for n, line in enumerate(split_jsonl(text), start=1) if line.strip()]
     if not raw:
         raise InvalidRequestError(
             "The batch file is empty: expected one JSON request per line",
@@ -109,9 +110,11 @@ def describe_problems(problems: list[tuple[int, str]]) -> str:
 
 def _parse_line(line: str, required: str | None, seen: dict[str, int], n: int) -> BatchLine:
     try:
-        obj = json.loads(line)
+        obj = loads(line, where="line")
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except InvalidRequestError as exc:
+        raise ValueError(exc.message) from None
     if not isinstance(obj, dict):
         raise ValueError("expected a JSON object with 'custom_id' and 'body'")
     custom_id = obj.get("custom_id")

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..core import Core
 from ..services import install as install_services
 from .errors import install_error_handlers
+from .json_body import install_json_limits
 from .metering_middleware import MeteringMiddleware
 from .openapi import install_openapi
 
@@ -76,6 +77,7 @@ def create_app(core: Core) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
+    install_json_limits(app)
     if core.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
     install_openapi(app)

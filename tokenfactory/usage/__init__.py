@@ -19,6 +19,7 @@ import contextlib
 
 from .. import config
 from ..core import Core
+from ..core.records import UsageRecord
 from ..ratelimit import RateLimiter
 from .meter import Meter
 from .metrics import Metrics, sample_forever
@@ -33,7 +34,7 @@ def install(core: Core) -> None:
     limiter = RateLimiter()
     prices = PriceTable.from_config(config.home())
     meter = Meter(records, limiter, prices)
-    metrics = Metrics(known_model=lambda model: _served(core, model))
+    metrics = Metrics(label_of=lambda record: _label(core, record))
     core.meter = meter
     for part in (meter, limiter, records, prices, metrics):
         core.installed.add(part)
@@ -59,8 +60,14 @@ def install(core: Core) -> None:
     core.shutdown_hooks.append(stop_sampler)
 
 
-def _served(core: Core, model: str) -> bool:
+def _label(core: Core, record: UsageRecord) -> str:
+    """A served base model is its own label; a workspace's adapter is ``adapter`` (its name or
+    id is that workspace's business); anything else (an unknown name) is ``other``."""
     try:
-        return core.find_model(model) is not None or model in core.engine.adapters()
+        if core.find_model(record.model) is not None:
+            return record.model
+        if record.model in core.visible_adapters(record.principal):
+            return "adapter"
     except Exception:
-        return False
+        pass
+    return "other"

@@ -35,7 +35,6 @@ from ...errors import (
     ResourceNotFoundError,
     UnavailableError,
 )
-from ..catalog import a_modality
 from ..input_limits import check_embedding_inputs
 from ..protocol import (
     EmbeddingResult,
@@ -572,8 +571,8 @@ class VLLMEngine:
     def _require_loaded(self, model: str, modality: str | None) -> _Served:
         self._check_open()
         served = self._require(model)
-        if modality is not None and served.modality != modality:
-            raise InvalidRequestError(f"Model '{model}' is {a_modality(served.modality)} model")
+        # Core.resolve_model refuses a model of the wrong modality first: only asserted here
+        assert modality is None or served.modality == modality, (model, served.modality)
         if served.status == "loading":
             raise ModelLoadingError(f"Model '{model}' is still loading")
         if served.llm is None and not served.switching:

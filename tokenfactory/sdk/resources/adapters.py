@@ -102,6 +102,7 @@ class ImportParams(RequestOptions, total=False):
 
     base_model: str | None
     display_name: str | None
+    workspace: str | None  # an admin imports into this workspace (default: the key's own)
 
 
 # Each call is built once here, and sent by the sync and the async class alike.
@@ -228,7 +229,8 @@ class Adapters(SyncAPIResource):
     def import_folder(
         self, name: str, path: str | os.PathLike[str], **params: Unpack[ImportParams]
     ) -> Adapter:
-        """Serve a PEFT adapter folder trained elsewhere (a path on the gateway's machine)."""
+        """Serve a PEFT adapter folder trained elsewhere (a path on the gateway's machine, outside
+        its data directory; an admin key only)."""
         return self._client.request(_import(name, path, params))
 
     def wait(
