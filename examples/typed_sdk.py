@@ -137,7 +137,8 @@ async def async_tour(client: tf.AsyncTokenFactory) -> None:
     assert_type(pieces, AsyncStream[Completion])
     async for piece in pieces:
         assert_type(piece, Completion)
-    assert_type(await client.completions.create(model=CHAT, prompt="Hi"), Completion)
+    done = await client.completions.create(model=CHAT, prompt="Hi", max_tokens=4)
+    assert_type(done, Completion)
     assert_type(await client.embeddings.create(model=EMBED, input="hi"), EmbeddingResponse)
     assert_type(await client.models.list(), ModelList)
     assert_type(await client.models.retrieve(CHAT), Model)
