@@ -50,7 +50,7 @@ def test_kill_9_mid_batch_on_an_adapter_then_restart_fails_no_line(tmp_path, ada
             health = c.get("/health").json()
         assert len(health["adapters"]) == 1, health
 
-    lines = chat_lines(ADAPTER, 24, "Say {i}.", max_tokens=4)
+    lines = chat_lines(ADAPTER, 64, "Count from {i} to 40.", max_tokens=16)
     resumed = kill_mid_job_and_resume(
         server, lines, kill_after=2, before_upload=import_adapter, after_restart=adapter_is_back
     )
