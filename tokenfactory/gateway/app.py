@@ -32,6 +32,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.tokenize",
     "tokenfactory.gateway.routes.prices",
     "tokenfactory.gateway.routes.webhooks",
+    "tokenfactory.gateway.routes.fine_tuning",
 ]
 
 
