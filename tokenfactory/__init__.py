@@ -26,6 +26,9 @@ _LAZY: dict[str, str] = {
     "candidate": "tokenfactory.workbench.candidates",
     "judge": "tokenfactory.workbench.judge",
     "EvalResult": "tokenfactory.workbench.result",
+    "estimate": "tokenfactory.workbench.estimate",
+    "EvalGrid": "tokenfactory.widgets.eval_grid",
+    "Estimate": "tokenfactory.workbench.estimate",
     "MissingExtraError": "tokenfactory.extras",  # a missing pip extra, server or client side
     # the Python SDK
     "TokenFactory": "tokenfactory.sdk",
@@ -110,3 +113,13 @@ def _register_magics_if_in_ipython() -> None:
 
 
 _register_magics_if_in_ipython()
+
+
+def _register_dataframe_accessor() -> None:
+    """``df.tf.extract`` / ``df.tf.classify``: registered once pandas is imported."""
+    from ._pandas_hook import install
+
+    install()
+
+
+_register_dataframe_accessor()

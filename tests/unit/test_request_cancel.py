@@ -49,8 +49,8 @@ def test_a_stream_is_stopped_by_its_request_id(tf_home):
         live.engine.delay = 0.01
         thread, events, first = start_stream(live, "pg-stop-me")
         assert first.wait(10)
-        _, other_key = live.gateway.keys.create_key(
-            live.gateway.keys.create_workspace("other").name, name="other"
+        _, other_key = live.core.keys.create_key(
+            live.core.keys.create_workspace("other").name, name="other"
         )
         refused = cancel(live, "pg-stop-me", other_key)  # another workspace's request: unseen
         assert refused.status_code == 404
@@ -70,5 +70,5 @@ def test_a_stream_is_stopped_by_its_request_id(tf_home):
         while not live.engine.aborted and time.monotonic() < deadline:
             time.sleep(0.02)
         assert live.engine.aborted
-        assert len(live.gateway.in_flight) == 0
+        assert len(live.core.in_flight) == 0
         assert cancel(live, "pg-stop-me", live.api_key).status_code == 404  # over: gone

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from pydantic import BaseModel, Field
 
 import tokenfactory as tf
 from tokenfactory.config import DEFAULT_CHAT_MODEL
@@ -78,3 +79,31 @@ def test_the_real_grammar_engine_refuses_an_unenforceable_schema_before_the_run(
             progress=False,
         )
     assert len(client.batches.list()) == before
+
+
+class Review(BaseModel):
+    product: str
+    stars: int = Field(ge=1, le=5)
+
+
+def test_extract_and_classify_with_the_grammar_and_logprobs(client):
+    df = pd.DataFrame(
+        {"text": ["The kettle is great, five stars.", "This lamp broke on day one. 1 star."]}
+    )
+    out = df.tf.extract(
+        Review, column="text", max_tokens=40, client=client, progress=False, threshold=1
+    )
+    assert out.attrs["batch_id"] is not None  # above the threshold: a batch job
+    ok = out[out["extract_error"].isna()]
+    assert len(ok) >= 1, out["extract_error"].tolist()
+    assert ok["stars"].between(1, 5).all() and ok["product"].str.len().gt(0).all()
+    assert ok["stars_confidence"].between(0, 1).all() and ok["product_confidence"].gt(0).all()
+    labels = ["positive", "negative", "neutral"]
+    classified = df.tf.classify("text", labels=labels, client=client, progress=False)
+    assert classified["label_error"].isna().all()
+    assert set(classified["label"]) <= set(labels)
+    probabilities = classified[[f"p_{label}" for label in labels]].astype(float)
+    assert probabilities.sum(axis=1).to_numpy() == pytest.approx([1.0, 1.0])
+    # the chosen label is the most probable one (greedy decoding)
+    for (_, row), best in zip(probabilities.iterrows(), classified["label"], strict=True):
+        assert row.idxmax() == f"p_{best}"

@@ -70,3 +70,23 @@ def check_schemas(client: TokenFactory, bodies: Iterable[dict[str, Any]]) -> Non
             raise SchemaError(
                 f"the gateway cannot enforce this JSON Schema for {body['model']!r}: {exc.message}"
             ) from None
+
+
+def supports_logprobs(client: TokenFactory, model: str) -> bool:
+    """Whether the gateway gives logprobs for ``model`` (an engine may not: a 400)."""
+    from tokenfactory.sdk import BadRequestError
+
+    try:
+        client.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": "hi"}],
+            max_tokens=1,
+            logprobs=True,
+            top_logprobs=1,
+            max_retries=0,
+        )
+    except BadRequestError as exc:
+        if exc.code == "unsupported_parameter" or "logprobs" in exc.message:
+            return False
+        raise
+    return True

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .candidates import Candidate, as_candidates
 from .dispatch import Line, LineResult, Run, run_lines, wait_for_job
 from .errors import TemplateError, WorkbenchError
+from .estimate import confirm_cost, default_max_cost, estimate_lines
 from .metrics import Context, Item, Metric, resolve
 from .prices import Prices, cost_usd, fetch_prices, tier_of
 from .result import EvalResult
@@ -96,9 +97,9 @@ def evaluate(
         _check_gateway(client, plan, lines, rows)
         tier = tier_of(interactive, sla)
         prices = fetch_prices(client)
+        if max_cost is None:
+            max_cost = default_max_cost()
         if max_cost is not None:
-            from .estimate import confirm_cost, estimate_lines
-
             forecast = estimate_lines(client, [x.body for x in lines], prices=prices)
             confirm_cost(forecast, tier, max_cost, confirm)
         run = run_lines(

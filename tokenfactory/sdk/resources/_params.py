@@ -32,6 +32,9 @@ class ChatParams(SamplingParams, total=False):
     tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | None
     parallel_tool_calls: bool | None
     response_format: Mapping[str, Any] | None
+    logprobs: bool | None
+    top_logprobs: int | None
+    metadata: Mapping[str, str] | None
 
 
 class CompletionParams(SamplingParams, total=False):
