@@ -28,6 +28,7 @@ class UsageRecord:
     status: int
     request_id: str | None = None
     created_at: float = field(default_factory=time.time)
+    user: str | None = None  # the request's `user` field or X-TF-User header
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Call:
     request_id: str | None = None
     defer_usage: bool = False
     usage: list[UsageRecord] = field(default_factory=list)
+    user: str | None = None  # the end user the request is for (`user` or X-TF-User)
 
     def record(self, model: str, results: list[GenerationResult], status: int = 200) -> UsageRecord:
         return UsageRecord(
@@ -79,6 +81,7 @@ class Call:
             ttft_s=min((r.ttft_s for r in results if r.ttft_s is not None), default=None),
             status=status,
             request_id=self.request_id,
+            user=self.user,
         )
 
 

@@ -33,6 +33,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.prices",
     "tokenfactory.gateway.routes.webhooks",
     "tokenfactory.gateway.routes.fine_tuning",
+    "tokenfactory.gateway.routes.admin_billing",
 ]
 
 

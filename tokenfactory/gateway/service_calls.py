@@ -18,7 +18,13 @@ Out = TypeVar("Out")
 
 
 def http_call(request: Request, principal: Principal, endpoint: str, tier: str) -> Call:
-    return Call(principal, endpoint, tier, request_id=getattr(request.state, "request_id", None))
+    return Call(
+        principal,
+        endpoint,
+        tier,
+        request_id=getattr(request.state, "request_id", None),
+        user=request.headers.get("x-tf-user") or None,
+    )
 
 
 async def respond(run: Run[Out, Any], response: Response, stream: bool = False) -> Out | Any:

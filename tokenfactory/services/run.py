@@ -117,6 +117,7 @@ class InferenceService(Generic[Req, P, Out, Chunk]):
         self.core = core
 
     async def start(self, req: Req, call: Call) -> Run[Out, Chunk]:
+        call.user = call.user or req.user  # usage is attributed to the request's end user
         upstream = self.core.upstream_for(req.model)
         if upstream is not None:
             return await upstream.start(req, call)

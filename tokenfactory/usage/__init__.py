@@ -20,8 +20,10 @@ import contextlib
 from .. import config
 from ..core import Core
 from ..ratelimit import RateLimiter
+from .caps import MonthlyCaps
 from .meter import Meter
 from .metrics import Metrics, sample_forever
+from .model_prices import ModelPriceRepository
 from .prices import PriceTable
 from .repository import UsageRepository
 
@@ -32,7 +34,9 @@ def install(core: Core) -> None:
     records = UsageRepository(core.store)
     limiter = RateLimiter()
     prices = PriceTable.from_config(config.home())
-    meter = Meter(records, limiter, prices)
+    prices.models.update(ModelPriceRepository(core.store).all())
+    caps = MonthlyCaps(core.store, records)
+    meter = Meter(records, limiter, prices, caps=caps)
     metrics = Metrics(known_model=lambda model: _served(core, model))
     core.meter, core.ratelimit, core.usage, core.prices = meter, limiter, records, prices
     core.metrics = metrics

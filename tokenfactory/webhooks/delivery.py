@@ -42,26 +42,34 @@ class Dispatcher:
         self.scale = retry_scale() if scale is None else scale
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        # A flag, not only task.cancel(): Python 3.11's wait_for can swallow a cancellation
+        # that lands as its timeout fires, and the loop would run on.
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            done, _ = await asyncio.wait({self._task}, timeout=SEND_TIMEOUT_S + 1)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait({self._task}, timeout=5)
             self._task = None
 
     async def _run(self) -> None:
         import httpx
 
         async with httpx.AsyncClient(timeout=SEND_TIMEOUT_S, follow_redirects=False) as http:
-            while True:
+            while not self._stopping:
                 due = await asyncio.to_thread(self.repo.due, time.time())
                 if due:
                     await asyncio.gather(*(self._send(http, d) for d in due))
