@@ -43,9 +43,11 @@ serve: setup
 test-browser-deps:
 	@bash tests/browser/install-chromium.sh
 
-# the type checker over the package (configured in pyproject.toml's [tool.mypy])
+# the type checker over the package (configured in pyproject.toml's [tool.mypy]); the SDK and
+# its typed example also pass --strict (tests/sdk/test_typing.py runs the same in `make test`)
 typecheck: setup
 	$(BIN)/python -m mypy
+	$(BIN)/python -m mypy --strict tokenfactory/sdk examples/typed_sdk.py
 
 # The JupyterLab extension's build (tokenfactory/labextension, what the browser tests serve),
 # redone when its sources change: the editable install builds it once, then skips it.

@@ -97,9 +97,10 @@ def padded_generate(engine, texts: list[str], max_tokens: int) -> tuple[float, i
 async def ttft(engine, principal, core, n: int = 5) -> list[float]:
     """Median-able TTFTs of short interactive streamed chats, one after another."""
     from tokenfactory.core import Call
+    from tokenfactory.services.chat import ChatService
     from tokenfactory.wire.chat import ChatCompletionRequest
 
-    service = core.chat
+    service = ChatService(core)
     out = []
     for i in range(n):
         req = ChatCompletionRequest.model_validate(

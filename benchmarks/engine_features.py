@@ -88,7 +88,7 @@ async def main(args: argparse.Namespace) -> dict:
     await engine.start()
     tokenizer = engine.tokenizer(DEFAULT_CHAT_MODEL)
     prompts = [prompt_ids(tokenizer, i) for i in range(args.requests)]
-    spec = StructuredSpec(json_schema=json.dumps(SCHEMA))
+    spec = StructuredSpec(json_schema=SCHEMA)
     await run(engine, prompts[:2], 4, structured=spec)  # warm-up, compiles the grammar
     rows = []
 

@@ -26,7 +26,7 @@ from tests.fakes import FakeEngine
 from tokenfactory.core import Core
 from tokenfactory.features import install_features
 from tokenfactory.gateway.app import create_app
-from tokenfactory.ratelimit import Tier
+from tokenfactory.ratelimit import RateLimiter, Tier
 from tokenfactory.store import Store
 
 BODY = {"model": "test/chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
@@ -45,8 +45,8 @@ async def build(root: Path, metered: bool) -> tuple[httpx.AsyncClient, Core]:
         gateway.keys.create_workspace("bench", tier="pro")
         gateway.keys.set_balance("bench", 10**9)
     # limits high enough never to bind: the checks run, nothing is refused
-    assert gateway.ratelimit is not None
-    gateway.ratelimit.tiers["pro"] = Tier("pro", 10**9, 10**12)
+    assert RateLimiter in gateway.installed
+    gateway.installed[RateLimiter].tiers["pro"] = Tier("pro", 10**9, 10**12)
     _, key = gateway.keys.create_key("bench")
     await gateway.start_engine()
     client = httpx.AsyncClient(

@@ -44,6 +44,13 @@ def fake_gateway(fake_engine: FakeEngine, tf_home):
 
 
 @pytest.fixture
+def admin_headers(fake_gateway) -> dict[str, str]:
+    """An admin key of the fake gateway's default workspace (as ``tf.serve()``'s own key)."""
+    _, key = fake_gateway.keys.create_key("default", name="admin", is_admin=True)
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
 def api(fake_gateway) -> Iterator:
     """A Starlette TestClient on the fake gateway, authenticated as the default workspace."""
     from fastapi.testclient import TestClient

@@ -7,9 +7,38 @@ engine or a trainer starts. Public names resolve lazily from the modules listed 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__ as __version__
+
+if TYPE_CHECKING:  # what a type checker sees of the lazy names: the SDK's own types
+    from . import extras as _extras
+    from . import sdk as _sdk
+
+    MissingExtraError = _extras.MissingExtraError
+    APIConnectionError = _sdk.APIConnectionError
+    APIError = _sdk.APIError
+    APIResponseValidationError = _sdk.APIResponseValidationError
+    APIStatusError = _sdk.APIStatusError
+    APITimeoutError = _sdk.APITimeoutError
+    AsyncStream = _sdk.AsyncStream
+    AsyncTokenFactory = _sdk.AsyncTokenFactory
+    AuthenticationError = _sdk.AuthenticationError
+    BadRequestError = _sdk.BadRequestError
+    ConfigurationError = _sdk.ConfigurationError
+    ConflictError = _sdk.ConflictError
+    InsufficientBalanceError = _sdk.InsufficientBalanceError
+    InternalServerError = _sdk.InternalServerError
+    NotFoundError = _sdk.NotFoundError
+    PermissionDeniedError = _sdk.PermissionDeniedError
+    RateLimitError = _sdk.RateLimitError
+    RetryPolicy = _sdk.RetryPolicy
+    ServiceUnavailableError = _sdk.ServiceUnavailableError
+    Stream = _sdk.Stream
+    TokenFactory = _sdk.TokenFactory
+    TokenFactoryError = _sdk.TokenFactoryError
+    map_prompts = _sdk.map_prompts
+
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -24,6 +53,7 @@ _LAZY: dict[str, str] = {
     # the workbench: evaluate, compare, extract, estimate (tokenfactory/workbench/)
     "evaluate": "tokenfactory.workbench.evaluate",
     "candidate": "tokenfactory.workbench.candidates",
+    "checkpoints": "tokenfactory.workbench.candidates",
     "judge": "tokenfactory.workbench.judge",
     "EvalResult": "tokenfactory.workbench.result",
     "estimate": "tokenfactory.workbench.estimate",
@@ -39,6 +69,7 @@ _LAZY: dict[str, str] = {
     "RetryPolicy": "tokenfactory.sdk",
     "TokenFactoryError": "tokenfactory.sdk",
     "ConfigurationError": "tokenfactory.sdk",
+    "ConflictError": "tokenfactory.sdk",
     "APIError": "tokenfactory.sdk",
     "APIStatusError": "tokenfactory.sdk",
     "APIConnectionError": "tokenfactory.sdk",

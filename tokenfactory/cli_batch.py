@@ -118,7 +118,7 @@ def results(args: argparse.Namespace) -> int:
         count = 0
         try:
             for row in rows:
-                out.write(json.dumps(row) + "\n")
+                out.write(json.dumps(row.model_dump(mode="json")) + "\n")
                 count += 1
         finally:
             if args.output:

@@ -22,7 +22,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="models",
         help="model id or local path to serve (repeatable; default: both embedded models)",
     )
-    p.add_argument("--engine", default="auto", choices=["auto", "transformers", "vllm"])
+    p.add_argument(
+        "--engine",
+        default="auto",
+        choices=["auto", "transformers", "vllm"],
+        help="auto: what serves many streams best here (vLLM on a GPU, or on a CPU with"
+        " vLLM's CPU build; else transformers)",
+    )
+    p.add_argument(
+        "--enable-lora",
+        action="store_const",
+        const=True,
+        default=None,
+        help="vLLM: reserve LoRA slots at start, for a server that will serve adapters (by"
+        " default they are added, with a one-time switch, when the first adapter is loaded)",
+    )
     p.add_argument(
         "--api-key", help="register this (admin) key for the workspace instead of a new one"
     )
@@ -91,6 +105,8 @@ def run_serve(args: argparse.Namespace) -> int:
         upstreams=args.upstreams,
         upstream_key=args.upstream_key,
         upstream_config=args.upstream_config,
+        enable_lora=args.enable_lora,
+        workload="server",
     )
     print(f"tokenfactory: gateway at {handle.base_url}", flush=True)
     if args.api_key is None:

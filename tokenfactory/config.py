@@ -8,6 +8,8 @@ from pathlib import Path
 DEFAULT_CHAT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_WORKSPACE = "default"
+#: Output tokens a chat or completions request may generate when it names no max_tokens.
+DEFAULT_MAX_TOKENS = 1024
 
 
 def home() -> Path:

@@ -1,8 +1,9 @@
 """Optional features installed into every core (batch runner, LoRA trainer, usage, limits).
 
-Each module listed here has ``install(core)``, which sets its typed attribute on the
-:class:`~tokenfactory.core.Core` and adds its admission checks, usage observers and
-startup/shutdown hooks. Its HTTP routes are listed in ``gateway.app.ROUTERS``.
+Each module listed here has ``install(core)``, which registers its services in
+``core.installed`` and plugs into the core's ports (the usage ledger, admission checks, usage
+observers, model resolvers, startup/shutdown hooks). Its HTTP routes are listed in
+``gateway.app.ROUTERS``. The inference services go in first (``services.install``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from .core import Core
+from .services import install as install_services
 
 FEATURES: list[str] = [
     "tokenfactory.batch",
@@ -20,5 +22,7 @@ FEATURES: list[str] = [
 
 
 def install_features(core: Core) -> None:
+    """The inference services, then every feature."""
+    install_services(core)
     for module in FEATURES:
         importlib.import_module(module).install(core)

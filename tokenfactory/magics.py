@@ -34,6 +34,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", default=None)
     p.add_argument("--api-key", default=None)
     p.add_argument("--no-monitor", action="store_true", help="do not display a BatchMonitor")
+    p.add_argument(
+        "--max-cost",
+        type=float,
+        default=None,
+        help="USD: above this estimate, show it and ask first (default $TOKENFACTORY_MAX_COST_USD)",
+    )
     return p
 
 
@@ -84,9 +90,10 @@ def submit_cell(line: str, cell: str, namespace: dict[str, Any]) -> tuple[Any, A
         template = cell.strip()
         if not template:
             raise MagicUsageError("%%tf_batch: the cell needs a prompt template, e.g. 'Hi {name}'")
-        job = client.batches.create(
+        from .sdk._jsonl import batch_jsonl
+
+        data = batch_jsonl(
             namespace[args.df],
-            sla=args.sla,
             template=template,
             model=args.model,
             system=args.system,
@@ -97,8 +104,9 @@ def submit_cell(line: str, cell: str, namespace: dict[str, Any]) -> tuple[Any, A
     else:
         if not cell.strip():
             raise MagicUsageError("%%tf_batch: the cell is empty; write JSONL or use --df NAME")
-        data = with_defaults(cell, args.model, params)
-        job = client.batches.create(data.encode(), sla=args.sla)
+        data = with_defaults(cell, args.model, params).encode()
+    confirm_estimate(client, data, args.sla, args.max_cost)
+    job = client.batches.create(data, sla=args.sla)
     namespace[args.name] = job
     monitor = None
     if not args.no_monitor:
@@ -108,6 +116,25 @@ def submit_cell(line: str, cell: str, namespace: dict[str, Any]) -> tuple[Any, A
         monitor = BatchMonitor(job.id, base_url=conn[0], api_key=conn[1])
         namespace[f"{args.name}_monitor"] = monitor
     return job, monitor
+
+
+def confirm_estimate(client: Any, data: bytes, sla: str, max_cost: float | None) -> None:
+    """Above ``max_cost`` (or ``$TOKENFACTORY_MAX_COST_USD``), show the estimate and ask."""
+    from .workbench.estimate import confirm_cost, default_max_cost, estimate_lines
+
+    max_cost = default_max_cost() if max_cost is None else max_cost
+    if max_cost is None:
+        return
+    bodies = []
+    for line in data.decode().splitlines():
+        try:
+            body = json.loads(line).get("body") if line.strip() else None
+        except (json.JSONDecodeError, AttributeError):
+            body = None  # the gateway reports bad lines with their numbers
+        if isinstance(body, dict) and "messages" in body and "model" in body:
+            bodies.append(body)
+    if bodies:
+        confirm_cost(estimate_lines(client, bodies), f"batch_{sla}", max_cost, None)
 
 
 @magics_class

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from . import config
 from .core import Core
+from .engine.select import Workload
 from .extras import require_extra
 from .features import install_features
 from .store import Store
@@ -18,9 +19,13 @@ def build_core(
     embedding_models: list[str] | None = None,
     database: str | Path | None = None,
     upstreams: list | None = None,
+    workload: Workload = "notebook",
+    enable_lora: bool | None = None,
 ) -> Core:
     """``models`` are chat model ids (default: the embedded SmolLM2); ``embedding_models``
     default to MiniLM. Pass ``models=[...]`` alone to serve only those chat models.
+    ``workload`` (``"notebook"`` or ``"server"``) and ``enable_lora`` go to
+    :func:`tokenfactory.engine.select.create_engine`.
     ``upstreams`` (``UpstreamSpec``s) add remote models; with them and no models, no local
     model is loaded."""
     from .engine.select import create_engine
@@ -37,7 +42,13 @@ def build_core(
         embedding_models = [config.DEFAULT_EMBEDDING_MODEL]
     chat, embed = split_models(models or [], embedding_models)
     require_extra("engine", "Serving models on this machine (tf.serve(), `tokenfactory serve`)")
-    eng = create_engine(engine, chat_models=chat, embedding_models=embed)
+    eng = create_engine(
+        engine,
+        chat_models=chat,
+        embedding_models=embed,
+        workload=workload,
+        enable_lora=enable_lora,
+    )
     core = Core(eng, Store(database or config.database_path()))
     install_features(core)
     return _with_upstreams(core, upstreams)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import config
+from .engine.select import Workload
 from .errors import ServiceError
 
 log = logging.getLogger("tokenfactory.server")
@@ -228,6 +229,8 @@ def serve(
     upstreams: list[str] | dict[str, str | list[str]] | None = None,
     upstream_key: str | None = None,
     upstream_config: str | Path | None = None,
+    enable_lora: bool | None = None,
+    workload: Workload = "notebook",
 ) -> ServerHandle:
     """Attach to the gateway already running on this machine, or start one; return a handle.
 
@@ -242,6 +245,12 @@ def serve(
     ...]`` or ``{MODEL_ID: URL or [URLs]}`` (several URLs for one id make replicas), presenting
     ``upstream_key`` (or per-upstream keys from ``upstream_config``, a TOML/JSON file). With
     upstreams and no ``models``, no local model is loaded.
+
+    ``engine="auto"`` picks for ``workload``: ``"notebook"`` (the default) starts fast,
+    ``"server"`` (``tokenfactory serve``) picks what serves many streams best on this machine
+    (``tokenfactory/engine/select.py``). ``enable_lora=True`` gives a vLLM engine its LoRA slots
+    at start, for a server that will serve adapters; by default it adds them with the first
+    adapter (a one-time switch, see docs/cpu-engine.md), and False serves no adapters.
     """
     global _current
     existing = current()
@@ -256,8 +265,9 @@ def serve(
             _warn_unserved(handle, models, embedding_models)
     else:
         upstream = (upstreams, upstream_key, upstream_config)
+        choice = _EngineChoice(engine, workload, enable_lora)
         handle = _start(
-            models, embedding_models, engine, host, port, api_key, workspace, log_level, upstream
+            models, embedding_models, choice, host, port, api_key, workspace, log_level, upstream
         )
         if not quiet:
             print(handle.summary(), flush=True)
@@ -301,10 +311,17 @@ def _warn_unserved(
         )
 
 
+@dataclass(frozen=True)
+class _EngineChoice:
+    engine: str
+    workload: Workload
+    enable_lora: bool | None
+
+
 def _start(
     models: list[str] | str | None,
     embedding_models: list[str] | None,
-    engine: str,
+    choice: _EngineChoice,
     host: str,
     port: int,
     api_key: str | None,
@@ -329,7 +346,12 @@ def _start(
                     upstreams, api_key=upstream_key, config_file=upstream_config
                 )
             core = build_core(
-                engine=engine, models=models, embedding_models=embedding_models, upstreams=specs
+                engine=choice.engine,
+                models=models,
+                embedding_models=embedding_models,
+                upstreams=specs,
+                workload=choice.workload,
+                enable_lora=choice.enable_lora,
             )
             # The key of whoever starts the gateway is its owner's: an admin key.
             name = "given" if api_key else f"kernel-{os.getpid()}"

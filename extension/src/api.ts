@@ -20,6 +20,16 @@ export interface IGateway {
   adapters?: string[];
   batches_active?: number | null;
   training_active?: number | null;
+  batches?: IJob[];
+  trainings?: IJob[];
+}
+
+/** A batch job (id) or a training job (adapter name) with its progress. */
+export interface IJob {
+  id: string;
+  status: string;
+  done: number;
+  total: number;
 }
 
 export interface ITemplate {

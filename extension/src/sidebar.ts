@@ -1,12 +1,14 @@
 import { Widget } from '@lumino/widgets';
 
-import { IGateway, listGateways } from './api';
+import { IGateway, IJob, listGateways } from './api';
 import { tokenFactoryIcon } from './icon';
 
 const REFRESH_MS = 2000;
 
 export interface ISidebarActions {
   open(template: string, gateway: IGateway): void;
+  /** Show a job's monitor widget (``batch``: BatchMonitor, ``training``: TrainingMonitor). */
+  monitor(kind: 'batch' | 'training', id: string, gateway: IGateway): void;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -103,6 +105,44 @@ export class GatewaySidebar extends Widget {
     }
   }
 
+  /** The adapters, one per line (a name never cut: it wraps only at its own breaks). */
+  private _adapters(g: IGateway): HTMLElement {
+    const names = g.adapters ?? [];
+    if (!names.length) {
+      return fact('adapters', 'none') as HTMLElement;
+    }
+    const items = names.map(name => {
+      const item = el('li', 'tf-adapter', el('span', 'tf-adapter-name', name));
+      item.dataset.adapter = name;
+      item.title = name;
+      return item;
+    });
+    return el('div', 'tf-adapters', el('div', 'tf-fact-label', `adapters (${names.length})`), el('ul', 'tf-adapter-list', ...items));
+  }
+
+  /** The latest jobs of one kind, each with a button that shows its monitor in a notebook. */
+  private _jobs(g: IGateway, kind: 'batch' | 'training', label: string, jobs: IJob[]): HTMLElement | null {
+    if (!jobs.length) {
+      return null;
+    }
+    const rows = jobs.map(job => {
+      const open = el('button', 'tf-job-open', 'Monitor');
+      open.title = `Show the ${kind === 'batch' ? 'BatchMonitor' : 'TrainingMonitor'} of ${job.id} in a notebook`;
+      open.onclick = () => this._actions.monitor(kind, job.id, g);
+      const progress = job.total ? `${job.done}/${job.total}` : '';
+      const item = el(
+        'li',
+        `tf-job tf-job-${job.status}`,
+        el('div', 'tf-job-id', job.id),
+        el('div', 'tf-job-row', el('span', 'tf-job-meta', [job.status, progress].filter(Boolean).join(' · ')), open)
+      );
+      item.dataset.job = job.id;
+      item.dataset.kind = kind;
+      return item;
+    });
+    return el('div', 'tf-jobs', el('div', 'tf-fact-label', label), el('ul', 'tf-job-list', ...rows));
+  }
+
   private _card(g: IGateway): HTMLElement {
     const state = g.error ? 'unreachable' : g.ready ? 'ready' : (g.status ?? 'loading');
     const models = (g.models ?? []).map(m => {
@@ -131,9 +171,11 @@ export class GatewaySidebar extends Widget {
       fact('requests in flight', g.error ? null : `${g.requests_running ?? 0} running · ${g.requests_waiting ?? 0} waiting`),
       fact('batch jobs in progress', g.batches_active ?? (g.error ? null : '—')),
       fact('training jobs in progress', g.training_active ?? (g.error ? null : '—')),
-      fact('adapters', g.error ? null : (g.adapters ?? []).join(', ') || 'none'),
       models.length ? el('div', 'tf-fact-label', 'models') : null,
       models.length ? el('ul', 'tf-models', ...models) : null,
+      g.error ? null : this._adapters(g),
+      this._jobs(g, 'batch', 'batch jobs', g.batches ?? []),
+      this._jobs(g, 'training', 'training jobs', g.trainings ?? []),
       el('div', 'tf-gateway-actions', button('Playground', 'playground'), button('Model Library', 'model-library'))
     );
   }

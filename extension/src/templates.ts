@@ -15,3 +15,15 @@ export function batchCell(model: string): string {
     '{"custom_id": "q2", "body": {"messages": [{"role": "user", "content": "Name a planet."}], "max_tokens": 32}}'
   ].join('\n');
 }
+
+/** The cell that makes %%tf_batch known in a kernel that has not imported tokenfactory. */
+export const LOAD_CELL = '%load_ext tokenfactory';
+
+/** A cell showing a job's live monitor, on the gateway at ``baseUrl`` (its key is found from
+ * the gateway's discovery file, by that URL). */
+export function monitorCell(kind: 'batch' | 'training', id: string, baseUrl: string): string {
+  const widget = kind === 'batch' ? 'BatchMonitor' : 'TrainingMonitor';
+  return ['import tokenfactory as tf', '', `tf.${widget}(${JSON.stringify(id)}, base_url=${JSON.stringify(baseUrl)})`].join(
+    '\n'
+  );
+}

@@ -80,12 +80,12 @@ def checkout_status() -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def status_before() -> str | None:
     return checkout_status()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lab(status_before, tmp_path_factory) -> Iterator[JupyterProcess]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
@@ -98,7 +98,7 @@ def lab(status_before, tmp_path_factory) -> Iterator[JupyterProcess]:
         yield proc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def page(lab: JupyterProcess, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
@@ -152,6 +152,18 @@ def run_in_kernel(page, code: str) -> str | None:
         }""",
         code,
     )
+
+
+def open_notebook(page, path: str):
+    """Open (or bring to front) the notebook ``path``; returns its panel once its kernel idles."""
+    run_command(page, "docmanager:open", {"path": path})
+    page.wait_for_selector(f".lm-TabBar-tab.lm-mod-current:has-text('{path}')")
+    page.wait_for_function(  # cells sent before the kernel is up are dropped, not queued
+        "() => window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status"
+        " === 'idle'",
+        timeout=120_000,
+    )
+    return current_panel(page)
 
 
 def screenshot(locator, name: str) -> None:

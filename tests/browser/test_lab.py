@@ -145,6 +145,47 @@ def test_model_library_filter_narrows_the_table(page):
     expect(rows.first).to_have_attribute("data-model", "HuggingFaceTB/SmolLM2-135M-Instruct")
 
 
+EVAL_GRID_CELL = """
+import pandas as pd
+from tokenfactory.workbench.result import EvalResult
+
+answers = {"base": ["4", "Paris", "blue sky", "7"], "tuned": ["4", "Lyon", "a blue sky", "8"]}
+frame = pd.DataFrame([
+    {"row": i, "candidate": c, "prompt": f"question {i}", "answer": answers[c][i], "error": None,
+     "exact_match": float(answers[c][i] in ("4", "Paris", "a blue sky", "7")),
+     "latency_s": 0.1, "completion_tokens": 3, "cost_usd": 1e-6, "metric_errors": None}
+    for c in answers for i in range(4)
+])
+grid = tf.EvalGrid(EvalResult(frame, ["exact_match"], ["base", "tuned"], "base"))
+grid
+"""
+
+
+def test_eval_grid_puts_disagreements_first_and_filters(page):
+    panel = current_panel(page)
+    page.evaluate(
+        """(source) => {
+            const notebook = window.jupyterapp.shell.currentWidget.content;
+            const at = notebook.model.cells.length;
+            notebook.model.sharedModel.insertCell(at, { cell_type: "code", source });
+            notebook.activeCellIndex = at;
+        }""",
+        EVAL_GRID_CELL,
+    )
+    run_command(page, "notebook:run-cell", wait=False)
+    grid = panel.locator(".tf-eval-grid")
+    rows = grid.locator(".tf-eg-row")
+    expect(rows).to_have_count(4, timeout=60_000)
+    # rows 1-3 disagree and come first; the words that differ from the baseline are marked
+    assert [rows.nth(i).get_attribute("data-row") for i in range(4)] == ["1", "2", "3", "0"]
+    expect(rows.first.locator(".tf-eg-ins")).to_have_text("Lyon")
+    expect(grid.locator(".tf-eg-summary tr[data-candidate='tuned']")).to_contain_text("0.5 (-0.25)")
+    grid.locator(".tf-eg-only").check()
+    expect(rows).to_have_count(3)
+    grid.scroll_into_view_if_needed()
+    screenshot(grid, "eval-grid.png")
+
+
 def test_command_inserts_a_batch_cell_at_the_cursor(page):
     cells = current_panel(page).locator(".jp-Cell")
     cells.first.locator(".jp-InputPrompt").click()

@@ -70,11 +70,12 @@ def test_max_tokens_past_the_context_is_a_400_and_the_default_shrinks(target):
 
 def prepare_completion(target, prompt: str, max_tokens: int | None):
     from tokenfactory.core.records import Call
+    from tokenfactory.services.completions import CompletionService
     from tokenfactory.wire.completions import CompletionRequest
 
     gateway = target.server.core
     principal = gateway.keys.authenticate(target.server.api_key)
-    return gateway.completions.prepare(
+    return CompletionService(gateway).prepare(
         CompletionRequest(model=target.chat_model, prompt=prompt, max_tokens=max_tokens),
         Call(principal, "/v1/completions"),
     )
@@ -100,3 +101,22 @@ def test_an_over_long_embedding_input_is_a_400_naming_it(target):
     assert [d["index"] for d in body["data"]] == [0, 1]
     expected = sum(len(tokenizer(t)["input_ids"]) for t in (longest, fits))
     assert body["usage"]["prompt_tokens"] == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("top_p", 0), ("top_p", 1.5), ("max_tokens", 0), ("temperature", -0.1)],
+)
+def test_a_sampling_bound_is_the_wires_400_on_every_engine(target, field, value):
+    """Every bound an engine needs is on the wire: the same 400 (naming the field) whatever
+    the engine, and a value just inside it runs on every engine."""
+    body = {"model": target.chat_model, "messages": [{"role": "user", "content": "hi"}]}
+    r = target.post("/chat/completions", {**body, "max_tokens": 2, field: value})
+    assert r.status_code == 400, r.text
+    assert field in r.json()["error"]["message"] + str(r.json()["error"]["param"])
+
+
+def test_the_smallest_top_p_runs_on_every_engine(target):
+    body = {"model": target.chat_model, "messages": [{"role": "user", "content": "hi"}]}
+    r = target.post("/chat/completions", {**body, "max_tokens": 2, "top_p": 1e-6})
+    assert r.status_code == 200, r.text

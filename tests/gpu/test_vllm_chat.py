@@ -169,7 +169,7 @@ def test_unknown_model_is_a_404_in_the_error_shape(client):
 def test_health_reports_the_vllm_engine(gpu_server):
     import httpx
 
-    body = httpx.get(f"{gpu_server.url}/health", timeout=10).json()
+    body = httpx.get(f"{gpu_server.url}/health?api_key={gpu_server.api_key}", timeout=10).json()
     assert body["ready"] is True
     assert body["engine"] == "vllm"
     assert {m["id"]: m["status"] for m in body["models"]}[CHAT_MODEL] == "loaded"

@@ -147,7 +147,9 @@ def test_engine_sleeps_during_lora_training_and_serves_the_adapter_after(gpu_ser
     saw_sleeping, status = False, None
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
-        health = httpx.get(f"{gpu_server.url}/health", timeout=10).json()
+        health = httpx.get(
+            f"{gpu_server.url}/health?api_key={gpu_server.api_key}", timeout=10
+        ).json()
         if any(m.get("extra", {}).get("sleeping") for m in health["models"]):
             saw_sleeping = True
         status = http.get(f"/adapters/{name}").json()["status"]

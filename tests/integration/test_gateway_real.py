@@ -12,8 +12,12 @@ pytestmark = pytest.mark.integration
 CHAT = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
+def auth(server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.api_key}"}
+
+
 def running(server) -> int:
-    return httpx.get(server.url + "/health").json()["requests_running"]
+    return httpx.get(server.url + "/health", headers=auth(server)).json()["requests_running"]
 
 
 def test_client_going_away_aborts_the_generation(server):
@@ -40,7 +44,7 @@ def test_client_going_away_aborts_the_generation(server):
 
 
 def test_health_describes_engine_and_models(server):
-    body = httpx.get(server.url + "/health").json()
+    body = httpx.get(server.url + "/health", headers=auth(server)).json()
     assert body["ready"] is True and body["engine"] == "transformers" and body["device"] == "cpu"
     statuses = {m["id"]: m["status"] for m in body["models"]}
     assert statuses[CHAT] == "loaded"

@@ -12,6 +12,7 @@ from tests.fakes import FakeEngine
 from tests.integration.lora_data import styled
 from tokenfactory.config import DEFAULT_CHAT_MODEL
 from tokenfactory.lora import runner as lora_runner
+from tokenfactory.lora.service import LoraService
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +48,7 @@ async def wait_for(predicate, timeout: float = 300.0):
 async def test_cancel_stops_a_running_job(tf_home):
     gateway = make_gateway(tf_home / "db.sqlite3")
     await gateway.start_engine()
-    lora = gateway.lora
+    lora = gateway.installed[LoraService]
     me = principal_of(gateway)
     lora.create(me, {"name": "long", "epochs": 10, "batch_size": 2})
     lora.upload(me, "long", jsonl(styled("Arr!")))
@@ -67,7 +68,7 @@ async def test_an_interrupted_job_resumes_from_its_checkpoint(tf_home, monkeypat
     db = tf_home / "db.sqlite3"
     first = make_gateway(db)
     await first.start_engine()
-    lora = first.lora
+    lora = first.installed[LoraService]
     me = principal_of(first)
     lora.create(me, {"name": "resumed", "epochs": 3, "batch_size": 6, "learning_rate": 0.001})
     lora.upload(me, "resumed", jsonl(styled("Arr!")))
@@ -92,7 +93,7 @@ async def test_an_interrupted_job_resumes_from_its_checkpoint(tf_home, monkeypat
 
     second = make_gateway(db)  # a new process would see the same store and files
     await second.start_engine()
-    lora2 = second.lora
+    lora2 = second.installed[LoraService]
     await wait_for(lambda: lora2.get(me, "resumed").status in ("succeeded", "failed"))
     done = lora2.get(me, "resumed")
     assert done.status == "succeeded", done.error
@@ -140,7 +141,7 @@ async def test_an_engine_on_a_gpu_sleeps_while_training_and_wakes_after(tf_home)
     gateway = Core(engine, Store(tf_home / "db.sqlite3"))
     install_features(gateway)
     await gateway.start_engine()
-    lora = gateway.lora
+    lora = gateway.installed[LoraService]
     me = principal_of(gateway)
     lora.create(me, {"name": "gpu", "epochs": 1})
     lora.upload(me, "gpu", jsonl(styled("Arr!")))

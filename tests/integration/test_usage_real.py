@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tokenfactory.config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+from tokenfactory.usage.repository import UsageRepository
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ def test_real_requests_are_metered_charged_and_limited(server):
         keys.create_workspace(name, tier="free")
     keys.set_balance(name, 1_000_000)
     ws = keys.workspace(name)
-    start = server.core.usage.available_pico(ws.id)
+    start = server.core.installed[UsageRepository].available_pico(ws.id)
     headers = {"Authorization": f"Bearer {keys.create_key(name)[1]}"}
     with httpx.Client(base_url=server.base_url, headers=headers, timeout=120) as client:
         before = client.get("/usage").json()["total"]
@@ -55,9 +56,11 @@ def test_real_requests_are_metered_charged_and_limited(server):
     assert after["total"]["total_tokens"] - before["total_tokens"] == realtime + embedded
     cost = realtime * 100_000 + embedded * 20_000
     assert after["total"]["cost_pico"] - before["cost_pico"] == cost
-    assert server.core.usage.available_pico(ws.id) == start - cost
+    assert server.core.installed[UsageRepository].available_pico(ws.id) == start - cost
 
-    metrics = httpx.get(server.url + "/metrics", timeout=30).text
+    metrics = httpx.get(
+        server.url + "/metrics", headers={"Authorization": f"Bearer {server.api_key}"}, timeout=30
+    ).text
     ttft = re.search(
         r'tokenfactory_time_to_first_token_seconds_count\{model="([^"]+)"\} (\d+)', metrics
     )

@@ -94,7 +94,7 @@ def test_the_engine_says_what_the_cpu_backend_lacks(gpu_server):
     caps = engine.capabilities
     assert caps.backend == "cpu" and not caps.sleep_mode and not caps.train_needs_sleep
     assert engine._settings.enable_sleep_mode is False
-    health = httpx.get(f"{gpu_server.url}/health", timeout=10).json()
+    health = httpx.get(f"{gpu_server.url}/health?api_key={gpu_server.api_key}", timeout=10).json()
     assert health["device"] == "cpu"
 
 

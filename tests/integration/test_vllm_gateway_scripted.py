@@ -76,7 +76,7 @@ def test_the_gateway_serves_on_the_vllm_engine(scripted):
     handle, llms = scripted
     assert handle.engine.name == "vllm"
     assert set(llms) == {DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL}
-    body = httpx.get(f"{handle.url}/health", timeout=10).json()
+    body = httpx.get(f"{handle.url}/health?api_key={handle.api_key}", timeout=10).json()
     assert body["engine"] == "vllm" and body["ready"] is True
     assert {m["id"]: m["status"] for m in body["models"]} == {
         DEFAULT_CHAT_MODEL: "loaded",

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from tests.widgets.live import live_gateway
+from tokenfactory.batch.service import BatchService
 from tokenfactory.discovery import write_discovery
 
 
@@ -92,7 +93,7 @@ def test_cancel_actions_reach_the_gateway_from_the_page(jupyter, runtime_dir, tf
         TokenFactory(base_url=live.base_url, api_key=live.api_key) as client,
     ):
         live.engine.delay = 0.05
-        live.core.batch.runner.max_in_flight = 1
+        live.core.installed[BatchService].runner.max_in_flight = 1
         gid = announce(live.base_url, live.api_key)
         # a widget on this gateway with its key knows the relay's id; with another key it
         # does not (the relay acts with the discovery file's key)
@@ -109,6 +110,9 @@ def test_cancel_actions_reach_the_gateway_from_the_page(jupyter, runtime_dir, tf
         assert r.status_code == 200, r.text
         assert r.json()["status"] in ("cancelling", "cancelled")
         assert client.batches.wait(job.id, timeout=20, progress=False).status == "cancelled"
+        (row,) = get(jupyter, "/tokenfactory/api/gateways").json()["data"]  # the sidebar's jobs
+        (listed,) = row["batches"]
+        assert (listed["id"], listed["status"], listed["total"]) == (job.id, "cancelled", 20)
         again = post(jupyter, url, {"action": "cancel-batch", "target": "batch_nope"})
         training = post(jupyter, url, {"action": "cancel-training", "target": "nope"})
         unknown = post(jupyter, url, {"action": "delete-everything", "target": "x"})

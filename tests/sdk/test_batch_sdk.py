@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from tokenfactory.batch.service import BatchService
 from tokenfactory.sdk import TokenFactory
 from tokenfactory.sdk._jsonl import batch_jsonl
 
@@ -50,19 +51,21 @@ def test_file_path_and_list_inputs(client, tmp_path):
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     job = client.batches.create(str(path)).wait(poll_interval=0.05, progress=False)
-    assert [r["custom_id"] for r in job.results()] == ["a0", "a1"]
+    assert [r.custom_id for r in job.results()] == ["a0", "a1"]
     bodies = [{"model": MODEL, "messages": [{"role": "user", "content": "y"}]}] * 2
     job2 = client.batches.create(bodies, max_tokens=2).wait(poll_interval=0.05, progress=False)
     out = list(client.batches.results(job2.id))
-    assert [r["custom_id"] for r in out] == ["request-0", "request-1"]
-    assert out[0]["response"]["body"]["usage"]["completion_tokens"] == 2
+    assert [r.custom_id for r in out] == ["request-0", "request-1"]
+    assert out[0].response is not None and out[0].response.status_code == 200
+    assert out[0].response.body is not None
+    assert out[0].response.body["usage"]["completion_tokens"] == 2
     listed = client.batches.list(limit=10)
     assert [j.id for j in listed][:2] == [job2.id, job.id]
 
 
 def test_failed_lines_show_in_the_error_column(client, fake_engine, fake_gateway):
     fake_engine.delay = 0.01
-    fake_gateway.batch.runner.max_in_flight = 1
+    fake_gateway.installed[BatchService].runner.max_in_flight = 1
     bodies = [{"model": MODEL, "messages": [{"role": "user", "content": "q"}]}] * 30
     job = client.batches.create(bodies)
     job.cancel()

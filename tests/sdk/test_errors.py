@@ -14,6 +14,7 @@ CASES = [
     (402, "insufficient_balance", sdk.InsufficientBalanceError),
     (403, "permission_denied", sdk.PermissionDeniedError),
     (404, "not_found", sdk.NotFoundError),
+    (409, "conflict", sdk.ConflictError),
     (429, "rate_limit_exceeded", sdk.RateLimitError),
     (500, "server_error", sdk.InternalServerError),
     (503, "service_unavailable", sdk.ServiceUnavailableError),

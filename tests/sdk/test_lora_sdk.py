@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.widgets.live import live_gateway
+from tokenfactory.lora.service import LoraService
 from tokenfactory.sdk import BadRequestError, NotFoundError, TokenFactory
 from tokenfactory.sdk._jsonl import training_jsonl
 
@@ -81,7 +82,7 @@ def test_errors_name_the_field_and_the_lines(client):
 
 def test_wait_returns_a_finished_adapter(client, live):
     client.adapters.create("done-v1")
-    lora = live.core.lora
+    lora = live.core.installed[LoraService]
     record = lora.repository.find(live.core.keys.authenticate(live.api_key).workspace.id, "done-v1")
     lora.repository.update(record.id, status="failed", error="boom")
     finished = client.adapters.wait("done-v1", timeout=10, poll_interval=0.05)
@@ -103,7 +104,8 @@ def test_batch_jobs_call_adapters_of_their_workspace(client, live, tmp_path):
     ]
     job = client.batches.create(rows)
     job = client.batches.wait(job.id, timeout=30)
-    results = {r["custom_id"]: r for r in client.batches.results(job.id)}
-    assert results["r0"]["response"]["body"]["model"] == "brought"
+    results = {r.custom_id: r.response for r in client.batches.results(job.id)}
+    assert results["r0"] is not None and results["r0"].body is not None
+    assert results["r0"].body["model"] == "brought"
     adapters_used = sorted(str(r.adapter) for r in live.engine.requests)
     assert adapters_used == sorted([adapter.id, "None"])

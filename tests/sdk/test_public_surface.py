@@ -43,3 +43,25 @@ def test_import_stays_free_of_heavy_modules():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_type_checkers_see_every_sdk_name_with_its_type():
+    """``tf.TokenFactory`` resolves lazily at run time; the ``if TYPE_CHECKING`` block in
+    ``tokenfactory/__init__.py`` gives mypy the real class (not ``Any``) for each SDK name."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(tokenfactory.__file__).read_text())
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+    )
+    typed = {
+        target.id
+        for node in block.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    assert typed == SDK_NAMES | {"MissingExtraError"}

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 import tokenfactory
 from tests.sdk.conftest import API_KEY, Recorder, chat_completion, reply
 from tokenfactory.sdk import TokenFactory
-from tokenfactory.sdk._resource import Resource
+from tokenfactory.sdk._resource import SyncAPIResource
 from tokenfactory.wire import ResponseMessage
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -82,7 +82,7 @@ class Upload(BaseModel):
     ok: bool
 
 
-class Uploads(Resource):
+class Uploads(SyncAPIResource):
     def create(self, file, **params):
         return self._post("/uploads", body=params, files={"file": file}, cast_to=Upload)
 
@@ -114,12 +114,12 @@ def test_multipart_upload_is_resent_on_retry(make_client, tmp_path, kind):
 def test_get_and_delete_helpers(make_client):
     handler = Recorder(reply(200, {"id": "x", "deleted": True}))
     client = make_client(handler)
-    resource = Resource(client)
-    assert resource._get("/things", params={"limit": 5, "after": None}) == {
+    resource = SyncAPIResource(client)
+    assert resource._get("/things", cast_to=dict, params={"limit": 5, "after": None}) == {
         "id": "x",
         "deleted": True,
     }
-    resource._delete("/things/x", extra_headers={"X-A": "1"})
+    resource._delete("/things/x", cast_to=dict, options={"extra_headers": {"X-A": "1"}})
     first, second = handler.requests
     assert (first.method, dict(first.url.params)) == ("GET", {"limit": "5"})
     assert (second.method, second.url.path, second.headers["x-a"]) == (

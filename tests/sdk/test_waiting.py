@@ -67,13 +67,14 @@ async def test_async_adapters_wait(make_async_client):
 
 def test_sync_wait_gives_up_at_the_timeout(make_client):
     handler = Recorder(reply(200, adapter("running", 1)))
-    with pytest.raises(TimeoutError, match=r"adapter .pirate-v1. still running after 0\.01 s"):
-        make_client(handler).adapters.wait("pirate-v1", timeout=0.01, poll_interval=0.005)
+    # a deadline far above one poll, so a loaded machine still polls twice before it passes
+    with pytest.raises(TimeoutError, match=r"adapter .pirate-v1. still running after 0\.5 s"):
+        make_client(handler).adapters.wait("pirate-v1", timeout=0.5, poll_interval=0.01)
     assert handler.calls >= 2
 
 
 async def test_async_wait_gives_up_at_the_timeout(make_async_client):
     handler = Recorder(reply(200, batch("in_progress")))
-    with pytest.raises(TimeoutError, match=r"batch b1 is still in_progress after 0\.01 s"):
-        await make_async_client(handler).batches.wait("b1", timeout=0.01, poll_interval=0.005)
+    with pytest.raises(TimeoutError, match=r"batch b1 is still in_progress after 0\.5 s"):
+        await make_async_client(handler).batches.wait("b1", timeout=0.5, poll_interval=0.01)
     assert handler.calls >= 2

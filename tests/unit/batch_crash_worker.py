@@ -12,6 +12,7 @@ import json
 import sys
 
 from tests.fakes import FakeEngine
+from tokenfactory.batch.service import BatchService
 from tokenfactory.core import Core
 from tokenfactory.features import install_features
 from tokenfactory.store import Store
@@ -22,7 +23,7 @@ WORKSPACE = "crash"
 async def main(db: str, mode: str, lines: int) -> None:
     core = Core(FakeEngine(delay=0.01), Store(db))
     install_features(core)
-    assert core.batch is not None
+    assert BatchService in core.installed
     if mode == "submit":
         core.keys.create_workspace(WORKSPACE)
         core.keys.set_balance(WORKSPACE, 10**9)
@@ -33,9 +34,9 @@ async def main(db: str, mode: str, lines: int) -> None:
             for i in range(lines)
         ]  # fmt: skip
         data = "".join(json.dumps(r) + "\n" for r in rows).encode()
-        core.batch.submit(core.keys.authenticate(key), data, "24h")
+        core.installed[BatchService].submit(core.keys.authenticate(key), data, "24h")
     await core.start_engine()
-    while core.batch.repo.active_jobs():
+    while core.installed[BatchService].repo.active_jobs():
         await asyncio.sleep(0.05)
     await core.shutdown()
 

@@ -9,12 +9,6 @@ CHAT = "/v1/chat/completions"
 MSG = [{"role": "user", "content": "hi"}]
 
 
-@pytest.fixture
-def admin_headers(fake_gateway):
-    _, key = fake_gateway.keys.create_key("default", name="owner", is_admin=True)
-    return {"Authorization": f"Bearer {key}"}
-
-
 def test_a_user_message_without_content_names_the_field(api):
     r = api.post(CHAT, json={"model": "test/chat", "messages": [{"role": "user"}]})
     assert r.status_code == 400
@@ -87,7 +81,7 @@ def test_an_admin_key_loads_and_unloads(api, admin_headers):
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found"
 
 
-def test_health_shows_paths_only_with_a_key(api, fake_engine, fake_gateway):
+def test_health_shows_paths_only_to_an_admin(api, fake_engine, fake_gateway, admin_headers):
     from dataclasses import replace
 
     models = fake_engine.models
@@ -99,9 +93,12 @@ def test_health_shows_paths_only_with_a_key(api, fake_engine, fake_gateway):
     anonymous = api.get("/health", headers={"Authorization": ""})
     assert anonymous.status_code == 200
     assert "/home/someone" not in anonymous.text
-    assert anonymous.json()["service"] == "tokenfactory"
-    assert {m["id"] for m in anonymous.json()["models"]} == {"test/chat", "test/embed"}
+    assert anonymous.json()["service"] == "tokenfactory" and anonymous.json()["ready"]
+    assert "models" not in anonymous.json()  # readiness only
     bad_key = api.get("/health", headers={"Authorization": "Bearer tf-not-a-key"})
     assert bad_key.status_code == 200 and "/home/someone" not in bad_key.text
-    authenticated = api.get("/health")
-    assert "/home/someone/models/test/chat" in authenticated.text
+    workspace = api.get("/health")
+    assert {m["id"] for m in workspace.json()["models"]} == {"test/chat", "test/embed"}
+    assert "/home/someone" not in workspace.text
+    admin = api.get("/health", headers=admin_headers)
+    assert "/home/someone/models/test/chat" in admin.text

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tokenfactory.batch.service import BatchService
 from tokenfactory.engine.protocol import PRIORITY_BATCH_1H
 
 MODEL = "test/chat"
@@ -123,7 +124,7 @@ def test_many_bad_lines_report_the_first_fifty(api):
 def test_empty_oversized_and_too_long_files_are_rejected(api, fake_gateway):
     r = api.post("/v1/batch", files={"file": ("b.jsonl", b"\n  \n")})
     assert r.status_code == 400 and r.json()["error"]["code"] == "empty_file"
-    service = fake_gateway.batch
+    service = fake_gateway.installed[BatchService]
     from tokenfactory.batch.validation import Limits
 
     service.limits = Limits(max_lines=3, max_bytes=10_000)
@@ -140,7 +141,7 @@ def test_empty_oversized_and_too_long_files_are_rejected(api, fake_gateway):
 
 def test_cancel_keeps_finished_results(api, fake_engine, fake_gateway):
     fake_engine.delay = 0.01  # ~0.3 s per line
-    fake_gateway.batch.runner.max_in_flight = 2
+    fake_gateway.installed[BatchService].runner.max_in_flight = 2
     r = submit(api, [chat_line(i) for i in range(40)])
     batch_id = r.json()["id"]
     deadline = time.monotonic() + 20
@@ -164,7 +165,7 @@ def test_cancel_keeps_finished_results(api, fake_engine, fake_gateway):
 
 def test_unfinished_lines_expire_at_the_deadline(api, fake_engine, fake_gateway):
     fake_engine.delay = 0.01
-    service = fake_gateway.batch
+    service = fake_gateway.installed[BatchService]
     service.deadline_s = 1.5
     service.runner.max_in_flight = 1
     r = submit(api, [chat_line(i) for i in range(30)], sla="1h")
@@ -267,7 +268,7 @@ def test_openai_cancel_and_error_file(api, fake_engine, fake_gateway):
     from openai import OpenAI
 
     fake_engine.delay = 0.01
-    fake_gateway.batch.runner.max_in_flight = 1
+    fake_gateway.installed[BatchService].runner.max_in_flight = 1
     client = OpenAI(base_url="http://testserver/v1", api_key=fake_gateway.test_key, http_client=api)
     f = client.files.create(
         file=("in.jsonl", jsonl([chat_line(i) for i in range(20)])), purpose="batch"

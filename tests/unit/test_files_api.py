@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import time
 
+from tokenfactory.batch.service import BatchService
+
 MODEL = "test/chat"
 
 
@@ -77,7 +79,7 @@ def test_delete_file_removes_it_and_its_content(api):
 
 def test_delete_is_refused_while_a_running_batch_reads_the_file(api, fake_engine, fake_gateway):
     fake_engine.delay = 0.02
-    fake_gateway.batch.runner.max_in_flight = 1
+    fake_gateway.installed[BatchService].runner.max_in_flight = 1
     f = upload(api, "busy.jsonl", chat_rows(30))
     batch = api.post(
         "/v1/batches",

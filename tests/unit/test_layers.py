@@ -1,8 +1,10 @@
 """The import rules of the package's layers, checked over every module's source (ast).
 
-The core and everything below the gateway (services, batch, LoRA, usage, rate limits, store,
-engines, wire types) import neither the gateway package nor FastAPI/Starlette: they are used
-from a route, a batch line, the CLI or a test alike. Imports inside functions and under
+The layers are ``tests/import_graph.py``'s table (drawn in docs/architecture.md): no folder
+imports a folder above it, no import circle spans folders, and the kernel (``core/``) names no
+service or feature. Everything below the gateway (services, batch, LoRA, usage, rate limits,
+store, engines, wire types) imports neither the gateway package nor FastAPI/Starlette: it is
+used from a route, a batch line, the CLI or a test alike. Imports inside functions and under
 ``TYPE_CHECKING`` count too.
 """
 
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 import tokenfactory
+from tests.import_graph import LAYERS, folder_of, measure, modules, strongly_connected
 
 PACKAGE = Path(tokenfactory.__file__).parent
 BELOW_THE_GATEWAY = (
@@ -85,3 +88,32 @@ def test_importing_the_core_and_its_features_loads_no_web_framework():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_folder_has_a_layer():
+    assert {folder_of(m) for m in modules()} <= set(LAYERS)
+
+
+def test_the_measure_sees_circles_and_upward_arrows():
+    nodes = {"a", "b", "c", "d"}
+    circles = strongly_connected(nodes, {("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")})
+    assert circles == [{"a", "b", "c"}]
+    assert strongly_connected(nodes, {("a", "b"), ("b", "c")}) == []
+
+
+def test_the_kernel_names_nothing_above_it():
+    above = {"services", "batch", "lora", "usage", "ratelimit", "remote", "gateway", "sdk"}
+    offences = sorted(
+        f"{a} imports {b}"
+        for a, b in measure().module_arrows
+        if folder_of(a) == "core" and folder_of(b) in above
+    )
+    assert offences == []
+
+
+def test_no_upward_import_and_no_circle_across_folders():
+    graph = measure()
+    print(graph.summary())  # the counts, for a reader of -s output
+    assert sorted(f"{a} imports {b}" for a, b in graph.upward) == []
+    assert [sorted(c) for c in graph.module_circles] == []
+    assert graph.circles == []

@@ -9,12 +9,6 @@ import pytest
 from tokenfactory.lora.dataset import parse_jsonl
 
 
-@pytest.fixture
-def admin_headers(fake_gateway):
-    _, key = fake_gateway.keys.create_key("default", name="owner", is_admin=True)
-    return {"Authorization": f"Bearer {key}"}
-
-
 def example(i: int) -> dict:
     return {
         "messages": [
@@ -173,9 +167,14 @@ def fake_peft_folder(tmp_path, base="test/chat"):
     return folder
 
 
-def test_import_serves_an_existing_adapter_by_name(api, fake_gateway, tmp_path):
+def import_folder(api, admin_headers, name: str, folder, **extra):
+    body = {"name": name, "path": str(folder), **extra}
+    return api.post("/v1/adapters/import", json=body, headers=admin_headers)
+
+
+def test_import_serves_an_existing_adapter_by_name(api, fake_gateway, admin_headers, tmp_path):
     folder = fake_peft_folder(tmp_path)
-    response = api.post("/v1/adapters/import", json={"name": "brought", "path": str(folder)})
+    response = import_folder(api, admin_headers, "brought", folder)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "succeeded" and body["loaded"] and body["source"] == "imported"
@@ -194,15 +193,15 @@ def test_import_serves_an_existing_adapter_by_name(api, fake_gateway, tmp_path):
     assert fake_gateway.engine.requests[-1].model == "test/chat"
 
 
-def test_import_rejects_a_folder_without_an_adapter(api, tmp_path):
-    response = api.post("/v1/adapters/import", json={"name": "x", "path": str(tmp_path)})
+def test_import_rejects_a_folder_without_an_adapter(api, admin_headers, tmp_path):
+    response = import_folder(api, admin_headers, "x", tmp_path)
     assert response.status_code == 400
     assert "adapter_config.json" in response.json()["error"]["message"]
 
 
-def test_adapters_are_invisible_to_another_workspace(api, fake_gateway, tmp_path):
+def test_adapters_are_invisible_to_another_workspace(api, fake_gateway, admin_headers, tmp_path):
     folder = fake_peft_folder(tmp_path)
-    created = api.post("/v1/adapters/import", json={"name": "mine", "path": str(folder)}).json()
+    created = import_folder(api, admin_headers, "mine", folder).json()
     _, other_key = fake_gateway.keys.create_key("other-team", name="other")
     other = {"Authorization": f"Bearer {other_key}"}
     assert api.get("/v1/adapters/mine", headers=other).status_code == 404
@@ -222,16 +221,15 @@ def test_adapters_are_invisible_to_another_workspace(api, fake_gateway, tmp_path
     folder2.mkdir()
     for f in folder.iterdir():
         (folder2 / f.name).write_bytes(f.read_bytes())
-    theirs = api.post(
-        "/v1/adapters/import", json={"name": "mine", "path": str(folder2)}, headers=other
-    )
+    theirs = import_folder(api, admin_headers, "mine", folder2, workspace="other-team")
     assert theirs.status_code == 200, theirs.text
     assert theirs.json()["id"] != created["id"]
+    assert api.get("/v1/adapters/mine", headers=other).json()["id"] == theirs.json()["id"]
 
 
-def test_delete_unloads_and_forgets(api, fake_gateway, tmp_path):
+def test_delete_unloads_and_forgets(api, fake_gateway, admin_headers, tmp_path):
     folder = fake_peft_folder(tmp_path)
-    api.post("/v1/adapters/import", json={"name": "gone", "path": str(folder)})
+    import_folder(api, admin_headers, "gone", folder)
     response = api.delete("/v1/models/gone")
     assert response.status_code == 200, response.text
     assert response.json()["deleted"] is True
@@ -260,13 +258,13 @@ def test_parse_jsonl_skips_blank_lines_and_keeps_line_numbers():
     assert info.value.problems[0][0] == 3
 
 
-def test_a_restarted_gateway_serves_the_adapters_it_had(api, fake_gateway, tmp_path):
+def test_a_restarted_gateway_serves_the_adapters_it_had(api, fake_gateway, admin_headers, tmp_path):
     from tests.fakes import FakeEngine
     from tokenfactory.core import Core
     from tokenfactory.features import install_features
 
     folder = fake_peft_folder(tmp_path)
-    created = api.post("/v1/adapters/import", json={"name": "kept", "path": str(folder)}).json()
+    created = import_folder(api, admin_headers, "kept", folder).json()
     restarted = Core(FakeEngine(), fake_gateway.store)
     install_features(restarted)
     api.portal.call(restarted.start_engine)
@@ -295,7 +293,7 @@ def test_adapters_follow_their_base_model_through_unload_and_load(
 ):
     """Unload of the base takes its adapters away everywhere; load puts them back."""
     folder = fake_peft_folder(tmp_path)
-    created = api.post("/v1/adapters/import", json={"name": "follows", "path": str(folder)})
+    created = import_folder(api, admin_headers, "follows", folder)
     adapter_id = created.json()["id"]
 
     def listed() -> tuple[bool, bool, bool]:
@@ -322,7 +320,7 @@ def test_adapters_follow_their_base_model_through_unload_and_load(
 
 def test_loading_an_adapter_loads_its_base_model_first(api, fake_gateway, tmp_path, admin_headers):
     folder = fake_peft_folder(tmp_path)
-    api.post("/v1/adapters/import", json={"name": "pulls", "path": str(folder)})
+    import_folder(api, admin_headers, "pulls", folder)
     api.post("/v1/models/unload", json={"model": "test/chat"}, headers=admin_headers)
     response = api.post("/v1/models/load", json={"model": "pulls"}, headers=admin_headers)
     assert response.status_code == 200, response.text

@@ -132,7 +132,7 @@ async def test_burst_of_concurrent_requests_admits_exactly_the_budget(fake_gatew
 
     fake_engine.delay = 0.001
     clock = Clock()
-    fake_gateway.ratelimit.clock = clock
+    fake_gateway.installed[RateLimiter].clock = clock
     key = free_key(fake_gateway)
     await fake_gateway.start_engine()
     transport = httpx.ASGITransport(app=create_app(fake_gateway))
@@ -159,7 +159,7 @@ async def test_token_budget_holds_under_concurrency_and_settles(fake_gateway, fa
     from tokenfactory.gateway.app import create_app
 
     fake_engine.delay = 0.001
-    limiter = fake_gateway.ratelimit
+    limiter = fake_gateway.installed[RateLimiter]
     limiter.clock = Clock()
     limiter.tiers["tiny"] = Tier("tiny", 1000, 1000)
     key = free_key(fake_gateway, "bob", tier="tiny")
@@ -199,7 +199,7 @@ def test_every_authenticated_response_carries_the_headers(api, fake_gateway):
 
 
 def test_streams_are_limited_too(api, fake_gateway):
-    fake_gateway.ratelimit.clock = Clock()
+    fake_gateway.installed[RateLimiter].clock = Clock()
     key = free_key(fake_gateway)
     auth = {"Authorization": f"Bearer {key}"}
     for _ in range(20):

@@ -12,6 +12,7 @@ import pytest
 
 from tokenfactory.errors import InvalidRequestError
 from tokenfactory.usage.prices import PICO_PER_USD, PriceTable
+from tokenfactory.usage.repository import UsageRepository
 
 CHAT = "/v1/chat/completions"
 PICO_PER_TOKEN = {
@@ -177,7 +178,7 @@ async def test_parallel_requests_cannot_overdraw_the_wallet(fake_gateway, fake_e
     codes = sorted(r.status_code for r in responses)
     assert codes == [200] * 3 + [402] * 5
     used = sum(r.json()["usage"]["total_tokens"] for r in responses if r.status_code == 200)
-    available = fake_gateway.usage.available_pico(keys.workspace("tight").id)
+    available = fake_gateway.installed[UsageRepository].available_pico(keys.workspace("tight").id)
     assert available == 36 * 1_000_000 - used * 100_000
 
 
@@ -205,7 +206,7 @@ def test_installed_prices_from_the_data_dir_are_used(tf_home):
     (tf_home / "prices.json").write_text(json.dumps({"realtime": {"input": 1, "output": 2}}))
     gateway = Core(FakeEngine(), Store(tf_home / "p.sqlite3"))
     install_features(gateway)
-    assert gateway.prices.cost_pico("realtime", CHAT, 1, 1) == 3_000_000
+    assert gateway.installed[PriceTable].cost_pico("realtime", CHAT, 1, 1) == 3_000_000
 
 
 def test_usage_report_filters_and_validation(api):
@@ -243,4 +244,4 @@ def test_batch_lines_are_debited_once_each_at_the_batch_price(api, fake_gateway)
     rows = fake_gateway.store.all("SELECT tier, cost_pico FROM usage_records")
     assert len(rows) == 5 and {r["tier"] for r in rows} == {"batch_1h"}
     ws = keys.workspace("bulk")
-    assert fake_gateway.usage.available_pico(ws.id) == 10**12 - tokens * 70_000
+    assert fake_gateway.installed[UsageRepository].available_pico(ws.id) == 10**12 - tokens * 70_000

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.fakes import FakeEngine
+from tokenfactory.usage.repository import UsageRepository
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ def test_stream_cut_off_by_the_client_is_debited_once_for_what_it_produced(live)
     ws = gateway.keys.workspace("streamer")
     spent = (row["prompt_tokens"] + row["completion_tokens"]) * 100_000
     assert row["cost_pico"] == spent
-    assert gateway.usage.available_pico(ws.id) == 10**12 - spent
+    assert gateway.installed[UsageRepository].available_pico(ws.id) == 10**12 - spent
 
 
 def test_the_access_log_never_shows_a_query_parameter_key(live, caplog):

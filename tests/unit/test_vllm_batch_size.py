@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tokenfactory.batch.service import BatchService
 from tokenfactory.engine.vllm import platform as vllm_platform
 from tokenfactory.engine.vllm.engine import VLLMEngine
 
@@ -31,7 +32,7 @@ def test_on_the_cpu_a_batch_keeps_the_measured_few_rows(monkeypatch):
 
 @pytest.mark.parametrize(("asked", "rows", "expected"), [(16, None, 16), (None, 24, 48)])
 def test_the_runner_keeps_what_the_engine_asks_for(fake_gateway, asked, rows, expected):
-    runner = fake_gateway.batch.runner
+    runner = fake_gateway.installed[BatchService].runner
     engine = fake_gateway.engine
     engine.batch_lines_in_flight, engine.max_batch_size = asked, rows
     try:
@@ -43,7 +44,7 @@ def test_the_runner_keeps_what_the_engine_asks_for(fake_gateway, asked, rows, ex
 def test_the_ray_runner_reads_the_engine_too_and_adds_its_chunks(fake_gateway):
     from tokenfactory.batch.ray_executor import CHUNK_LINES, RayBatchRunner
 
-    local = fake_gateway.batch.runner
+    local = fake_gateway.installed[BatchService].runner
     runner = RayBatchRunner(fake_gateway, local.repo, local.files)
     engine = fake_gateway.engine
     engine.batch_lines_in_flight = 16  # what a started vLLM engine says, after the runner exists

@@ -66,7 +66,7 @@ def test_structured_params_for_every_kind_are_accepted_by_vllm():
     from tokenfactory.engine.protocol import StructuredSpec
 
     specs = [
-        StructuredSpec(json_schema='{"type": "object"}'),
+        StructuredSpec(json_schema={"type": "object"}),
         StructuredSpec(json_object=True),
         StructuredSpec(regex="a+"),
         StructuredSpec(ebnf='root ::= "a"'),

@@ -141,9 +141,10 @@ def scripted(monkeypatch):
 
     def build(**kwargs):
         llm = ScriptedAsyncLLM()
-        engine = VLLMEngine(chat_models=[CHAT], embedding_models=[], **kwargs)
+        engine = VLLMEngine(chat_models=[CHAT], embedding_models=[], enable_lora=True, **kwargs)
         served = engine._served[CHAT]
         served.llm, served.status, served.context_length = llm, "loaded", 8
+        served.lora = True
         return engine, llm
 
     return build

@@ -16,7 +16,7 @@ def test_the_backend_sets_the_default_reserved_rank(monkeypatch, backend, rank):
     from tokenfactory.engine.vllm.engine import VLLMEngine
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
-    engine = VLLMEngine(chat_models=["a/b"], embedding_models=[])
+    engine = VLLMEngine(chat_models=["a/b"], embedding_models=[], enable_lora=True)
     assert engine._settings.max_lora_rank == rank
     args = vllm_params.chat_engine_args("a/b", "/m", engine._settings)
     assert args["max_lora_rank"] == rank

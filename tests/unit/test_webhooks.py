@@ -18,6 +18,7 @@ from standardwebhooks import Webhook
 
 import tokenfactory as tf
 from tokenfactory.webhooks.delivery import next_delay
+from tokenfactory.webhooks.service import WebhookService
 from tokenfactory.webhooks.signing import new_secret, signed_headers
 
 MODEL = "test/chat"
@@ -120,7 +121,7 @@ def test_a_finished_batch_is_delivered_signed_in_openais_event_shape(api, fake_g
 
 
 def test_a_failed_delivery_is_retried_with_the_same_event_id(api, fake_gateway, monkeypatch):
-    fake_gateway.webhooks.dispatcher.scale = 0.01  # 5 s -> 0.05 s
+    fake_gateway.installed[WebhookService].dispatcher.scale = 0.01  # 5 s -> 0.05 s
     admin = admin_headers(fake_gateway)
     with tf.webhooks.Receiver() as rx:  # no secret yet: it answers 503
         endpoint = api.post(

@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from tokenfactory.cli import main as cli
+from tokenfactory.lora.service import LoraService
 
 CHAT = "/v1/chat/completions"
 
@@ -93,7 +94,7 @@ def test_batches_and_files_are_invisible_across_workspaces(api, two):
 
 
 def test_adapters_are_invisible_across_workspaces(api, two, fake_gateway):
-    if fake_gateway.lora is None:
+    if LoraService not in fake_gateway.installed:
         pytest.skip("the LoRA feature is not installed in this gateway")
     alice, bob = two
     r = api.post(

@@ -15,6 +15,7 @@ from tokenfactory.core import Core
 from tokenfactory.core.records import JobEvent
 from tokenfactory.features import install_features
 from tokenfactory.store import Store
+from tokenfactory.webhooks.service import WebhookService
 
 WORKSPACE = "hooks"
 
@@ -22,10 +23,10 @@ WORKSPACE = "hooks"
 async def main(db: str, url: str, mode: str) -> None:
     core = Core(FakeEngine(), Store(db))
     install_features(core)
-    assert core.webhooks is not None
+    assert WebhookService in core.installed
     if mode == "emit":
         ws = core.keys.create_workspace(WORKSPACE)
-        endpoint = core.webhooks.register(ws.id, url)
+        endpoint = core.installed[WebhookService].register(ws.id, url)
         print("SECRET", endpoint["secret"], flush=True)
         core.job_ended(JobEvent(ws.id, "batch.completed", "batch_killed"))
     await core.start_engine()

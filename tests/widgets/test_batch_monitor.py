@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tokenfactory.batch.service import BatchService
 from tokenfactory.sdk import TokenFactory
 from tokenfactory.widgets.batch_monitor import BatchMonitor
 
@@ -43,7 +44,7 @@ def test_follows_a_job_to_the_end_and_loads_the_table(gateway, client):
 
 def test_cancel_button_cancels_and_keeps_finished_rows(gateway, client):
     gateway.engine.delay = 0.02
-    gateway.core.batch.runner.max_in_flight = 1
+    gateway.core.installed[BatchService].runner.max_in_flight = 1
     job = client.batches.create(rows(30))
     monitor = BatchMonitor(
         job.id, base_url=gateway.base_url, api_key=gateway.api_key, poll_interval=0.05

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import time
 
+from tokenfactory.lora.service import LoraService
 from tokenfactory.widgets.training_monitor import TrainingMonitor
 
 
 def job(gateway, status="running"):
-    lora = gateway.core.lora
+    lora = gateway.core.installed[LoraService]
     principal = gateway.core.keys.authenticate(gateway.api_key)
     record = lora.create(principal, {"name": "style-v1", "epochs": 2})
     lora.repository.update(record.id, status=status, total_steps=4, run_started_at=time.time())
@@ -57,6 +58,8 @@ def test_cancel_button_cancels_a_queued_job(gateway):
     assert monitor.error == ""
     assert monitor.status == "cancelled"
     assert records.by_id(adapter_id).status == "cancelled"
+    # a late click (one that waited in the kernel's queue) on an ended job does nothing
+    assert monitor.cancel() is None and monitor.error == ""
 
 
 def test_an_unknown_adapter_shows_the_error_instead_of_raising(gateway):

@@ -12,6 +12,7 @@ import pytest
 from tests.fakes import FakeEngine
 from tests.widgets.test_playground import wait_for
 from tokenfactory.engine.protocol import TokenLogprob
+from tokenfactory.widgets.api import ApiError, GatewayApi
 from tokenfactory.widgets.playground import Playground
 
 
@@ -164,14 +165,30 @@ def test_actions_regenerate_and_edit_from_the_browser(pg):
     assert pg.error == ""
 
 
-def test_context_use_comes_from_the_gateway(pg, gateway):
+def test_context_use_is_counted_by_the_gateway(pg, gateway):
     assert pg.context_length == 2048  # the model's, from /v1/models
+    pg.system_prompt = "Be brief."
     pg.send("hello")
+    pg.wait()
     request = gateway.engine.requests[-1]
-    assert pg.prompt_tokens == len(request.prompt_token_ids)
-    assert pg.context_used == pg.prompt_tokens + len(pg.history[-1]["content"])
+    assert pg.prompt_tokens == len(request.prompt_token_ids)  # the last request's, from usage
+    # the whole conversation as the next request sends it, counted by /v1/tokenize
+    template = gateway.engine.tokenizer("test/chat").apply_chat_template(pg.messages)
+    assert pg.context_used == len(template)
+    assert pg.context_used > pg.prompt_tokens
     pg.clear()
     assert pg.context_used == 0
+
+
+def test_without_tokenize_the_last_usage_counts(pg, monkeypatch):
+    def no_tokenize(self, method, path, **kwargs):
+        raise ApiError("Not Found", status=404)
+
+    monkeypatch.setattr(GatewayApi, "request", no_tokenize)
+    pg.send("hello")
+    pg.wait()
+    assert pg.context_used == pg.prompt_tokens + len(pg.history[-1]["content"])
+    assert pg.error == ""
 
 
 # -- item 11: sampling, structured output, tools

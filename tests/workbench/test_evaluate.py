@@ -50,7 +50,7 @@ def test_evaluate_runs_as_one_batch_job_and_scores_every_row(client, gateway):
     (batch_id,) = result.batch_ids
     job = client.batches.retrieve(batch_id)
     assert job.status == "completed" and job.total_requests == 6
-    usage = client.models._get("/usage", params={"tier": "batch_24h"})
+    usage = client.models._get("/usage", cast_to=dict, params={"tier": "batch_24h"})
     assert usage["total"]["requests"] == 6
     assert usage["total"]["cost_usd"] == pytest.approx(frame["cost_usd"].sum(), rel=1e-6)
     summary = result.summary()

@@ -120,3 +120,17 @@ def test_import_tokenfactory_registers_the_accessor_without_importing_pandas():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "TokenFactoryAccessor"
+
+
+def test_the_batch_magic_shows_the_estimate_and_asks_above_max_cost(gateway, monkeypatch):
+    from tokenfactory.magics import submit_cell
+
+    connection = f"--base-url {gateway.base_url} --api-key {gateway.api_key}"
+    line = f"--df texts --model test/chat --max-cost 0 --no-monitor {connection}"
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    with pytest.raises(CostLimitError):
+        submit_cell(line, "Summarise: {text}", {"texts": TEXTS})
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    namespace = {"texts": TEXTS}
+    job, _ = submit_cell(line, "Summarise: {text}", namespace)
+    assert namespace["batch_job"].id == job.id and job.total_requests == 3

@@ -11,6 +11,6 @@ def install(core: Core) -> None:
     from .service import BatchService
 
     service = BatchService(core, config.home() / "batch")
-    core.batch = service
+    core.installed.add(service)
     core.startup_hooks.append(service.runner.start)
     core.shutdown_hooks.append(service.runner.stop)

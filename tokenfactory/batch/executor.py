@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+
+from pydantic import BaseModel
 
 from ..core import Call, Core, UsageRecord
+from ..core.endpoints import ENDPOINTS, Endpoint, Req, Resp
 from ..core.validation import parse_body
 from ..errors import InvalidRequestError, ServiceError
 from ..store import Principal
-from .validation import ENDPOINTS
 
 log = logging.getLogger("tokenfactory.batch")
 
@@ -59,15 +60,13 @@ class LineExecutor:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    def _service(self, url: str) -> Any:
-        services = {
-            "/v1/chat/completions": self.core.chat,
-            "/v1/completions": self.core.completions,
-            "/v1/embeddings": self.core.embeddings,
-        }
-        if url not in services:
-            raise InvalidRequestError(f"Unknown batch endpoint '{url}'")
-        return services[url]
+    async def answer(self, endpoint: Endpoint[Req, Resp], body: dict, call: Call) -> Resp:
+        """One line's request through its endpoint's service: the body parsed into the
+        endpoint's request model, the answer its response model (a remote model's is the
+        upstream's JSON, passed on as it came)."""
+        request = parse_body(endpoint.request, body)
+        run = await self.core.service(endpoint).start(request, call)
+        return await run.complete()
 
     async def run(
         self, principal: Principal, tier: str, priority: int, line: dict, body: dict
@@ -76,10 +75,10 @@ class LineExecutor:
         request_id = f"req-{uuid.uuid4().hex[:24]}"
         call = Call(principal, url, tier, priority, request_id=request_id, defer_usage=True)
         try:
-            service = self._service(url)
-            request = parse_body(ENDPOINTS[url][0], body)
-            run = await service.start(request, call)
-            answer = await run.complete()
+            endpoint = ENDPOINTS.get(url)
+            if endpoint is None:
+                raise InvalidRequestError(f"Unknown batch endpoint '{url}'")
+            answer = await self.answer(endpoint, body, call)
         except ServiceError as exc:
             body_out = exc.to_dict()
             return LineOutcome(
@@ -90,9 +89,9 @@ class LineExecutor:
             err = {"error": {"message": str(exc), "type": "server_error", "code": "server_error"}}
             return LineOutcome(False, result_line(custom_id, 500, request_id, err), call.usage)
         payload = (
-            answer
-            if isinstance(answer, dict)
-            else answer.model_dump(mode="json", exclude_none=True)
+            answer.model_dump(mode="json", exclude_none=True)
+            if isinstance(answer, BaseModel)
+            else answer
         )
         latency = max((u.latency_s or 0.0 for u in call.usage), default=None)
         return LineOutcome(

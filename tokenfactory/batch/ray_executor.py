@@ -34,7 +34,9 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
+from ..core.endpoints import ENDPOINTS
 from ..remote.errors import error_for_status
+from ..remote.registry import RemoteModels
 from ..remote.services import RemoteCall, transport
 from .runner import BatchRunner
 
@@ -46,7 +48,6 @@ TASKS = int(os.environ.get("TOKENFACTORY_RAY_CONCURRENCY", "4"))
 THREADS = int(os.environ.get("TOKENFACTORY_RAY_THREADS", "8"))
 LINES_PER_TASK = 32
 RETRY_AFTER_S = 10.0  # before lines that were not answered are sent again
-UPSTREAM_PATHS = {"/v1/chat/completions", "/v1/completions", "/v1/embeddings"}
 _ray_lock = threading.Lock()
 
 
@@ -262,8 +263,7 @@ class RayBatchRunner(BatchRunner):
 
     def targets(self, model: str) -> list[dict[str, Any]]:
         """The replicas of ``model`` the Ray tasks send to: the routable ones (all if none)."""
-        remote = self.core.remote
-        assert remote is not None
+        remote = self.core.installed[RemoteModels]
         pool = remote.pools[model]
         return [
             {"url": r.url, "key": r.spec.api_key, "model": r.spec.upstream_model}
@@ -286,8 +286,8 @@ class RayBatchRunner(BatchRunner):
         self._max_in_flight = value
 
     def _remote_model(self, line: dict[str, Any]) -> str | None:
-        remote = self.core.remote
-        if remote is None or line["url"] not in UPSTREAM_PATHS:
+        remote = self.core.installed.get(RemoteModels)
+        if remote is None or line["url"] not in ENDPOINTS:
             return None
         model = str(json.loads(line["body"]).get("model"))
         return model if model in remote.pools else None

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ..core import Core
+from ..core.endpoints import ENDPOINTS
 from ..errors import InvalidRequestError, ResourceInUseError, ResourceNotFoundError
 from ..store import Principal
 from .files import ResultFiles
 from .repository import ACTIVE, BatchRepository
 from .runner import BatchRunner
-from .validation import ENDPOINTS, Limits, normalise_endpoint, parse_batch
+from .validation import Limits, normalise_endpoint, parse_batch
 from .wallet import check_wallet
 
 SLA_SECONDS = {"1h": 3600.0, "24h": 86400.0}

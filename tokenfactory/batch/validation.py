@@ -13,18 +13,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from ..core.endpoints import CHAT, ENDPOINTS
 from ..core.validation import parse_body
 from ..errors import InvalidRequestError, ModelLoadingError, ServiceError
-from ..wire.chat import ChatCompletionRequest
-from ..wire.completions import CompletionRequest
-from ..wire.embeddings import EmbeddingRequest
+from ..wire.json_limits import loads, split_jsonl
 
-CHAT = "/v1/chat/completions"
-ENDPOINTS: dict[str, tuple[type[BaseModel], str]] = {
-    CHAT: (ChatCompletionRequest, "chat"),
-    "/v1/completions": (CompletionRequest, "chat"),
-    "/v1/embeddings": (EmbeddingRequest, "embedding"),
-}
 MAX_REPORTED = 50
 
 # (model id, modality) -> raises a ServiceError when the caller cannot use that model
@@ -43,6 +36,7 @@ class BatchLine:
     custom_id: str
     url: str
     body: dict
+    request: BaseModel  # the body parsed into its endpoint's request model
 
 
 def normalise_endpoint(url: str) -> str:
@@ -73,7 +67,7 @@ def parse_batch(
         raise InvalidRequestError(
             f"The batch file is not UTF-8 text: {exc}", param="file", code="invalid_file"
         ) from exc
-    raw = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    raw = [(n, line) for n, line in enumerate(split_jsonl(text), start=1) if line.strip()]
     if not raw:
         raise InvalidRequestError(
             "The batch file is empty: expected one JSON request per line",
@@ -116,9 +110,11 @@ def describe_problems(problems: list[tuple[int, str]]) -> str:
 
 def _parse_line(line: str, required: str | None, seen: dict[str, int], n: int) -> BatchLine:
     try:
-        obj = json.loads(line)
+        obj = loads(line, where="line")
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except InvalidRequestError as exc:
+        raise ValueError(exc.message) from None
     if not isinstance(obj, dict):
         raise ValueError("expected a JSON object with 'custom_id' and 'body'")
     custom_id = obj.get("custom_id")
@@ -133,7 +129,7 @@ def _parse_line(line: str, required: str | None, seen: dict[str, int], n: int) -
         raise ValueError(f"'method' must be POST, got {method!r}")
     url = obj.get("url")
     if url is None:
-        endpoint = required or CHAT
+        endpoint = required or CHAT.path
     elif not isinstance(url, str):
         raise ValueError("'url' must be a string")
     else:
@@ -146,20 +142,19 @@ def _parse_line(line: str, required: str | None, seen: dict[str, int], n: int) -
     body = obj.get("body")
     if not isinstance(body, dict):
         raise ValueError("missing 'body' (a JSON object with the request)")
-    model_cls, _ = ENDPOINTS[endpoint]
     try:
-        request = parse_body(model_cls, body)
+        request = parse_body(ENDPOINTS[endpoint].request, body)
     except InvalidRequestError as exc:
         raise ValueError(exc.message) from None
     if getattr(request, "stream", False):
         raise ValueError("'stream' is not supported in a batch")
-    return BatchLine(n, custom_id, endpoint, body)
+    return BatchLine(n, custom_id, endpoint, body, request)
 
 
 def _model_problem(
     line: BatchLine, check_model: ModelCheck, cache: dict[tuple[str, str], str | None]
 ) -> str | None:
-    key = (str(line.body.get("model")), ENDPOINTS[line.url][1])
+    key = (str(line.body.get("model")), ENDPOINTS[line.url].modality)
     if key not in cache:
         try:
             check_model(*key)

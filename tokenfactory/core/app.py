@@ -1,14 +1,15 @@
-"""The application core: engine, store, keys, the inference services and the features.
+"""The application core: engine, store, keys, and the ports its parts plug into.
 
 One ``Core`` serves every door: the HTTP gateway (in-kernel ``tf.serve()`` and the CLI
-server), the batch runner, the trainer and tests, with no HTTP in it. Features install
-themselves onto its typed attributes (``install(core)``); a feature that is not installed is
-``None`` here and :func:`need` turns that into a 503, never a ``KeyError``.
+server), the batch runner, the trainer and tests, with no HTTP in it. It names nothing above
+it: the inference services and the features register themselves (``install(core)``) in
+``installed`` (by class) and on its ports (``core.ports``); one that is not installed is a 503
+where a door asks for it (:func:`need`), never a ``KeyError``.
 
 Hooks: ``admission_checks`` run before a request reaches the engine (rate limits, wallet);
-the ``meter`` writes each usage record (and its wallet debit) inside a store transaction, so
-a caller can commit its own result in the same one; ``usage_observers`` see each record
-after it is committed.
+the ``meter`` (a ``UsageLedger``) writes each usage record (and its wallet debit) inside a
+store transaction, so a caller can commit its own result in the same one; ``usage_observers``
+see each record after it is committed; ``backends`` serve models the engine does not.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import Any, cast
 
 from ..engine.catalog import a_modality
 from ..engine.protocol import Engine, ModelInfo
@@ -27,68 +28,36 @@ from ..errors import (
     ModelLoadingError,
     ModelNotFoundError,
     ServiceError,
-    UnavailableError,
 )
 from ..store import KeyStore, Principal, Store
+from .endpoints import Endpoint, InferenceDoor, Req, Resp, endpoint_for_modality
 from .in_flight import InFlight
-from .records import Admission, Call, JobEvent, Target, UsageRecord
-
-if TYPE_CHECKING:
-    from ..batch.service import BatchService
-    from ..lora.service import LoraService
-    from ..ratelimit import RateLimiter
-    from ..remote.registry import RemoteModels
-    from ..remote.serving import UpstreamService
-    from ..services.chat import ChatService
-    from ..services.completions import CompletionService
-    from ..services.embeddings import EmbeddingService
-    from ..services.generation import GenerationResult
-    from ..usage.meter import Meter
-    from ..usage.metrics import Metrics
-    from ..usage.prices import PriceTable
-    from ..usage.repository import UsageRepository
-    from ..webhooks.service import WebhookService
+from .ports import Installed, ModelBackend, UsageLedger, need
+from .records import Admission, Call, JobEvent, Spent, Target, UsageRecord
 
 log = logging.getLogger("tokenfactory.core")
 
-T = TypeVar("T")
 AdmissionCheck = Callable[[Admission], Awaitable[dict[str, str] | None]]
 UsageObserver = Callable[[UsageRecord], None]
 ModelResolver = Callable[[str, str, "Principal | None"], "Target | None"]
 AdapterFilter = Callable[[dict[str, str], Principal], dict[str, str]]
 
-
-def need(service: T | None, what: str) -> T:
-    """The installed feature service, or a 503 saying the feature is off on this gateway."""
-    if service is None:
-        raise UnavailableError(f"{what} is not enabled on this gateway", code="feature_not_enabled")
-    return service
+__all__ = ["Core", "need"]
 
 
 class Core:
     def __init__(self, engine: Engine, store: Store) -> None:
-        from ..services.chat import ChatService
-        from ..services.completions import CompletionService
-        from ..services.embeddings import EmbeddingService
-
         self.engine = engine
         self.store = store
         self.keys = KeyStore(store)
-        # the inference services every door calls
-        self.chat: ChatService = ChatService(self)
-        self.completions: CompletionService = CompletionService(self)
-        self.embeddings: EmbeddingService = EmbeddingService(self)
+        #: the inference services by endpoint path (``serve``/``service``)
+        self._services: dict[str, object] = {}
+        #: the features and their parts, by class (see ``core.ports.Installed``)
+        self.installed = Installed()
+        # ports
+        self.meter: UsageLedger | None = None  # the usage ledger (usage.install)
+        self.backends: list[ModelBackend] = []  # models served elsewhere (remote.install)
         self.in_flight = InFlight()  # streams another client may stop (/v1/requests/{id})
-        # features (None until installed; see tokenfactory.features)
-        self.usage: UsageRepository | None = None
-        self.prices: PriceTable | None = None
-        self.ratelimit: RateLimiter | None = None
-        self.metrics: Metrics | None = None
-        self.batch: BatchService | None = None
-        self.lora: LoraService | None = None
-        self.webhooks: WebhookService | None = None
-        self.remote: RemoteModels | None = None  # models served by upstreams (remote.install)
-        self.meter: Meter | None = None  # admission (limits, wallet) and the usage ledger
         self.adapter_filter: AdapterFilter | None = None
         # hooks
         self.admission_checks: list[AdmissionCheck] = []
@@ -102,6 +71,19 @@ class Core:
         self.started_at = time.time()
         self.engine_error: str | None = None
         self._ready = asyncio.Event()
+
+    # -- inference services -----------------------------------------------------------------
+    def serve(self, endpoint: Endpoint[Req, Resp], service: InferenceDoor[Req, Resp]) -> None:
+        """Register the service that runs ``endpoint`` (``services.install`` does)."""
+        self._services[endpoint.path] = service
+
+    def serves(self, endpoint: Endpoint[Any, Any]) -> bool:
+        return endpoint.path in self._services
+
+    def service(self, endpoint: Endpoint[Req, Resp]) -> InferenceDoor[Req, Resp]:
+        """The service that runs ``endpoint``; a 503 where none was installed."""
+        found = need(self._services.get(endpoint.path), f"{endpoint.path} (its service)")
+        return cast("InferenceDoor[Req, Resp]", found)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start_engine(self) -> None:
@@ -159,7 +141,7 @@ class Core:
             if info.modality != modality:
                 raise InvalidRequestError(
                     f"Model '{model}' is {a_modality(info.modality)} model and cannot serve"
-                    " this endpoint",
+                    f" this endpoint; use {endpoint_for_modality(info.modality)} with it",
                     param="model",
                     code="model_not_supported",
                 )
@@ -195,20 +177,14 @@ class Core:
 
     def models(self) -> list[ModelInfo]:
         """Every model served here: the engine's, then the remote ones."""
-        remote = self.remote.models() if self.remote is not None else []
-        return self.engine.models() + remote
+        return self.engine.models() + [m for b in self.backends for m in b.models()]
 
     def find_model(self, model: str) -> ModelInfo | None:
         return next((m for m in self.models() if m.id == model), None)
 
-    def upstream_for(self, model: str) -> UpstreamService | None:
-        """The backend seam: the remote service for a model an upstream serves, else None
-        (the services run it on the local engine)."""
-        if self.remote is None or not self.remote.serves(model):
-            return None
-        from ..remote.serving import UpstreamService
-
-        return UpstreamService(self, self.remote)
+    def backend_for(self, model: str) -> ModelBackend | None:
+        """The backend that serves ``model`` when the local engine does not, else None."""
+        return next((b for b in self.backends if b.serves(model)), None)
 
     def visible_adapters(self, principal: Principal) -> dict[str, str]:
         """Adapters this principal may see: name -> base model (a feature may narrow it)."""
@@ -246,9 +222,7 @@ class Core:
             self.observe(record)
         return True
 
-    def settle(
-        self, call: Call, model: str, results: list[GenerationResult], status: int = 200
-    ) -> None:
+    def settle(self, call: Call, model: str, results: Sequence[Spent], status: int = 200) -> None:
         """Meter one call: commit its usage now, or keep it on the call when it is deferred."""
         record = call.record(model, results, status)
         if call.defer_usage:

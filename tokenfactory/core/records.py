@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..engine.protocol import PRIORITY_INTERACTIVE, Engine
 from ..store import Principal
 
-if TYPE_CHECKING:
-    from ..services.generation import GenerationResult
+
+class Spent(Protocol):
+    """What one generation spent, as metering reads it (a service's ``GenerationResult``)."""
+
+    @property
+    def prompt_tokens(self) -> int: ...
+
+    @property
+    def completion_tokens(self) -> int: ...
+
+    @property
+    def latency_s(self) -> float | None: ...
+
+    @property
+    def ttft_s(self) -> float | None: ...
 
 
 @dataclass
@@ -69,7 +83,7 @@ class Call:
     usage: list[UsageRecord] = field(default_factory=list)
     user: str | None = None  # the end user the request is for (`user` or X-TF-User)
 
-    def record(self, model: str, results: list[GenerationResult], status: int = 200) -> UsageRecord:
+    def record(self, model: str, results: Sequence[Spent], status: int = 200) -> UsageRecord:
         return UsageRecord(
             principal=self.principal,
             endpoint=self.endpoint,

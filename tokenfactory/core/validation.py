@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InvalidRequestError
+from ..wire.json_limits import check_json
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,6 +56,7 @@ def parse_body(model: type[M], body: Any) -> M:
     """``body`` as ``model``, or the 400 an HTTP request with that body would get."""
     if isinstance(body, model):
         return body
+    check_json(body)
     try:
         return model.model_validate(body)
     except ValidationError as exc:

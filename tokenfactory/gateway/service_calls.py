@@ -8,7 +8,8 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ..core import Call
-from ..services.run import Run
+from ..core.endpoints import Endpoint
+from ..core.run import Run
 from ..store import Principal
 from .sse import sse_events
 
@@ -17,14 +18,11 @@ __all__ = ["http_call", "respond"]
 Out = TypeVar("Out")
 
 
-def http_call(request: Request, principal: Principal, endpoint: str, tier: str) -> Call:
-    return Call(
-        principal,
-        endpoint,
-        tier,
-        request_id=getattr(request.state, "request_id", None),
-        user=request.headers.get("x-tf-user") or None,
-    )
+def http_call(request: Request, principal: Principal, endpoint: Endpoint[Any, Any]) -> Call:
+    """An interactive call of ``endpoint``, at its tier, under the request's id and end user."""
+    request_id = getattr(request.state, "request_id", None)
+    user = request.headers.get("x-tf-user") or None
+    return Call(principal, endpoint.path, endpoint.tier, request_id=request_id, user=user)
 
 
 async def respond(run: Run[Out, Any], response: Response, stream: bool = False) -> Out | Any:

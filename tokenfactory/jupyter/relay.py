@@ -11,6 +11,8 @@ import httpx
 from ..discovery import list_gateways
 
 TIMEOUT = httpx.Timeout(3.0)
+#: an action may take a while: a training cancel waits for the trainer's next step (up to 10 s)
+ACTION_TIMEOUT = httpx.Timeout(30.0)
 # gateway routes the relay may read, by the name the browser uses
 RESOURCES = {
     "health": "/health",
@@ -28,6 +30,7 @@ ACTIONS = {
 }
 TARGET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 BATCH_ACTIVE = {"validating", "queued", "in_progress", "running", "finalizing", "cancelling"}
+JOBS_SHOWN = 5  # per kind, in the sidebar
 TRAINING_ACTIVE = {"queued", "pending", "validating", "training", "running"}
 
 
@@ -89,7 +92,7 @@ async def act(client: httpx.AsyncClient, record: dict, action: str, target: str)
     headers = {"Authorization": f"Bearer {record['api_key']}"} if record.get("api_key") else {}
     url = _root(record) + route.format(target=target)
     try:
-        response = await client.request(method, url, headers=headers, timeout=TIMEOUT)
+        response = await client.request(method, url, headers=headers, timeout=ACTION_TIMEOUT)
     except httpx.HTTPError as exc:
         return 502, _error(f"Cannot reach the gateway at {url}: {exc}", "bad_gateway")
     try:
@@ -141,17 +144,35 @@ async def summary(client: httpx.AsyncClient, record: dict) -> dict:
         ]
         out["adapters"] = sorted(health.get("adapters") or [])
     # batch jobs and training jobs are optional features: null when the gateway lacks them
-    out["batches_active"] = (
-        sum(1 for b in _items(batches) if b.get("status") in BATCH_ACTIVE)
-        if b_status == 200
-        else None
-    )
-    out["training_active"] = (
-        sum(1 for a in _items(adapters) if a.get("status") in TRAINING_ACTIVE)
-        if a_status == 200
-        else None
-    )
+    active_batches = [b for b in _items(batches) if b.get("status") in BATCH_ACTIVE]
+    training = [a for a in _items(adapters) if a.get("status") in TRAINING_ACTIVE]
+    out["batches_active"] = len(active_batches) if b_status == 200 else None
+    out["training_active"] = len(training) if a_status == 200 else None
+    # the jobs themselves, newest first, so the sidebar can open a monitor on one
+    out["batches"] = [_batch_row(b) for b in _items(batches)[:JOBS_SHOWN]]
+    trained = [a for a in _items(adapters) if a.get("source") != "imported"]  # oldest first
+    out["trainings"] = [_training_row(a) for a in reversed(trained)][:JOBS_SHOWN]
     return out
+
+
+def _batch_row(batch: dict) -> dict:
+    done = (batch.get("completed_requests") or 0) + (batch.get("failed_requests") or 0)
+    return {
+        "id": batch.get("id"),
+        "status": batch.get("status"),
+        "done": done,
+        "total": batch.get("total_requests") or 0,
+    }
+
+
+def _training_row(adapter: dict) -> dict:
+    progress = adapter.get("progress") or {}
+    return {
+        "id": adapter.get("name"),
+        "status": adapter.get("status"),
+        "done": progress.get("step") or 0,
+        "total": progress.get("total_steps") or 0,
+    }
 
 
 async def summaries() -> list[dict]:

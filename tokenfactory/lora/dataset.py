@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from ..errors import InvalidRequestError
+from ..wire.json_limits import loads, split_jsonl
 
 ROLES = ("system", "user", "assistant")
 MIN_TRAINING_EXAMPLES = 10
@@ -80,13 +81,16 @@ def parse_jsonl(
             raise TrainingDataError(f"The {purpose} file is not UTF-8: {exc}", [], param) from None
     examples: list[list[dict[str, str]]] = []
     problems: list[tuple[int | None, str]] = []
-    for number, line in enumerate(data.splitlines(), start=1):
+    for number, line in enumerate(split_jsonl(data), start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = loads(line, where="line")
         except json.JSONDecodeError as exc:
             problems.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        except InvalidRequestError as exc:
+            problems.append((number, exc.message))
             continue
         problem = example_problem(record)
         if problem:

@@ -144,6 +144,15 @@ class TrainingRunner:
         except Exception:
             return False
 
+    def _prepare_engine_for_adapters(self, base_model: str) -> None:
+        """Let an engine that adds LoRA support on first use (VLLMEngine) do it while the
+        adapter trains, instead of after; training does not wait for it."""
+        prepare = getattr(self.core.engine, "prepare_lora", None)
+        if prepare is None or self.loop is None:
+            return
+        future: Future = asyncio.run_coroutine_threadsafe(prepare(base_model), self.loop)
+        future.add_done_callback(_log_failure)
+
     def _run(self, record: AdapterRecord, resume: bool) -> None:
         from .trainer import Stopped, TrainingJob, train
 
@@ -162,6 +171,8 @@ class TrainingRunner:
                 self.repository.add_event(
                     adapter_id, "info", message="engine asleep while training"
                 )
+            else:
+                self._prepare_engine_for_adapters(record.base_model)
             job = TrainingJob(
                 base_path=self._base_path(record.base_model),
                 train=parse_jsonl(self.repository.training_file(adapter_id).read_bytes()),
@@ -224,3 +235,8 @@ class TrainingRunner:
         if info is not None and info.path:
             return info.path
         return model_files.resolve(base_model)
+
+
+def _log_failure(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("preparing the engine for adapters failed: %s", future.exception())

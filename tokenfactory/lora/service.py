@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import json
 import logging
 import shutil
 import time
@@ -27,6 +26,7 @@ from ..store import Principal
 from ..wire.adapters import AdapterCreate, AdapterImport
 from .dataset import parse_jsonl, to_jsonl
 from .params import TrainingParams, check_name
+from .peft_folder import read_peft_folder
 from .repository import ACTIVE, AdapterRecord, AdapterRepository
 from .runner import TrainingRunner
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tokenfactory.lora")
 ID_PREFIX = "lora_"
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
 
 
 class LoraService:
@@ -238,26 +237,11 @@ class LoraService:
         body = parse_body(AdapterImport, body)
         name = self._check_new_name(body.name)
         source = body.path
-        folder = Path(source).expanduser()
-        config_file = folder / "adapter_config.json"
-        if not config_file.is_file():
-            raise InvalidRequestError(
-                f"No PEFT adapter at {source} (adapter_config.json missing)", param="path"
-            )
-        config = json.loads(config_file.read_text())
-        if str(config.get("peft_type", "LORA")).upper() != "LORA":
-            raise InvalidRequestError(
-                f"Only LoRA adapters can be imported (this one is {config.get('peft_type')})",
-                param="path",
-            )
-        base = body.base_model or self._base_from_config(config)
+        folder = read_peft_folder(source, [self.core.store.path.parent, self.repository.root])
+        base = body.base_model or self._base_from_config(folder.config)
         base = self._check_base(base)
-        rank = int(config.get("r", 16))
         params = TrainingParams(
-            epochs=1,
-            rank=rank,
-            alpha=float(config.get("lora_alpha", 2 * rank)),
-            dropout=float(config.get("lora_dropout", 0.0)),
+            epochs=1, rank=folder.rank, alpha=folder.alpha, dropout=folder.dropout
         )
         record = self.repository.create(
             principal.workspace.id,
@@ -271,9 +255,8 @@ class LoraService:
         target = self.repository.adapter_dir(record.id)
         try:
             target.mkdir(parents=True, exist_ok=True)
-            for file in ADAPTER_FILES:
-                if (folder / file).exists():
-                    shutil.copy2(folder / file, target / file)
+            for file in folder.files:
+                shutil.copy2(file, target / file.name)
             await self.core.engine.load_adapter(record.id, str(target), base)
         except Exception:
             await asyncio.to_thread(self.repository.delete, record.id)

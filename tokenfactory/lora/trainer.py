@@ -157,7 +157,8 @@ def evaluate(
 
 
 def save_checkpoint(model: Any, optimizer: Any, folder: Path, epoch: int, step: int) -> Path:
-    """Write ``epoch-N`` atomically, then drop older checkpoints."""
+    """Write ``epoch-N`` atomically; every epoch's checkpoint is kept (each is servable as
+    ``ADAPTER@epoch-N``, see ``lora/checkpoints.py``)."""
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".epoch-{epoch}.", dir=folder))
     model.save_pretrained(str(tmp))
@@ -166,9 +167,6 @@ def save_checkpoint(model: Any, optimizer: Any, folder: Path, epoch: int, step: 
     target = folder / f"epoch-{epoch}"
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
-    for old in folder.glob("epoch-*"):
-        if old != target:
-            shutil.rmtree(old, ignore_errors=True)
     return target
 
 

@@ -16,20 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..batch.wallet import estimated_tokens
+from ..core.endpoints import ENDPOINTS, estimated_tokens
 from ..engine.catalog import a_modality
 from ..errors import InvalidRequestError
 from ..services.generation import GenerationResult
 from .errors import UpstreamFailed
 from .pool import ReplicaPool, UpstreamStream
 from .registry import RemoteModels
-
-PATHS = {
-    "/v1/chat/completions": "/chat/completions",
-    "/v1/completions": "/completions",
-    "/v1/embeddings": "/embeddings",
-}
-
 
 #: How a non-streamed call reaches its upstream, when not through the replica pool: a batch
 #: executor that sends lines its own way (the Ray executor) sets it in each line's task, so
@@ -70,22 +63,18 @@ class RemoteCall:
     @property
     def path(self) -> str:
         """The upstream's path for this call (below its ``/v1`` base URL)."""
-        return PATHS[self.endpoint]
+        return ENDPOINTS[self.endpoint].upstream_path
 
 
 class RemoteService:
     def __init__(self, remote: RemoteModels) -> None:
         self.remote = remote
 
-    def prepare(self, endpoint: str, request: BaseModel | dict[str, Any]) -> RemoteCall:
-        body = (
-            request.model_dump(mode="json", exclude_unset=True, by_alias=True)
-            if isinstance(request, BaseModel)
-            else dict(request)
-        )
+    def prepare(self, endpoint: str, request: BaseModel) -> RemoteCall:
+        body = request.model_dump(mode="json", exclude_unset=True, by_alias=True)
         model = str(body["model"])
         pool = self.remote.pool_for(model)
-        wanted = "embedding" if endpoint == "/v1/embeddings" else "chat"
+        wanted = ENDPOINTS[endpoint].modality
         modality = self.remote.modality(model)
         if modality is not None and modality != wanted:
             raise InvalidRequestError(
@@ -93,7 +82,7 @@ class RemoteService:
                 param="model",
                 code="model_not_supported",
             )
-        call = RemoteCall(endpoint, model, body, pool, estimated_tokens=estimated_tokens(body))
+        call = RemoteCall(endpoint, model, body, pool, estimated_tokens=estimated_tokens(request))
         if body.get("stream"):
             call.stream = True
             opts = body.get("stream_options") or {}

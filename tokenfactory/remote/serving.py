@@ -1,9 +1,10 @@
 """Remote models behind the core's chat, completions and embeddings services.
 
-``install(core, specs)`` sets ``core.remote``; from then on a service whose request names a
-remote model hands it to :class:`UpstreamService` instead of the local engine (the backend
-seam: ``Core.upstream_for``). The request gets the same admission (rate limits, wallet) and
-metering as a local one, from an HTTP route or a batch line alike.
+``install(core, specs)`` plugs an :class:`UpstreamBackend` into the core's ``backends`` port
+(``core.ports.ModelBackend``) and registers the ``RemoteModels`` in ``core.installed``; from
+then on a service whose request names a remote model hands it to that backend instead of the
+local engine (``Core.backend_for``). The request gets the same admission (rate limits, wallet)
+and metering as a local one, from an HTTP route or a batch line alike.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ..core.records import Admission, Call
-from ..services.run import Run, admitted
+from ..core.run import Run, admitted
+from ..engine.protocol import ModelInfo
 from .config import UpstreamSpec
 from .registry import RemoteModels
 from .services import RawChunk, RemoteService
@@ -28,18 +30,28 @@ UpstreamRun = Run[dict[str, Any], RawChunk]
 
 def install(core: Core, specs: list[UpstreamSpec], health_interval_s: float = 2.0) -> RemoteModels:
     remote = RemoteModels(specs, health_interval_s)
-    core.remote = remote
+    core.installed.add(remote)
+    core.backends.append(UpstreamBackend(core, remote))
     core.startup_hooks.insert(0, remote.start)
     core.shutdown_hooks.append(remote.shutdown)
     return remote
 
 
-class UpstreamService:
+class UpstreamBackend:
+    """The remote models behind the core's services (a ``core.ports.ModelBackend``)."""
+
     def __init__(self, core: Core, remote: RemoteModels) -> None:
         self.core = core
+        self.remote = remote
         self.service = RemoteService(remote)
 
-    async def start(self, req: BaseModel, call: Call) -> Any:
+    def models(self) -> list[ModelInfo]:
+        return self.remote.models()
+
+    def serves(self, model: str) -> bool:
+        return self.remote.serves(model)
+
+    async def start(self, req: BaseModel, call: Call) -> UpstreamRun:
         """Admit the request; a stream is opened here, so an upstream's refusal is a plain
         HTTP error rather than an error event."""
         model = str(getattr(req, "model", ""))

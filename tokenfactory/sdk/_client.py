@@ -1,18 +1,18 @@
 """TokenFactory and AsyncTokenFactory: configuration, the request loop with retries, resources.
 
-Each resource is a typed ``cached_property`` of a client. Most resource classes serve both
-clients, because their methods return whatever the client's ``request()`` returns (a value for
-``TokenFactory``, an awaitable for ``AsyncTokenFactory``); a resource that polls (``batches``,
-``adapters``) has a sync and an async class.
+Each resource is a typed ``cached_property`` of a client: ``TokenFactory`` holds the
+synchronous classes (``Chat``, ``Models``, ...), ``AsyncTokenFactory`` their ``Async`` twins,
+whose methods are coroutines. ``request(APIRequest)`` returns the answer parsed into the
+request's ``cast_to``; ``request_stream`` a ``Stream`` (``AsyncStream``) of it.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -30,12 +30,25 @@ from ._errors import (
 from ._request import APIRequest, Timeout, merged_body
 from ._retry import RetryPolicy
 from ._streaming import AsyncStream, Stream
+from .resources._params import MessageParam
 from .resources.adapters import Adapters, AsyncAdapters
 from .resources.batches import AsyncBatches, Batches
-from .resources.chat import Chat
-from .resources.completions import Completions
-from .resources.embeddings import Embeddings
-from .resources.models import Models
+from .resources.chat import AsyncChat, Chat
+from .resources.completions import AsyncCompletions, Completions
+from .resources.embeddings import AsyncEmbeddings, Embeddings
+from .resources.models import AsyncModels, Models
+from .resources.tokenizer import (
+    DetokenizeResponse,
+    PriceTable,
+    TokenizeResponse,
+    detokenize_request,
+    price_table,
+    prices_request,
+    tokenize_request,
+)
+from .types import ResponseMeta
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
@@ -51,7 +64,6 @@ _UNCHANGED = _Unchanged()
 class BaseClient:
     """Everything the sync and async clients share: config, request building, parsing."""
 
-    _is_async = False
     _owns_http: bool
 
     def __init__(
@@ -101,74 +113,6 @@ class BaseClient:
         other._default_query = {**self._default_query, **(default_query or {})}
         return other
 
-    # resources shared by both clients ---------------------------------------------------
-    @cached_property
-    def chat(self) -> Chat:
-        return Chat(self)
-
-    @cached_property
-    def completions(self) -> Completions:
-        return Completions(self)
-
-    @cached_property
-    def embeddings(self) -> Embeddings:
-        return Embeddings(self)
-
-    @cached_property
-    def models(self) -> Models:
-        return Models(self)
-
-    # tokenizer and prices -------------------------------------------------------------
-    def tokenize(
-        self,
-        model: str,
-        prompt: str | None = None,
-        *,
-        messages: Any = None,
-        add_special_tokens: bool | None = None,
-        add_generation_prompt: bool = True,
-        return_token_strs: bool = False,
-    ) -> Any:
-        """The model's own token ids for ``prompt``, or for chat ``messages`` with the chat
-        template applied (``count`` is what a chat completion's ``prompt_tokens`` would be).
-        Free: metered at zero cost. vLLM's ``/tokenize`` shape."""
-        from tokenfactory.wire.tokenize import TokenizeResponse
-
-        body: dict[str, Any] = {
-            "model": model,
-            "prompt": prompt,
-            "messages": None if messages is None else list(messages),
-            "add_generation_prompt": add_generation_prompt,
-            "return_token_strs": return_token_strs,
-        }
-        if add_special_tokens is not None:
-            body["add_special_tokens"] = add_special_tokens
-        body = {k: v for k, v in body.items() if v is not None}
-        return self.request(APIRequest("POST", "/tokenize", body=body, cast_to=TokenizeResponse))
-
-    def detokenize(self, model: str, tokens: list[int]) -> Any:
-        """The text of ``tokens`` (vLLM's ``/detokenize`` shape: ``.prompt``)."""
-        from tokenfactory.wire.tokenize import DetokenizeResponse
-
-        body = {"model": model, "tokens": list(tokens)}
-        return self.request(
-            APIRequest("POST", "/detokenize", body=body, cast_to=DetokenizeResponse)
-        )
-
-    def prices(self) -> Any:
-        """The gateway's prices: ``{tier: {"input", "output"}}`` in USD per million tokens."""
-        from tokenfactory.wire.tokenize import PriceList
-
-        answer = self.request(APIRequest("GET", "/prices", cast_to=PriceList))
-        if self._is_async:
-            return _as_table(answer)
-        return answer.as_table()
-
-    # requests ---------------------------------------------------------------------------
-    def request(self, request: APIRequest) -> Any:
-        """Send ``request`` with retries: the parsed value (awaitable on the async client)."""
-        raise NotImplementedError
-
     # request building ------------------------------------------------------------------
     @property
     def default_headers(self) -> dict[str, str]:
@@ -178,7 +122,7 @@ class BaseClient:
         return {**headers, **self._default_headers}
 
     def _build_request(
-        self, http: httpx.Client | httpx.AsyncClient, request: APIRequest
+        self, http: httpx.Client | httpx.AsyncClient, request: APIRequest[Any]
     ) -> httpx.Request:
         options = request.options
         headers = {**self.default_headers, **(options.get("extra_headers") or {})}
@@ -205,7 +149,7 @@ class BaseClient:
             **kwargs,
         )
 
-    def _retry_delay(self, error: APIError, retries_done: int, request: APIRequest) -> float:
+    def _retry_delay(self, error: APIError, retries_done: int, request: APIRequest[Any]) -> float:
         """How long to wait before the next attempt; raises ``error`` when there is none."""
         max_retries = request.options.get("max_retries", self.max_retries)
         delay = self.retry_policy.next_delay(error, retries_done, max_retries)
@@ -213,40 +157,41 @@ class BaseClient:
             raise error
         return delay
 
-    def _parse(self, response: httpx.Response, request: APIRequest, started: float) -> Any:
-        if request.chunk_type is not None:
-            chunk_type = request.chunk_type
-            stream_cls = AsyncStream if self._is_async else Stream
-            return stream_cls(response, chunk_type.model_validate)
-        cast_to = request.cast_to
+    def _parse(self, response: httpx.Response, request: APIRequest[T], started: float) -> T:
+        """The answer as ``request.cast_to``: a model (with its request id and latency), a
+        ``dict`` of the JSON, ``str``, ``bytes`` or the ``httpx.Response`` itself."""
+        cast_to: type[Any] = request.cast_to
         if cast_to is httpx.Response:
-            return response
+            return cast(T, response)
         if cast_to is bytes:
-            return response.content
+            return cast(T, response.content)
         if cast_to is str:
-            return response.text
+            return cast(T, response.text)
         try:
             data = response.json()
         except ValueError as exc:
             raise APIResponseValidationError(
                 f"the response is not JSON: {exc}", response=response
             ) from exc
-        if isinstance(cast_to, type) and issubclass(cast_to, BaseModel):
-            try:
-                value = cast_to.model_validate(data)
-            except ValidationError as exc:
-                raise APIResponseValidationError(str(exc), response=response) from exc
-            if hasattr(value, "_set_response_meta"):
-                value._set_response_meta(
-                    request_id=response.headers.get("x-request-id"),
-                    latency_s=time.perf_counter() - started,
-                )
-            return value
-        return data
+        if not (isinstance(cast_to, type) and issubclass(cast_to, BaseModel)):
+            return cast(T, data)
+        try:
+            value = cast_to.model_validate(data)
+        except ValidationError as exc:
+            raise APIResponseValidationError(str(exc), response=response) from exc
+        if isinstance(value, ResponseMeta):
+            value._set_response_meta(
+                request_id=response.headers.get("x-request-id"),
+                latency_s=time.perf_counter() - started,
+            )
+        return cast(T, value)
 
 
-async def _as_table(pending: Any) -> dict[str, dict[str, Any]]:
-    return (await pending).as_table()
+def _chunk_parser(request: APIRequest[T]) -> Callable[[object], T]:
+    model: type[Any] = request.cast_to
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"a stream's chunks are pydantic models, not {model!r}")
+    return lambda data: cast(T, model.model_validate(data))
 
 
 def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIError:
@@ -270,6 +215,22 @@ class TokenFactory(BaseClient):
         self._http = http_client or httpx.Client(timeout=self.timeout)
 
     @cached_property
+    def chat(self) -> Chat:
+        return Chat(self)
+
+    @cached_property
+    def completions(self) -> Completions:
+        return Completions(self)
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        return Embeddings(self)
+
+    @cached_property
+    def models(self) -> Models:
+        return Models(self)
+
+    @cached_property
     def batches(self) -> Batches:
         return Batches(self)
 
@@ -277,15 +238,56 @@ class TokenFactory(BaseClient):
     def adapters(self) -> Adapters:
         return Adapters(self)
 
-    def request(self, request: APIRequest) -> Any:
+    def tokenize(
+        self,
+        model: str,
+        prompt: str | None = None,
+        *,
+        messages: Iterable[MessageParam] | None = None,
+        add_special_tokens: bool | None = None,
+        add_generation_prompt: bool = True,
+        return_token_strs: bool = False,
+    ) -> TokenizeResponse:
+        """The model's own token ids for ``prompt``, or for chat ``messages`` with the chat
+        template applied (``count`` is what a chat completion's ``prompt_tokens`` would be).
+        Free: metered at zero cost. vLLM's ``/tokenize`` shape."""
+        return self.request(
+            tokenize_request(
+                model,
+                prompt,
+                messages,
+                add_special_tokens,
+                add_generation_prompt,
+                return_token_strs,
+            )
+        )
+
+    def detokenize(self, model: str, tokens: Iterable[int]) -> DetokenizeResponse:
+        """The text of ``tokens`` (vLLM's ``/detokenize`` shape: ``.prompt``)."""
+        return self.request(detokenize_request(model, tokens))
+
+    def prices(self) -> PriceTable:
+        """The gateway's prices: ``{tier: {"input", "output"}}`` in USD per million tokens."""
+        return price_table(self.request(prices_request()))
+
+    def request(self, request: APIRequest[T]) -> T:
+        """Send ``request`` (retrying what may be retried); the answer as ``request.cast_to``."""
         started = time.perf_counter()
+        return self._parse(self._send(request), request, started)
+
+    def request_stream(self, request: APIRequest[T]) -> Stream[T]:
+        """Send ``request``; iterate the answer's events as ``request.cast_to``."""
+        return Stream(self._send(request), _chunk_parser(request))
+
+    def _send(self, request: APIRequest[Any]) -> httpx.Response:
+        """The first successful response (its body unread when streaming) or the last error."""
         retries = 0
         while True:
             http_request = self._build_request(self._http, request)
             try:
                 response = self._http.send(http_request, stream=request.stream)
                 if response.is_success:
-                    return self._parse(response, request, started)
+                    return response
                 response.read()  # a streamed error body too
             except httpx.TransportError as exc:
                 error: APIError = _transport_error(exc, http_request)
@@ -298,7 +300,7 @@ class TokenFactory(BaseClient):
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> TokenFactory:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -308,12 +310,26 @@ class TokenFactory(BaseClient):
 class AsyncTokenFactory(BaseClient):
     """The asyncio client: the same resources, every call awaited."""
 
-    _is_async = True
-
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self.timeout)
+
+    @cached_property
+    def chat(self) -> AsyncChat:
+        return AsyncChat(self)
+
+    @cached_property
+    def completions(self) -> AsyncCompletions:
+        return AsyncCompletions(self)
+
+    @cached_property
+    def embeddings(self) -> AsyncEmbeddings:
+        return AsyncEmbeddings(self)
+
+    @cached_property
+    def models(self) -> AsyncModels:
+        return AsyncModels(self)
 
     @cached_property
     def batches(self) -> AsyncBatches:
@@ -323,15 +339,48 @@ class AsyncTokenFactory(BaseClient):
     def adapters(self) -> AsyncAdapters:
         return AsyncAdapters(self)
 
-    async def request(self, request: APIRequest) -> Any:
+    async def tokenize(
+        self,
+        model: str,
+        prompt: str | None = None,
+        *,
+        messages: Iterable[MessageParam] | None = None,
+        add_special_tokens: bool | None = None,
+        add_generation_prompt: bool = True,
+        return_token_strs: bool = False,
+    ) -> TokenizeResponse:
+        return await self.request(
+            tokenize_request(
+                model,
+                prompt,
+                messages,
+                add_special_tokens,
+                add_generation_prompt,
+                return_token_strs,
+            )
+        )
+
+    async def detokenize(self, model: str, tokens: Iterable[int]) -> DetokenizeResponse:
+        return await self.request(detokenize_request(model, tokens))
+
+    async def prices(self) -> PriceTable:
+        return price_table(await self.request(prices_request()))
+
+    async def request(self, request: APIRequest[T]) -> T:
         started = time.perf_counter()
+        return self._parse(await self._send(request), request, started)
+
+    async def request_stream(self, request: APIRequest[T]) -> AsyncStream[T]:
+        return AsyncStream(await self._send(request), _chunk_parser(request))
+
+    async def _send(self, request: APIRequest[Any]) -> httpx.Response:
         retries = 0
         while True:
             http_request = self._build_request(self._http, request)
             try:
                 response = await self._http.send(http_request, stream=request.stream)
                 if response.is_success:
-                    return self._parse(response, request, started)
+                    return response
                 await response.aread()  # a streamed error body too
             except httpx.TransportError as exc:
                 error: APIError = _transport_error(exc, http_request)
@@ -344,7 +393,7 @@ class AsyncTokenFactory(BaseClient):
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncTokenFactory:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -354,7 +403,9 @@ class AsyncTokenFactory(BaseClient):
 RESOURCE_NAMES = ("adapters", "batches", "chat", "completions", "embeddings", "models")
 
 
-def _portable_timeout(timeout: Any) -> Any:
+def _portable_timeout(
+    timeout: Timeout,
+) -> float | tuple[float | None, float | None, float | None, float | None] | None:
     """A timeout any httpx-compatible client accepts: an ``httpx.Timeout`` as a 4-tuple, since
     a client given in ``http_client=`` may be ``httpx2``'s (starlette's TestClient is), and
     ``httpx2`` refuses ``httpx.Timeout`` objects."""

@@ -8,6 +8,7 @@
      │    │    ├── InsufficientBalanceError   402 insufficient_balance
      │    │    ├── PermissionDeniedError      403 permission_denied
      │    │    ├── NotFoundError              404 not_found
+     │    │    ├── ConflictError              409 conflict
      │    │    ├── RateLimitError             429 rate_limit_exceeded
      │    │    ├── InternalServerError        500 server_error (and any other 5xx)
      │    │    └── ServiceUnavailableError    503 service_unavailable
@@ -99,6 +100,10 @@ class NotFoundError(APIStatusError):
     status_code = 404
 
 
+class ConflictError(APIStatusError):
+    status_code = 409
+
+
 class RateLimitError(APIStatusError):
     status_code = 429
 
@@ -136,6 +141,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     402: InsufficientBalanceError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     429: RateLimitError,
     500: InternalServerError,
     503: ServiceUnavailableError,
@@ -149,6 +155,7 @@ _STATUS_BY_TYPE: dict[str, int] = {
     "insufficient_balance": 402,
     "permission_denied": 403,
     "not_found": 404,
+    "conflict": 409,
     "rate_limit_exceeded": 429,
     "server_error": 500,
     "service_unavailable": 503,

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tokenfactory.wire.batches import BatchLineError, BatchRequestLine, BatchResultLine
+
 if TYPE_CHECKING:
     import pandas as pd
+
+# a path, JSONL bytes or text, or an iterable of examples (a DataFrame, a list of dicts)
+TrainingData = str | bytes | os.PathLike[str] | Iterable[Any]
+# the same for batch requests
+BatchData = TrainingData
 
 # column pairs a training DataFrame may use for a one-turn conversation
 PROMPT_COLUMNS = (("prompt", "completion"), ("user", "assistant"), ("question", "answer"))
@@ -36,8 +43,14 @@ def render_prompt(template: str, row: Mapping[str, Any], column: str | None) -> 
         ) from exc
 
 
-def _is_dataframe(data: Any) -> bool:
+def _is_dataframe(data: object) -> bool:
     return hasattr(data, "to_dict") and hasattr(data, "columns")
+
+
+def _records(df: Any) -> list[dict[str, Any]]:
+    """A DataFrame's rows as dicts (duck-typed: pandas is not imported for this)."""
+    records: list[dict[str, Any]] = df.to_dict("records")
+    return records
 
 
 def _file_bytes(data: Any) -> bytes | None:
@@ -58,13 +71,13 @@ def _encode(lines: Iterable[dict[str, Any]]) -> bytes:
 
 
 # -- training data (adapters) ----------------------------------------------------------------
-def training_jsonl(data: Any) -> bytes:
+def training_jsonl(data: TrainingData) -> bytes:
     """Training examples in any accepted form → chat JSONL (one ``{"messages": [...]}``)."""
     raw = _file_bytes(data)
     if raw is not None:
         return raw
     if _is_dataframe(data):
-        data = data.to_dict("records")
+        data = _records(data)
     if isinstance(data, Iterable):
         return _encode(_conversation(item) for item in data)
     raise TypeError(f"unsupported training data: {type(data).__name__}")
@@ -92,7 +105,7 @@ def _conversation(item: Any) -> dict[str, Any]:
 
 # -- batch input -----------------------------------------------------------------------------
 def batch_jsonl(
-    file: Any,
+    file: BatchData,
     *,
     template: str | None = None,
     model: str | None = None,
@@ -170,28 +183,39 @@ def response_text(body: dict[str, Any] | None) -> Any:
     return first.get("text")
 
 
-def results_frame(inputs: list[dict[str, Any]], results: list[dict[str, Any]]) -> pd.DataFrame:
+def results_frame(
+    inputs: Sequence[BatchRequestLine], results: Sequence[BatchResultLine]
+) -> pd.DataFrame:
     """One row per input line: the request, the response text, token counts, the error."""
     import pandas as pd
 
-    by_id = {r["custom_id"]: r for r in results}
+    by_id = {r.custom_id: r for r in results}
     rows = []
     for line in inputs:
-        result = by_id.get(line["custom_id"], {})
-        response = result.get("response") or {}
-        body = response.get("body") or {}
+        result = by_id.get(line.custom_id)
+        response = result.response if result is not None else None
+        body = (response.body if response is not None else None) or {}
         usage = body.get("usage") or {}
-        error = result.get("error") or body.get("error")
+        error = _error_text(result.error if result is not None else None, body.get("error"))
         rows.append(
             {
-                "custom_id": line["custom_id"],
-                "request": line.get("body"),
-                "status_code": response.get("status_code"),
+                "custom_id": line.custom_id,
+                "request": line.body,
+                "status_code": response.status_code if response is not None else None,
                 "response": None if error else response_text(body),
                 "prompt_tokens": usage.get("prompt_tokens"),
                 "completion_tokens": usage.get("completion_tokens"),
-                "error": None if not error else f"{error.get('code')}: {error.get('message')}",
-                "finished": bool(result),
+                "error": error,
+                "finished": result is not None,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _error_text(error: BatchLineError | None, in_body: object) -> str | None:
+    """``code: message`` of a line that could not run, or of an error answer it got."""
+    if error is not None:
+        return f"{error.code}: {error.message}"
+    if isinstance(in_body, Mapping):
+        return f"{in_body.get('code')}: {in_body.get('message')}"
+    return None

@@ -6,14 +6,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypedDict, cast
+from typing import IO, Any, Generic, TypedDict, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel
 
+T = TypeVar("T")
 Timeout = float | httpx.Timeout | None
 FileContent = bytes | str | os.PathLike[str] | IO[bytes]
-FileSpec = FileContent | tuple
+# a file's content, or (filename, content) / (filename, content, content type)
+FileSpec = FileContent | tuple[str, FileContent] | tuple[str, FileContent, str | None]
 
 
 class RequestOptions(TypedDict, total=False):
@@ -30,19 +32,18 @@ OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 
 
 @dataclass
-class APIRequest:
+class APIRequest(Generic[T]):
+    """``cast_to`` is what the answer is parsed into: a pydantic model, ``dict``, ``str``,
+    ``bytes`` or ``httpx.Response``; for a streamed call, the model of each chunk."""
+
     method: str
     path: str
+    cast_to: type[T]
     body: dict[str, Any] | None = None  # JSON, or form fields when ``files`` is set
     params: dict[str, Any] | None = None
     files: dict[str, tuple[str, bytes, str | None]] | None = None
-    cast_to: Any = dict  # a pydantic model, dict, str, bytes or httpx.Response
-    chunk_type: type[BaseModel] | None = None  # set: the call returns a Stream of these
+    stream: bool = False
     options: RequestOptions = field(default_factory=lambda: RequestOptions())
-
-    @property
-    def stream(self) -> bool:
-        return self.chunk_type is not None
 
 
 def split_options(values: Mapping[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
@@ -69,26 +70,26 @@ def read_files(files: Mapping[str, FileSpec]) -> dict[str, tuple[str, bytes, str
 
 
 def _read_file(spec: FileSpec) -> tuple[str, bytes, str | None]:
-    content_type = None
     if isinstance(spec, tuple):
-        filename, content, *rest = spec
-        content_type = rest[0] if rest else None
-        _, data, _ = _read_file(content)
-        return str(filename), data, content_type
+        filename, content = spec[0], spec[1]
+        content_type = spec[2] if len(spec) == 3 else None
+        _, content_bytes, _ = _read_file(content)
+        return str(filename), content_bytes, content_type
     if isinstance(spec, bytes):
-        return "upload", spec, content_type
+        return "upload", spec, None
     if isinstance(spec, (str, os.PathLike)):
         path = Path(spec)
-        return path.name, path.read_bytes(), content_type
-    data = spec.read()
+        return path.name, path.read_bytes(), None
+    data: bytes | str = spec.read()
     if isinstance(data, str):
         data = data.encode()
     name = getattr(spec, "name", None)
-    return (Path(name).name if isinstance(name, str) else "upload"), data, content_type
+    return (Path(name).name if isinstance(name, str) else "upload"), data, None
 
 
-def merged_body(request: APIRequest) -> dict[str, Any] | None:
+def merged_body(request: APIRequest[Any]) -> dict[str, Any] | None:
     extra = request.options.get("extra_body")
     if request.body is None and not extra:
         return None
-    return jsonable({**(request.body or {}), **(extra or {})})
+    body: dict[str, Any] = jsonable({**(request.body or {}), **(extra or {})})
+    return body

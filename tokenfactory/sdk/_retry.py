@@ -67,7 +67,9 @@ def should_retry(error: APIError) -> bool:
         return True
     if not isinstance(error, APIStatusError):
         return False
-    override = error.response.headers.get("x-should-retry") if error.response is not None else None
+    override: str | None = None
+    if error.response is not None:
+        override = error.response.headers.get("x-should-retry")
     if override in ("true", "false"):
         return override == "true"
     return error.status_code in _RETRIED_STATUSES or error.status_code >= 500

@@ -10,11 +10,12 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
+from typing_extensions import Self
 
 from ._errors import error_from_event
 
@@ -30,7 +31,7 @@ class ServerSentEvent:
     id: str | None = None
     retry: int | None = None
 
-    def json(self) -> Any:
+    def json(self) -> Any:  # any JSON value
         return json.loads(self.data)
 
 
@@ -107,13 +108,14 @@ async def aiter_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSent
 
 
 class _StreamBase(Generic[T]):
-    def __init__(self, response: httpx.Response, parse: Any) -> None:
+    def __init__(self, response: httpx.Response, parse: Callable[[object], T]) -> None:
         self.response = response
-        self._parse = parse  # dict -> T
+        self._parse = parse  # one event's JSON -> T
 
     @property
     def request_id(self) -> str | None:
-        return self.response.headers.get("x-request-id")
+        request_id: str | None = self.response.headers.get("x-request-id")
+        return request_id
 
     def _item(self, event: ServerSentEvent) -> T | None:
         """The parsed chunk, None to skip, or raises for an error event; DONE handled by caller."""
@@ -142,7 +144,7 @@ class Stream(_StreamBase[T]):
     def close(self) -> None:
         self.response.close()
 
-    def __enter__(self) -> Stream[T]:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -169,7 +171,7 @@ class AsyncStream(_StreamBase[T]):
     async def close(self) -> None:
         await self.response.aclose()
 
-    async def __aenter__(self) -> AsyncStream[T]:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

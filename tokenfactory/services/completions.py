@@ -10,9 +10,11 @@ from typing import Any
 
 from ..core.records import Call
 from ..engine.protocol import Engine, GenerationRequest
+from ..errors import InvalidRequestError
 from ..wire.common import CompletionLogprobs, Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
+from ..wire.json_limits import MAX_INPUTS_PER_REQUEST
 from .generation import GenerationResult, new_request_id, stream_text
 from .logprobs import LogprobFormatter, requested
 from .run import InferenceService
@@ -54,6 +56,11 @@ class CompletionService(
         params = sampling_params(req)
         logprobs = requested(req, engine)
         prompts = [req.prompt] if isinstance(req.prompt, str) else list(req.prompt)
+        if len(prompts) > MAX_INPUTS_PER_REQUEST:
+            raise InvalidRequestError(
+                f"'prompt' accepts at most {MAX_INPUTS_PER_REQUEST} prompts, got {len(prompts)}",
+                param="prompt",
+            )
         info = next((m for m in engine.models() if m.id == base), None)
         gens = []
         for prompt in prompts:

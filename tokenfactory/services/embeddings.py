@@ -15,10 +15,11 @@ import numpy as np
 from ..core.records import Call, Target
 from ..errors import InvalidRequestError
 from ..wire.embeddings import Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage
+from ..wire.json_limits import MAX_INPUTS_PER_REQUEST
 from .generation import GenerationResult
 from .run import InferenceService
 
-MAX_INPUTS = 2048
+MAX_INPUTS = MAX_INPUTS_PER_REQUEST
 
 
 def check_inputs(req: EmbeddingRequest) -> list[str]:

@@ -1,19 +1,18 @@
-"""The steps every inference service shares, and the run it hands back.
+"""The steps every inference service shares.
 
-:class:`InferenceService` validates and admits a request, then hands back a :class:`Run`;
-whoever called it (a route, a batch line) only picks JSON or a stream, and the run meters its
-usage exactly once. A failure at any step is metered too, with its status code and no tokens.
+:class:`InferenceService` validates and admits a request, then hands back the core's
+:class:`~tokenfactory.core.run.Run`; whoever called it (a route, a batch line) only picks JSON
+or a stream, and the run meters its usage exactly once. A failure at any step is metered too,
+with its status code and no tokens.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from ..core.records import Admission
-from ..errors import ServiceError
+from ..core.run import Run, admitted
 from ..wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from .generation import GenerationResult
 
@@ -22,69 +21,6 @@ if TYPE_CHECKING:
 
 Out = TypeVar("Out")
 Chunk = TypeVar("Chunk")
-
-
-def failure_status(exc: BaseException) -> int:
-    if isinstance(exc, ServiceError):
-        return exc.status_code
-    if isinstance(exc, (asyncio.CancelledError, GeneratorExit)):
-        return 499  # the caller went away
-    return 500
-
-
-@dataclass
-class Run(Generic[Out, Chunk]):
-    core: Core
-    call: Call
-    model: str  # as the request named it (echoed back, and what usage is recorded under)
-    headers: dict[str, str]  # what admission wants on the response (rate limits)
-    results: list[GenerationResult]
-    _complete: Callable[[], Awaitable[Out]]
-    _stream: Callable[[], AsyncIterator[Chunk]] | None = None
-
-    async def complete(self) -> Out:
-        try:
-            out = await self._complete()
-        except BaseException as exc:
-            self.core.settle(self.call, self.model, [], failure_status(exc))
-            raise
-        self.core.settle(self.call, self.model, self.results)
-        return out
-
-    async def stream(self) -> AsyncIterator[Chunk]:
-        """Pass chunks through; meter once when the stream ends, even if the client left.
-
-        A stop asked through ``core.in_flight`` ends it after the chunk being sent (closing
-        the chunks aborts the engine request)."""
-        assert self._stream is not None, "this request cannot stream"
-        status = 200
-        stop = self.core.in_flight.enter(self.call.request_id, self.call.principal)
-        chunks = self._stream()
-        try:
-            async for chunk in chunks:
-                yield chunk
-                if stop.is_set():
-                    break
-        except BaseException as exc:
-            status = failure_status(exc)
-            raise
-        finally:
-            self.core.in_flight.leave(self.call.request_id, stop)
-            close = getattr(chunks, "aclose", None)
-            try:
-                if close is not None:
-                    await close()
-            finally:
-                self.core.settle(self.call, self.model, self.results, status)
-
-
-async def admitted(core: Core, call: Call, model: str, start: Callable[[], Awaitable[Out]]) -> Out:
-    """Run the validation/admission step ``start``; a refusal is metered before it is raised."""
-    try:
-        return await start()
-    except BaseException as exc:
-        core.settle(call, model, [], failure_status(exc))
-        raise
 
 
 class Prepared(Protocol):
@@ -105,9 +41,10 @@ P = TypeVar("P", bound=Prepared)
 class InferenceService(Generic[Req, P, Out, Chunk]):
     """Chat, completions and embeddings: the same steps for every door.
 
-    ``start`` sends a remote model's request to its upstream (``Core.upstream_for``, the
-    backend seam); a local one is prepared (validated, its model resolved, its tokens
-    counted), admitted (rate limits, wallet) and handed back as a metered :class:`Run`.
+    ``start`` hands a request for a model another backend serves (a remote upstream,
+    ``Core.backend_for``) to that backend; a local one is prepared (validated, its model
+    resolved, its tokens counted), admitted (rate limits, wallet) and handed back as a metered
+    :class:`Run`.
     A subclass says how to ``prepare``, ``complete`` and (when it streams) ``events``.
     """
 
@@ -118,9 +55,9 @@ class InferenceService(Generic[Req, P, Out, Chunk]):
 
     async def start(self, req: Req, call: Call) -> Run[Out, Chunk]:
         call.user = call.user or req.user  # usage is attributed to the request's end user
-        upstream = self.core.upstream_for(req.model)
-        if upstream is not None:
-            return await upstream.start(req, call)
+        backend = self.core.backend_for(req.model)
+        if backend is not None:
+            return await backend.start(req, call)
 
         async def admit() -> Run[Out, Chunk]:
             p = self.prepare(req, call)

@@ -8,15 +8,13 @@ from ..engine.protocol import SamplingParams
 from ..errors import InvalidRequestError
 from ..wire.common import SamplingFields
 
-DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TEMPERATURE = 0.7
 MAX_STOP_SEQUENCES = 4
 
 
 def sampling_params(req: SamplingFields) -> SamplingParams:
-    max_tokens = req.max_completion_tokens or req.max_tokens or DEFAULT_MAX_TOKENS
     return SamplingParams(
-        max_tokens=max_tokens,
+        max_tokens=req.output_limit,
         temperature=DEFAULT_TEMPERATURE if req.temperature is None else req.temperature,
         top_p=1.0 if req.top_p is None else req.top_p,
         presence_penalty=req.presence_penalty or 0.0,
@@ -41,7 +39,7 @@ def stop_sequences(req: SamplingFields) -> list[str]:
 
 
 def max_tokens_requested(req: SamplingFields) -> bool:
-    return (req.max_completion_tokens or req.max_tokens) is not None
+    return req.asked_max_tokens is not None
 
 
 def fit_to_context(

@@ -8,7 +8,6 @@ schema is refused up front with a 400 that names the keyword and where it is.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..engine.protocol import StructuredSpec
@@ -137,4 +136,4 @@ def response_format_spec(fmt: ResponseFormat | None) -> StructuredSpec | None:
             "response_format.json_schema.schema is required", param="response_format"
         )
     check_enforceable(schema, "response_format.json_schema.schema")
-    return StructuredSpec(json_schema=json.dumps(schema, separators=(",", ":"), sort_keys=False))
+    return StructuredSpec(json_schema=schema)

@@ -39,7 +39,7 @@ def call_schema(tools: list[tuple[str, dict[str, Any] | None]]) -> dict[str, Any
 
 
 def forced_call_spec(tools: list[tuple[str, dict[str, Any] | None]]) -> StructuredSpec:
-    return StructuredSpec(json_schema=json.dumps(call_schema(tools)))
+    return StructuredSpec(json_schema=call_schema(tools))
 
 
 def auto_call_spec(
@@ -63,7 +63,8 @@ def _key(spec: StructuredSpec | None) -> tuple[str, str] | None:
         return None
     if spec.json_object:
         return ("json_schema", '{"type": "object"}')
-    return ("json_schema", spec.json_schema) if spec.json_schema else None
+    # xgrammar builds the grammar from the schema's text (and the cache needs a hashable key)
+    return ("json_schema", json.dumps(spec.json_schema)) if spec.json_schema else None
 
 
 @lru_cache(maxsize=256)

@@ -1,12 +1,12 @@
 """Usage metering, pricing, wallets and metrics for the core.
 
-``install(core)`` (listed in ``tokenfactory.features.FEATURES``) sets:
+``install(core)`` (listed in ``tokenfactory.features.FEATURES``) plugs in:
 
-- ``core.meter``: the ``Meter`` (admission check: rate limit + wallet; the usage ledger:
-  settlement + usage row + wallet debit, inside the caller's transaction);
-- ``core.ratelimit``: the ``RateLimiter`` (tiers are editable: ``limiter.tiers``);
-- ``core.usage``: the ``UsageRepository`` table; ``core.prices``: the price table;
-- ``core.metrics``: the Prometheus ``Metrics`` (a usage observer, plus an engine sampler).
+- the ``Meter`` as ``core.meter`` (the usage ledger port: settlement + usage row + wallet
+  debit, inside the caller's transaction) and as an admission check (rate limit + wallet);
+- in ``core.installed``: the ``Meter``, the ``RateLimiter`` (tiers are editable:
+  ``limiter.tiers``), the ``UsageRepository`` table, the ``PriceTable`` and the Prometheus
+  ``Metrics`` (a usage observer, plus an engine sampler).
 
 The HTTP side (rate-limit headers on every authenticated response, failed requests metered,
 keys kept out of access logs) is ``gateway.metering_middleware``, added when a meter is set.
@@ -19,6 +19,7 @@ import contextlib
 
 from .. import config
 from ..core import Core
+from ..core.records import UsageRecord
 from ..ratelimit import RateLimiter
 from .caps import MonthlyCaps
 from .meter import Meter
@@ -37,9 +38,10 @@ def install(core: Core) -> None:
     prices.models.update(ModelPriceRepository(core.store).all())
     caps = MonthlyCaps(core.store, records)
     meter = Meter(records, limiter, prices, caps=caps)
-    metrics = Metrics(known_model=lambda model: _served(core, model))
-    core.meter, core.ratelimit, core.usage, core.prices = meter, limiter, records, prices
-    core.metrics = metrics
+    metrics = Metrics(label_of=lambda record: _label(core, record))
+    core.meter = meter
+    for part in (meter, limiter, records, prices, metrics, caps):
+        core.installed.add(part)
     core.admission_checks.append(meter.admit)
     core.usage_observers.append(metrics.observe)
 
@@ -62,8 +64,14 @@ def install(core: Core) -> None:
     core.shutdown_hooks.append(stop_sampler)
 
 
-def _served(core: Core, model: str) -> bool:
+def _label(core: Core, record: UsageRecord) -> str:
+    """A served base model is its own label; a workspace's adapter is ``adapter`` (its name or
+    id is that workspace's business); anything else (an unknown name) is ``other``."""
     try:
-        return core.find_model(model) is not None or model in core.engine.adapters()
+        if core.find_model(record.model) is not None:
+            return record.model
+        if record.model in core.visible_adapters(record.principal):
+            return "adapter"
     except Exception:
-        return False
+        pass
+    return "other"

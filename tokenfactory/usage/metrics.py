@@ -65,10 +65,11 @@ class Histogram:
 class Metrics:
     """No workspace label: ``/metrics`` shows server-wide totals, not who spent them."""
 
-    def __init__(self, known_model: Callable[[str], bool] | None = None) -> None:
-        # a model id nobody serves (a typo in a failed request) is labelled "other", so bad
-        # requests cannot grow the number of series without bound
-        self.known_model = known_model or (lambda _model: True)
+    def __init__(self, label_of: Callable[[UsageRecord], str] | None = None) -> None:
+        # the model label: only served base models are named (an adapter, a typo in a failed
+        # request are not), so bad requests cannot grow the number of series without bound
+        # and no workspace's adapter names or ids show
+        self.label_of = label_of or (lambda record: record.model)
         self._lock = threading.Lock()
         self.requests = Counter(
             "tokenfactory_requests_total", "Requests by endpoint, model, usage tier and status."
@@ -93,7 +94,7 @@ class Metrics:
 
     def observe(self, record: UsageRecord) -> None:
         """A usage observer."""
-        model = record.model if self.known_model(record.model) else "other"
+        model = self.label_of(record)
         with self._lock:
             self.requests.inc(
                 (
@@ -129,17 +130,12 @@ class Metrics:
                 return 0.0
             return sum(1 for _, busy in self.busy_samples if busy) / len(self.busy_samples)
 
-    def render(self, gauges: dict[str, tuple[str, float]]) -> str:
+    def render(self, gauges: dict[str, tuple[str, float]], only_gauges: bool = False) -> str:
         """The exposition text; ``gauges`` maps a name to ``(help, value)``."""
         with self._lock:
             lines: list[str] = []
-            for metric in (
-                self.requests,
-                self.prompt_tokens,
-                self.completion_tokens,
-                self.latency,
-                self.ttft,
-            ):
+            series = (self.requests, self.prompt_tokens, self.completion_tokens)
+            for metric in () if only_gauges else (*series, self.latency, self.ttft):
                 lines += metric.render()
             for name, (help_text, value) in gauges.items():
                 lines += [

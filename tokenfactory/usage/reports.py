@@ -14,6 +14,7 @@ from .repository import UsageRepository
 GROUPS = ("day", "model", "tier", "endpoint", "user")
 BUCKETS = {"minute": 60, "hour": 3600, "day": 86400}
 DEFAULT_WINDOW_S = 30 * 86400
+LATEST_TIME = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc).timestamp()
 
 
 def parse_time(value: str | None, param: str) -> float | None:
@@ -21,9 +22,18 @@ def parse_time(value: str | None, param: str) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
-        pass
+        seconds = _iso_seconds(value, param)
+    if not 0 <= seconds <= LATEST_TIME:  # also NaN, inf and 1e400
+        raise InvalidRequestError(
+            f"Invalid value for '{param}': {value!r} is not a time between 1970 and 9999",
+            param=param,
+        )
+    return seconds
+
+
+def _iso_seconds(value: str, param: str) -> float:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:

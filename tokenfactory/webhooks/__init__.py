@@ -1,8 +1,9 @@
 """Webhooks: signed job events (batches, fine-tuning) delivered to each workspace's endpoints.
 
-``install(core)`` (listed in ``tokenfactory.features.FEATURES``) sets ``core.webhooks``, turns
-every job end the core reports into an event, and runs the delivery loop while the gateway
-is up. The HTTP side is ``gateway/routes/webhooks.py``; receivers verify with
+``install(core)`` (listed in ``tokenfactory.features.FEATURES``) registers its
+``WebhookService`` in ``core.installed``, turns every job end the core reports into an event,
+and runs the delivery loop while the gateway is up. The HTTP side is
+``gateway/routes/webhooks.py``; receivers verify with
 ``tf.webhooks.verify`` (``signing.py``).
 """
 
@@ -24,7 +25,7 @@ def install(core: Core) -> None:
     from .service import WebhookService
 
     service = WebhookService(core.store)
-    core.webhooks = service
+    core.installed.add(service)
 
     def job_ended(event: JobEvent) -> None:
         service.emit(event.workspace_id, event.type, {"id": event.job_id})

@@ -138,6 +138,8 @@ class BatchMonitor(GatewayWidget):
         if self.missing:
             self.error = f"No batch '{self.batch_id}' to cancel"
             return
+        if self.done:
+            return  # a late click (it waited in the kernel's queue): nothing left to cancel
 
         def run(_api: Any) -> Any:
             job = self._client().batches.cancel(self.batch_id)

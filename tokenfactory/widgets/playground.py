@@ -110,6 +110,7 @@ class Playground(GatewayWidget):
         )
         self.observe(self._update_code, [*CODE_TRAITS, "history"])
         self.observe(self._accept_field, list(CHECKED))
+        self.observe(self._count_on_change, ["history", "system_prompt", "model", "adapter"])
         self._update_code()
         if self.connection is not None:
             self.refresh_models()
@@ -177,6 +178,38 @@ class Playground(GatewayWidget):
         entry = next((m for m in self.models if m["id"] == self.model), None)
         self.context_length = int((entry or {}).get("context_length") or 0)
 
+    # -- context use
+    def count_tokens(self) -> threading.Thread | None:
+        """Count the conversation's tokens with the gateway (``/v1/tokenize``, the model's chat
+        template, as the next request sends it) into ``context_used``. Where the gateway cannot
+        count, the usage of the last answer stands in."""
+        messages = self.messages
+        model = self.request_model()
+        if not any(m["role"] != "system" for m in messages):
+            self.context_used = 0
+            return None
+        if self.connection is None or not model:
+            return None
+        body = {"model": model, "messages": messages, "add_generation_prompt": True}
+
+        def count(api: GatewayApi) -> dict | None:
+            try:
+                return api.request("POST", "/v1/tokenize", json=body)
+            except ApiError:
+                return None
+
+        return self.run_in_background(count, self._set_count, source="tokenize")
+
+    def _set_count(self, answer: dict | None) -> None:
+        if not answer:
+            return
+        self.context_used = int(answer.get("count") or 0)
+        if answer.get("max_model_len"):
+            self.context_length = int(answer["max_model_len"])
+
+    def _count_on_change(self, _change: dict) -> None:
+        self.count_tokens()
+
     # -- the conversation
     @property
     def messages(self) -> list[dict]:
@@ -241,7 +274,11 @@ class Playground(GatewayWidget):
         history = self.history if history is None else history
         model = self.request_model() or "MODEL_ID"
         if self.mode == "completion":
-            prompts = [m["content"] for m in history if m["role"] == "user"]
+            prompts = [
+                m["content"]
+                for m in history
+                if m["role"] == "user" and m.get("mode") == "completion"
+            ]
             prompt = prompts[-1] if prompts else "Once upon a time"
             return {
                 "model": model,
@@ -421,7 +458,7 @@ class Playground(GatewayWidget):
             raise ApiError("The model returned an empty answer")
         result = answer.result(body["model"], stopped=stopped)
         usage = answer.usage or {}
-        if usage:
+        if usage:  # until /v1/tokenize has counted the conversation with this answer
             self.prompt_tokens = int(usage.get("prompt_tokens") or 0)
             self.context_used = self.prompt_tokens + int(usage.get("completion_tokens") or 0)
         self.history = [*self.history, result]

@@ -1,9 +1,11 @@
 """``tf.TrainingMonitor("pirate-v1")``: a LoRA training job, live in a notebook cell.
 
 Shows the loss curve (train loss at every step, validation loss per epoch), progress, ETA,
-the final status, and a Cancel button. Follows the job on a background thread by polling
-``/v1/adapters/{name}`` and its events; the Python object works without a browser too
-(``monitor.train_loss``, ``monitor.status``, ``monitor.cancel()``, ``monitor.to_pandas()``).
+the final status, and a Cancel button (which goes through the Jupyter server's relay when
+there is one, so it works while a cell waits on the job). Follows the job on a background
+thread by polling ``/v1/adapters/{name}`` and its events; the Python object works without a
+browser too (``monitor.train_loss``, ``monitor.status``, ``monitor.cancel()``,
+``monitor.to_pandas()``).
 """
 
 from __future__ import annotations
@@ -94,7 +96,11 @@ class TrainingMonitor(GatewayWidget):
             self.status = record["status"]
 
     # -- actions
-    def cancel(self) -> threading.Thread:
+    def cancel(self) -> threading.Thread | None:
+        """Cancel the job (None when it already ended: a late click, e.g. one that waited in
+        the kernel's queue while the page had cancelled it through the relay)."""
+        if self.finished:
+            return None
         path = f"/v1/adapters/{self.adapter}/cancel"
         return self.run_in_background(lambda api: api._request("POST", path))
 

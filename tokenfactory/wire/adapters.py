@@ -103,15 +103,38 @@ class AdapterCreate(RequestModel):
 
 
 class AdapterImport(RequestModel):
-    """``POST /v1/adapters/import``: serve a PEFT LoRA folder trained elsewhere."""
+    """``POST /v1/adapters/import`` (admin keys only): serve a PEFT LoRA folder trained
+    elsewhere, as an adapter of the admin's workspace or of ``workspace``."""
 
     name: str = Field(pattern=NAME_PATTERN)
     path: str = Field(min_length=1, description="a folder with adapter_config.json")
     base_model: str | None = None
     display_name: str | None = None
+    workspace: str | None = Field(None, description="the workspace it belongs to (default: yours)")
 
 
 class TrainAdapter(RequestModel):
     """``POST /v1/adapters/{name}/train``."""
 
     resume: StrictBool = Field(False, description="continue from the last checkpoint")
+
+
+class AdapterCheckpoint(WireModel):
+    """One epoch of a LoRA job; ``id`` (``name@epoch-N``) is a model id."""
+
+    id: str
+    object: Literal["adapter.checkpoint"] = "adapter.checkpoint"
+    adapter: str
+    epoch: int
+    loaded: bool
+
+
+class AdapterCheckpointList(WireModel):
+    object: Literal["list"] = "list"
+    data: list[AdapterCheckpoint]
+
+
+class PromoteCheckpoint(RequestModel):
+    """``POST /v1/adapters/{name}/promote``: ``epoch-N``, ``N`` or ``name@epoch-N``."""
+
+    checkpoint: str | int

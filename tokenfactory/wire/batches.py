@@ -132,3 +132,34 @@ class FileDeleted(WireModel):
     id: str
     object: Literal["file"] = "file"
     deleted: bool = True
+
+
+class BatchRequestLine(WireModel):
+    """One line of a batch input file: ``{"custom_id", "body"}``, or OpenAI's with ``method``
+    and ``url`` too (what the SDK reads back from ``/v1/files/{id}/content``)."""
+
+    custom_id: str
+    body: dict[str, Any]
+    method: str | None = None
+    url: str | None = None
+
+
+class BatchLineError(WireModel):
+    code: str | None = None
+    message: str = ""
+
+
+class BatchLineResponse(WireModel):
+    status_code: int
+    request_id: str | None = None
+    body: dict[str, Any] | None = None  # the endpoint's answer, or ``{"error": {...}}``
+
+
+class BatchResultLine(WireModel):
+    """One line of a batch's results (OpenAI's batch output shape), as the executor writes it:
+    ``response`` when the line ran (its status may be an error), ``error`` when it could not."""
+
+    id: str
+    custom_id: str
+    response: BatchLineResponse | None = None
+    error: BatchLineError | None = None

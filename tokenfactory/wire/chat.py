@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .common import ChoiceLogprobs, RequestModel, SamplingFields, Usage, WireModel
+from .json_limits import json_text_problem
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 
@@ -45,6 +46,15 @@ class ChatMessage(RequestModel):
                     raise ValueError("only text content parts are supported")
         return value
 
+    @field_validator("tool_calls")
+    @classmethod
+    def _arguments_within_limits(cls, value: list[ToolCall] | None) -> list[ToolCall] | None:
+        for i, call in enumerate(value or []):
+            problem = json_text_problem(call.function.arguments)
+            if problem:
+                raise ValueError(f"tool_calls[{i}].function.arguments {problem}")
+        return value
+
     def text(self) -> str:
         if self.content is None:
             return ""
@@ -57,7 +67,7 @@ class FunctionDefinition(RequestModel):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")
     description: str | None = None
     parameters: dict[str, Any] | None = None
-    strict: bool | None = None
+    strict: StrictBool | None = None
 
 
 class Tool(RequestModel):
@@ -78,7 +88,7 @@ class JSONSchemaFormat(RequestModel):
     name: str = Field(min_length=1, max_length=64)
     description: str | None = None
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
-    strict: bool | None = None
+    strict: StrictBool | None = None
 
 
 class ResponseFormat(RequestModel):
@@ -97,10 +107,11 @@ class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessage] = Field(min_length=1)
     tools: list[Tool] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
-    parallel_tool_calls: bool | None = None
+    parallel_tool_calls: StrictBool | None = None
     response_format: ResponseFormat | None = None
-    logprobs: bool | None = None
-    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    logprobs: StrictBool | None = None
+    top_logprobs: StrictInt | None = Field(default=None, ge=0, le=20)
+    metadata: dict[str, str] | None = None  # OpenAI's tags on a request: accepted, not used
 
     def logprob_alternatives(self) -> int | None:
         """What the engine is asked for: None (no logprobs) or how many alternatives."""

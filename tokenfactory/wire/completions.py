@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from .common import CompletionLogprobs, SamplingFields, Usage, WireModel
 
@@ -12,8 +12,8 @@ from .common import CompletionLogprobs, SamplingFields, Usage, WireModel
 class CompletionRequest(SamplingFields):
     model: str = Field(min_length=1)
     prompt: str | list[str] = Field(min_length=1)
-    echo: bool = False
-    logprobs: int | None = Field(default=None, ge=0, le=5)
+    echo: StrictBool = False
+    logprobs: StrictInt | None = Field(default=None, ge=0, le=5)
 
     def logprob_alternatives(self) -> int | None:
         return self.logprobs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from .common import RequestModel, WireModel
 
@@ -13,7 +13,7 @@ class EmbeddingRequest(RequestModel):
     model: str = Field(min_length=1)
     input: str | list[str] = Field(min_length=1)
     encoding_format: Literal["float", "base64"] = "float"
-    dimensions: int | None = Field(default=None, ge=1)
+    dimensions: StrictInt | None = Field(default=None, ge=1)
     user: str | None = None
 
     def texts(self) -> list[str]:

@@ -8,14 +8,15 @@ from .common import WireModel
 
 
 class Health(WireModel):
-    """Without an API key, ``models`` carry only their public fields."""
+    """Without a valid key only the first four fields; with a workspace's key ``models`` carry
+    only their public fields and ``adapters`` that workspace's own (by name)."""
 
     service: str = "tokenfactory"
     status: str  # ok | loading | failed
     ready: bool
     version: str
-    engine: str
-    device: str
+    engine: str | None = None
+    device: str | None = None
     requests_running: int = 0
     requests_waiting: int = 0
     models: list[dict[str, Any]] = []

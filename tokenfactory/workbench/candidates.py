@@ -118,3 +118,31 @@ def _describe(c: Candidate) -> str:
     if c.system is not None:
         parts.append(f"system={c.system[:24]!r}")
     return f"{c.model} [{', '.join(parts)}]" if parts else c.model
+
+
+def checkpoints(
+    adapter: str,
+    *,
+    base: bool = True,
+    final: bool = True,
+    client: Any = None,
+    **settings: Any,
+) -> dict[str, Candidate]:
+    """A LoRA job's candidates for one ``tf.evaluate`` call: its base model (``base``), every
+    epoch checkpoint (``ADAPTER@epoch-N``) and the final adapter (``final``), named by role;
+    ``settings`` (template, system, sampling) apply to all of them."""
+    from .rows import with_client
+
+    def collect(c: Any) -> dict[str, Candidate]:
+        record = c.adapters.retrieve(adapter)
+        found = c.adapters.checkpoints(adapter).data
+        out: dict[str, Candidate] = {}
+        if base:
+            out["base"] = candidate(record.base_model, **settings)
+        for item in found:
+            out[f"epoch-{item.epoch}"] = candidate(item.id, **settings)
+        if final:
+            out[adapter] = candidate(adapter, **settings)
+        return out
+
+    return with_client(client, collect)

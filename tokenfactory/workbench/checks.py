@@ -10,6 +10,7 @@ this works against any gateway.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +25,18 @@ def served_models(client: TokenFactory) -> set[str]:
     return {m.id for m in client.models.list().data}
 
 
-def check_models(client: TokenFactory, models: Iterable[str], what: str = "candidate") -> None:
+def check_models(
+    client: TokenFactory, models: Iterable[str], what: str = "candidate", wait_s: float = 30.0
+) -> None:
     wanted = list(dict.fromkeys(models))
     available = served_models(client)
     unknown = [m for m in wanted if m not in available]
+    # a checkpoint is served a moment after its job succeeded: give it that moment
+    deadline = time.monotonic() + wait_s
+    while unknown and all("@epoch-" in m for m in unknown) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        available = served_models(client)
+        unknown = [m for m in wanted if m not in available]
     if not unknown:
         return
     # a model the catalog lists under another spelling still resolves: ask for each one

@@ -94,7 +94,8 @@ def wait_for_job(
 ) -> dict[str, LineResult]:
     """Wait for a batch job and read its results (an existing job: ``EvalResult.from_job``)."""
     client.batches.wait(batch_id, progress=progress, poll_interval=poll_interval)
-    return {r["custom_id"]: result_of(r) for r in client.batches.results(batch_id)}
+    lines = client.batches.results(batch_id)
+    return {line.custom_id: result_of(line.model_dump()) for line in lines}
 
 
 def result_of(line: dict[str, Any]) -> LineResult:

@@ -292,7 +292,7 @@ def rebuild(
         client = TokenFactory()
     try:
         results = wait_for_job(client, batch_id, progress)
-        inputs = client.batches.input(batch_id)
+        inputs = [line.model_dump(exclude_none=True) for line in client.batches.input(batch_id)]
         sla = client.batches.retrieve(batch_id).sla or "24h"
         stored = _stored_lines(inputs)
         labels = list(dict.fromkeys(label for (_, label) in stored))

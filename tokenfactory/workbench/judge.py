@@ -55,7 +55,8 @@ class Judge(Metric):
             "type": "object",
             "properties": {
                 "score": {"type": "integer", "minimum": low, "maximum": high},
-                "reason": {"type": "string", "maxLength": 160},
+                # short enough that the verdict always fits in max_tokens
+                "reason": {"type": "string", "maxLength": max(16, 2 * (self.max_tokens - 24))},
             },
             "required": ["score", "reason"],
             "additionalProperties": False,
@@ -131,7 +132,8 @@ class Judge(Metric):
                 values[i] = float(verdict["score"])
                 reasons[i] = verdict.get("reason")
             except (ValueError, KeyError, TypeError) as exc:
-                errors[i] = f"{self.name}: the verdict is not the JSON asked for ({exc})"
+                cut = " (cut off at max_tokens)" if result.finish_reason == "length" else ""
+                errors[i] = f"{self.name}: the verdict is not the JSON asked for{cut} ({exc})"
         return Scores(values, errors, {f"{self.name}_reason": reasons})
 
 

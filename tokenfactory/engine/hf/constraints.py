@@ -13,7 +13,7 @@ import re
 import threading
 from typing import Any
 
-from ...errors import InvalidRequestError, UnsupportedSchemaError
+from ...errors import UnsupportedSchemaError
 from ..protocol import StructuredSpec
 
 
@@ -30,14 +30,13 @@ class GrammarCompiler:
         self._lock = threading.Lock()
 
     def compile(self, spec: StructuredSpec) -> Any:
-        """Raises :class:`UnsupportedSchemaError` / :class:`InvalidRequestError` for a spec
-        the backend cannot enforce, so the request fails before it starts."""
+        """Raises :class:`UnsupportedSchemaError` for a spec xgrammar cannot enforce (a
+        capability, not input validation), so the request fails before it starts."""
         with self._lock:
             try:
-                if spec.json_schema is not None:
-                    _check_schema_document(spec.json_schema)
+                if spec.json_schema is not None:  # a parsed, validated schema (see the services)
                     return self._compiler.compile_json_schema(
-                        spec.json_schema, any_whitespace=False
+                        json.dumps(spec.json_schema), any_whitespace=False
                     )
                 if spec.json_object:
                     return self._compiler.compile_json_schema(
@@ -53,7 +52,7 @@ class GrammarCompiler:
                     f"The {kind} cannot be enforced: {_first_line(exc)}",
                     param="response_format",
                 ) from exc
-        raise InvalidRequestError("Empty structured-output constraint", param="response_format")
+        raise AssertionError(f"an empty structured-output constraint: {spec}")
 
     def constraint(self, spec: StructuredSpec) -> Constraint:
         return Constraint(self._xgr, self.compile(spec), self.vocab_size)
@@ -88,20 +87,6 @@ def apply_bitmask(logits: Any, bitmask: Any, rows: list[int], vocab_size: int) -
     import xgrammar as xgr
 
     xgr.apply_token_bitmask_inplace(logits, bitmask, vocab_size=vocab_size, indices=rows)
-
-
-def _check_schema_document(schema: str) -> None:
-    try:
-        doc = json.loads(schema)
-    except json.JSONDecodeError as exc:
-        raise InvalidRequestError(
-            f"response_format.json_schema.schema is not valid JSON: {exc}",
-            param="response_format",
-        ) from exc
-    if not isinstance(doc, dict):
-        raise InvalidRequestError(
-            "response_format.json_schema.schema must be a JSON object", param="response_format"
-        )
 
 
 def _first_line(exc: Exception) -> str:

@@ -1,8 +1,11 @@
 """Continuous batching for one chat model; runs only on the engine thread.
 
-Each :meth:`ChatRunner.step` decodes one token for every running row, then admits waiting
-requests (best priority first) and prefills them in one forward pass; their caches are merged
-into the running batch. Finished and aborted rows leave the batch after the step that ends them.
+Each :meth:`ChatRunner.step` first admits waiting requests (best priority first) and prefills
+them in one forward pass, which gives each its first token; their caches are merged into the
+running batch, and then one token is decoded for every running row, the new ones included. A
+request that arrives while a step runs therefore gets its first token right after that step,
+never after another decode of the running batch (``first_token_waits`` counts those decodes).
+Finished and aborted rows leave the batch after the step that ends them.
 
 A request with a better priority than some running row, arriving when the batch is full,
 preempts the worst running row: that row's cache is dropped and it waits again with everything
@@ -12,6 +15,7 @@ it has generated, to be prefilled (prompt + output so far) when a slot frees up.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from typing import Any
 
 import torch
@@ -48,6 +52,11 @@ class ChatRunner:
         self._grammar: GrammarCompiler | None = None
         self._lora_enabled = True
         self.pad_id = loaded.tokenizer.pad_token_id or 0
+        #: decode passes of the running batch so far
+        self.decode_steps = 0
+        #: recent requests as (request id, decode passes of the running batch between its
+        #: arrival and its first token): 0 when the first step after it arrived admitted it
+        self.first_token_waits: deque[tuple[str, int]] = deque(maxlen=256)
 
     # -- bookkeeping ---------------------------------------------------------------------
     @property
@@ -57,6 +66,8 @@ class ChatRunner:
         return self._grammar
 
     def add(self, seq: Sequence) -> None:
+        if seq.arrived_at_step is None:
+            seq.arrived_at_step = self.decode_steps
         heapq.heappush(self.waiting, (seq.sort_key, seq))
 
     def has_work(self) -> bool:
@@ -68,9 +79,10 @@ class ChatRunner:
     def step(self) -> None:
         try:
             self._drop_aborted()
+            if self.waiting:
+                self._admit()
             if self.running:
                 self._decode()
-            self._admit()
         except Exception as exc:
             self.fail_all(InternalError(f"Generation failed on '{self.model_id}': {exc}"))
             raise
@@ -205,6 +217,7 @@ class ChatRunner:
             **{self.cache_argument: batch.cache},
         )
         batch.mask = mask
+        self.decode_steps += 1
         self._advance(rows, out.logits[:, -1])
         self._keep([i for i, s in enumerate(self.running) if not s.finished])
 
@@ -250,6 +263,9 @@ class ChatRunner:
         )
         self.batch = merge(self.batch, BatchCache(cache, mask))
         self.running.extend(joining)
+        for seq in joining:
+            if not seq.output_ids and seq.arrived_at_step is not None:
+                self.first_token_waits.append((seq.id, self.decode_steps - seq.arrived_at_step))
         self._advance(joining, out.logits[:, -1])
         self._keep([i for i, s in enumerate(self.running) if not s.finished])
 

@@ -44,6 +44,8 @@ class Sequence:
     aborted: bool = False
     finished: bool = False
     sent_prompt_count: bool = False
+    #: the runner's decode step count when the request reached it
+    arrived_at_step: int | None = None
 
     @property
     def id(self) -> str:

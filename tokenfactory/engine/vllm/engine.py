@@ -1,8 +1,9 @@
 """VLLMEngine: the Engine protocol on vLLM's ``AsyncLLM`` (CUDA, or vLLM's CPU backend).
 
-One ``AsyncLLM`` per model: chat models run vLLM's generate runner with LoRA, sleep mode (where
-the backend has it, see ``vllm_platform.Capabilities``) and priority scheduling; embedding
-models run a pooling runner with a small slice of memory.
+One ``AsyncLLM`` per model: chat models run vLLM's generate runner with sleep mode (where the
+backend has it, see ``vllm_platform.Capabilities``) and priority scheduling, and with LoRA slots
+from the first adapter on (``switch``); embedding models run a pooling runner with a small
+slice of memory.
 Prompts arrive as token ids (templating, detokenisation and stop strings happen above the
 engine), and vLLM streams back new token ids per step (``RequestOutputKind.DELTA``).
 
@@ -20,6 +21,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +35,6 @@ from ...errors import (
     ResourceNotFoundError,
     UnavailableError,
 )
-from ..catalog import a_modality
 from ..input_limits import check_embedding_inputs
 from ..protocol import (
     EmbeddingResult,
@@ -50,6 +51,7 @@ from . import lora as vllm_lora
 from . import params as vllm_params
 from . import platform as vllm_platform
 from . import runtime
+from . import switch as vllm_switch
 from .runtime import available, cuda_available, prepare_environment, vllm_installed
 
 __all__ = ["VLLMEngine", "available", "cuda_available", "prepare_environment", "vllm_installed"]
@@ -72,6 +74,17 @@ class _Served:
     context_length: int | None = None
     error: str | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: the running instance has LoRA slots
+    lora: bool = False
+    #: cleared while a LoRA switch that restarts in place holds new requests
+    open: asyncio.Event = field(default_factory=vllm_switch.open_event)
+    #: a switch is under way (the model counts as loaded while ``llm`` is swapped)
+    switching: bool = False
+    #: requests in flight per instance (``id(llm)``): a replaced instance stops when idle
+    in_flight: Counter[int] = field(default_factory=Counter)
+    request_done: asyncio.Event = field(default_factory=asyncio.Event)
+    #: replaced instances still finishing their requests, as (llm, processes)
+    draining: list[tuple[Any, list[Any]]] = field(default_factory=list)
 
 
 class VLLMEngine:
@@ -88,7 +101,7 @@ class VLLMEngine:
         gpu_memory_utilization: float | None = None,
         embedding_gpu_memory_utilization: float | None = None,
         max_model_len: int | None = None,
-        enable_lora: bool = True,
+        enable_lora: bool | None = None,
         max_loras: int = 4,
         max_lora_rank: int | None = None,
         enable_sleep_mode: bool = True,
@@ -97,6 +110,12 @@ class VLLMEngine:
     ) -> None:
         """``engine_kwargs`` are extra ``vllm.AsyncEngineArgs`` fields for the chat models
         (e.g. ``tensor_parallel_size=2``, ``quantization="awq"``); they win over ours.
+
+        ``enable_lora``: None (the default) starts vLLM without LoRA slots, which cost every
+        request throughput, and brings a chat model up again with them the first time an
+        adapter is loaded on it (``switch``: no request fails, the pause is measured in
+        benchmarks/README.md); True reserves them at start (a server that will serve adapters
+        has no switch to wait for); False serves no adapters.
 
         Settings left as None come from the environment (see ``vllm_params.settings_from_env``)
         so ``tf.serve()`` and ``tokenfactory serve`` can be tuned without code.
@@ -109,7 +128,9 @@ class VLLMEngine:
         # vLLM's LoRA slots: one more than max_loras where the backend needs the last one for
         # the zero adapter (see vllm_lora), unless the user set vLLM's max_loras directly
         user_slots = self._extra_args.get("max_loras")
-        reserved = int(enable_lora and self.capabilities.lora_base_rows_read_last_slot)
+        #: adapters can be served, now (``enable_lora=True``) or after a switch (None)
+        self._lora_allowed = enable_lora is not False
+        reserved = int(self._lora_allowed and self.capabilities.lora_base_rows_read_last_slot)
         cpu_kv_bytes = vllm_platform.cpu_kv_cache_bytes() if on_cpu else None
         self._settings = vllm_params.EngineSettings(
             gpu_memory_utilization=_first(gpu_memory_utilization, env.gpu_memory_utilization),
@@ -117,7 +138,7 @@ class VLLMEngine:
                 embedding_gpu_memory_utilization, env.embedding_gpu_memory_utilization
             ),
             max_model_len=_first(max_model_len, env.max_model_len),
-            enable_lora=enable_lora,
+            enable_lora=bool(enable_lora),
             max_loras=max_loras,
             reserved_lora_slots=reserved if user_slots is None else 0,
             max_lora_rank=_first(max_lora_rank, self.capabilities.max_lora_rank),
@@ -132,6 +153,8 @@ class VLLMEngine:
             ),
         )
         self._lora_slots = vllm_params.lora_slots(self._settings, self._extra_args)
+        #: every LoRA switch so far (model, mode, seconds until ready, seconds requests waited)
+        self.lora_switches: list[vllm_switch.SwitchRecord] = []
         self._reserve_slot = bool(reserved) and self._lora_slots >= 2
         chat = [DEFAULT_CHAT_MODEL] if chat_models is None else list(chat_models)
         embedding = (
@@ -183,20 +206,11 @@ class VLLMEngine:
         path = await asyncio.to_thread(resolve, served.model_id)
         served.path = path
         if served.modality == "chat":
-            kwargs = vllm_params.chat_engine_args(
-                served.model_id, path, self._settings, self._extra_args
-            )
+            served.llm, served.processes = await self._build_chat(served, self._settings)
+            served.lora = self._settings.enable_lora
         else:
             kwargs = vllm_params.embedding_engine_args(served.model_id, path, self._settings)
-        # Building the engine blocks for the child's start-up (weights, profiling, CUDA
-        # graphs): do it off the event loop. AsyncLLM starts its output task lazily on the
-        # first request when it is built outside a running loop.
-        user_keys = frozenset(self._extra_args) if served.modality == "chat" else frozenset()
-        before = await asyncio.to_thread(runtime.descendants)
-        served.llm = await asyncio.to_thread(runtime.build_async_llm, kwargs, user_keys)
-        served.processes = await asyncio.to_thread(runtime.started_processes, before)
-        if served.modality == "chat" and self._reserve_slot:
-            await self._reserve_last_lora_slot(served)
+            served.llm, served.processes = await self._build_instance(kwargs, frozenset())
         served.tokenizer = await asyncio.to_thread(runtime.load_tokenizer, path)
         served.context_length = runtime.max_model_len(served.llm)
         if served.modality == "embedding":
@@ -207,7 +221,31 @@ class VLLMEngine:
         if self._device == "cuda":
             self._device = await asyncio.to_thread(runtime.device_name)
 
-    async def _reserve_last_lora_slot(self, served: _Served) -> None:
+    async def _build_chat(
+        self, served: _Served, settings: vllm_params.EngineSettings
+    ) -> tuple[Any, list[Any]]:
+        """A new vLLM instance for a chat model, with LoRA slots where ``settings`` say."""
+        assert served.path is not None
+        kwargs = vllm_params.chat_engine_args(
+            served.model_id, served.path, settings, self._extra_args
+        )
+        llm, processes = await self._build_instance(kwargs, frozenset(self._extra_args))
+        if settings.enable_lora and self._reserve_slot:
+            await self._reserve_last_lora_slot(served, llm)
+        return llm, processes
+
+    async def _build_instance(
+        self, kwargs: dict[str, Any], user_keys: frozenset[str]
+    ) -> tuple[Any, list[Any]]:
+        """Start an ``AsyncLLM``; returns it and the processes it started."""
+        # Building the engine blocks for the child's start-up (weights, profiling, CUDA
+        # graphs): do it off the event loop. AsyncLLM starts its output task lazily on the
+        # first request when it is built outside a running loop.
+        before = await asyncio.to_thread(runtime.descendants)
+        llm = await asyncio.to_thread(runtime.build_async_llm, kwargs, user_keys)
+        return llm, await asyncio.to_thread(runtime.started_processes, before)
+
+    async def _reserve_last_lora_slot(self, served: _Served, llm: Any) -> None:
         """Pin an all-zero adapter in vLLM's last LoRA slot (see vllm_lora). Where that fails
         the model still serves, and says why base rows may carry an adapter's delta."""
         assert served.path is not None
@@ -216,7 +254,7 @@ class VLLMEngine:
         try:
             await asyncio.to_thread(vllm_lora.write_zero_adapter, served.path, folder)
             await vllm_lora.reserve_last_slot(
-                served.llm, self._lora_slots, folder, vllm_compat.lora_request
+                llm, self._lora_slots, folder, vllm_compat.lora_request
             )
         except Exception:
             log.exception(
@@ -249,10 +287,11 @@ class VLLMEngine:
         runtime.release_memory()
 
     async def _stop_instance(self, served: _Served) -> None:
-        runtime.shutdown_llm(served.llm)
-        served.llm, served.tokenizer = None, None
-        processes, served.processes = served.processes, []
-        await asyncio.to_thread(runtime.stop_processes, processes)
+        draining, served.draining = served.draining, []
+        for llm, processes in draining:
+            await vllm_switch.stop(llm, processes)
+        await vllm_switch.stop(served.llm, served.processes)
+        served.llm, served.tokenizer, served.processes, served.lora = None, None, [], False
         if served.zero_adapter_dir is not None:
             shutil.rmtree(served.zero_adapter_dir, ignore_errors=True)
             served.zero_adapter_dir = None
@@ -285,19 +324,22 @@ class VLLMEngine:
         adapter = self._adapter_for(request)
         lora = _make_lora_request(adapter) if adapter is not None else None
         await self._awake.wait()
+        await served.open.wait()  # a LoRA switch that restarts in place holds requests here
         self._check_open()
         adapter_id = adapter.int_id if adapter is not None else None
         await self._gate.enter(adapter_id)
         try:
             self._check_open()  # it may have closed while the request waited for a slot
+            llm = self._require_loaded(request.model, "chat").llm
         except BaseException:
             await self._gate.leave(adapter_id)
             raise
         prompt = vllm_compat.token_prompt(request.prompt_token_ids)
-        stream = served.llm.generate(
+        stream = llm.generate(
             prompt, params, request.request_id, lora_request=lora, priority=request.priority
         )
         self._running += 1
+        served.in_flight[id(llm)] += 1
         try:
             async for out in stream:
                 completion = out.outputs[0]
@@ -321,6 +363,7 @@ class VLLMEngine:
             ) from exc
         finally:
             self._running -= 1
+            vllm_switch.request_left(served.in_flight, served.request_done, llm)
             try:
                 await stream.aclose()  # aborts the vLLM request when we stop early
             finally:
@@ -329,7 +372,8 @@ class VLLMEngine:
 
     async def abort(self, request_id: str) -> None:
         for served in self._loaded("chat"):
-            await served.llm.abort(request_id)
+            for llm in [served.llm, *(old for old, _ in served.draining)]:
+                await llm.abort(request_id)
 
     def _sampling_params(self, request: GenerationRequest) -> Any:
         from vllm import SamplingParams
@@ -394,9 +438,10 @@ class VLLMEngine:
 
     async def load_adapter(self, name: str, path: str, base_model: str) -> None:
         served = self._require_loaded(base_model, "chat")
-        if not self._settings.enable_lora:
+        if not self._lora_allowed:
             raise InvalidRequestError("This engine was started without LoRA support")
         vllm_params.check_adapter_rank(name, Path(path), self._settings.max_lora_rank)
+        await self.prepare_lora(base_model)
         # a new int id and vLLM name for every load, also a reload after re-training: vLLM
         # then cannot serve the old weights or KV blocks computed with them (see vllm_lora)
         adapter = self._adapters.new(name, base_model, str(path))
@@ -407,6 +452,20 @@ class VLLMEngine:
         previous = self._adapters.commit(adapter)
         if previous is not None:
             await self._retire(previous)
+
+    async def prepare_lora(self, base_model: str) -> None:
+        """Make sure ``base_model`` runs with LoRA slots: the first call switches its vLLM
+        instance (``switch``); later ones return at once. No request fails meanwhile."""
+        served = self._require_loaded(base_model, "chat")
+        if served.lora or not self._lora_allowed:
+            return
+        async with served.lock:
+            if served.lora or served.llm is None:
+                return
+            overlap = self.capabilities.lora_switch_overlaps
+            record = await vllm_switch.switch(self, served, overlap)
+            self.lora_switches.append(record)
+            log.info("%s now has LoRA slots (%s)", served.model_id, record)
 
     async def unload_adapter(self, name: str) -> None:
         adapter = self._adapters.pop(name)
@@ -449,7 +508,7 @@ class VLLMEngine:
     @property
     def max_lora_rank(self) -> int | None:
         """The highest LoRA rank this engine can serve (None: it serves no adapters)."""
-        return self._settings.max_lora_rank if self._settings.enable_lora else None
+        return self._settings.max_lora_rank if self._lora_allowed else None
 
     def adapters(self) -> dict[str, str]:
         return {a.name: a.base_model for a in self._adapters.values()}
@@ -493,7 +552,11 @@ class VLLMEngine:
             size_bytes=folder_size(served.path) if served.path else None,
             path=served.path,
             error=served.error,
-            extra={"adapters": adapters, "sleeping": self._sleeping},
+            extra={
+                "adapters": adapters,
+                "sleeping": self._sleeping,
+                "lora": vllm_switch.lora_state(served.lora, served.switching, self._lora_allowed),
+            },
         )
 
     def _loaded(self, modality: str) -> list[_Served]:
@@ -508,11 +571,11 @@ class VLLMEngine:
     def _require_loaded(self, model: str, modality: str | None) -> _Served:
         self._check_open()
         served = self._require(model)
-        if modality is not None and served.modality != modality:
-            raise InvalidRequestError(f"Model '{model}' is {a_modality(served.modality)} model")
+        # Core.resolve_model refuses a model of the wrong modality first: only asserted here
+        assert modality is None or served.modality == modality, (model, served.modality)
         if served.status == "loading":
             raise ModelLoadingError(f"Model '{model}' is still loading")
-        if served.llm is None:
+        if served.llm is None and not served.switching:
             raise ModelLoadingError(
                 f"Model '{model}' is not loaded" + (f": {served.error}" if served.error else "")
             )

@@ -57,34 +57,11 @@ def structured_kwargs(spec: StructuredSpec | None) -> dict[str, Any] | None:
     """
     if spec is None:
         return None
-    chosen = [
-        name
-        for name, is_set in (
-            ("json_schema", spec.json_schema is not None),
-            ("json_object", spec.json_object),
-            ("regex", spec.regex is not None),
-            ("ebnf", spec.ebnf is not None),
-        )
-        if is_set
-    ]
-    if len(chosen) != 1:
-        raise InvalidRequestError(
-            "A structured-output constraint needs exactly one of json_schema, json_object,"
-            f" regex or ebnf; got {', '.join(chosen) if chosen else 'none'}",
-            code="invalid_structured_output",
-        )
+    # the services build exactly one constraint from a validated request: only asserted here
+    chosen = [spec.json_schema is not None, spec.json_object, spec.regex is not None]
+    assert sum(chosen) + (spec.ebnf is not None) == 1, spec
     if spec.json_schema is not None:
-        try:
-            schema = json.loads(spec.json_schema)
-        except json.JSONDecodeError as exc:
-            raise InvalidRequestError(
-                f"The JSON schema is not valid JSON: {exc}", code="invalid_json_schema"
-            ) from exc
-        if not isinstance(schema, dict):
-            raise InvalidRequestError(
-                "The JSON schema must be a JSON object", code="invalid_json_schema"
-            )
-        return {"json": schema, "disable_any_whitespace": True}
+        return {"json": spec.json_schema, "disable_any_whitespace": True}
     if spec.json_object:
         return {"json_object": True, "disable_any_whitespace": True}
     if spec.regex is not None:
@@ -99,12 +76,10 @@ def sampling_kwargs(sampling: SamplingParams) -> dict[str, Any]:
     Detokenisation and stop strings happen above the engine, so vLLM only returns token ids;
     ``n`` is always 1 (the services fan out ``n > 1`` themselves).
     """
-    if sampling.max_tokens < 1:
-        raise InvalidRequestError("max_tokens must be at least 1", param="max_tokens")
-    if sampling.temperature < 0:
-        raise InvalidRequestError("temperature must be >= 0", param="temperature")
-    if not 0 < sampling.top_p <= 1:
-        raise InvalidRequestError("top_p must be in (0, 1]", param="top_p")
+    # validated once, at the wire (wire.common.SamplingFields): here only an assertion
+    assert sampling.max_tokens >= 1 and sampling.temperature >= 0 and 0 < sampling.top_p <= 1, (
+        sampling
+    )
     kwargs: dict[str, Any] = {
         "n": 1,
         "max_tokens": sampling.max_tokens,

@@ -52,6 +52,10 @@ class Capabilities:
     #: must leave slots free; on the CPU a decode step's time also grows with its rows, and 16
     #: rows already give ~95% of the 64-row throughput (benchmarks/README.md).
     batch_lines_in_flight: int | None = None
+    #: The first adapter's LoRA switch (``switch``) starts the new vLLM instance while
+    #: the old one serves: the CPU backend's KV cache is a fixed size in RAM, so two fit for
+    #: a while; on a GPU the second would not fit in memory sized for one, so it restarts.
+    lora_switch_overlaps: bool = False
 
 
 CUDA = Capabilities(
@@ -69,6 +73,7 @@ CPU = Capabilities(
     max_lora_rank=16,
     lora_base_rows_read_last_slot=True,
     batch_lines_in_flight=16,
+    lora_switch_overlaps=True,
 )
 
 

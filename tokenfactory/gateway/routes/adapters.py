@@ -21,9 +21,9 @@ from ...lora.wire import (
 )
 from ...store import Principal
 from ...wire.adapters import AdapterCreate, AdapterImport, TrainAdapter
-from ..auth import authenticate
-from ..deps import lora_of
-from ..responses import AUTHENTICATED, multipart_upload
+from ..auth import authenticate, require_admin
+from ..deps import core_of, lora_of
+from ..responses import ADMIN, AUTHENTICATED, multipart_upload
 
 if TYPE_CHECKING:
     from ...lora.repository import AdapterRecord
@@ -55,10 +55,14 @@ async def list_adapters(
     return AdapterList(data=[view(request, r) for r in lora_of(request).list(principal)])
 
 
-@router.post("/v1/adapters/import")
+@router.post("/v1/adapters/import", responses=ADMIN)
 async def import_adapter(
-    body: AdapterImport, request: Request, principal: Principal = Depends(authenticate)
+    body: AdapterImport, request: Request, principal: Principal = Depends(require_admin)
 ) -> Adapter:
+    """Reads a folder on the server's disk, so only an admin may (never the data directory)."""
+    if body.workspace is not None:
+        workspace = core_of(request).keys.workspace(body.workspace)
+        principal = Principal(workspace, principal.key_id, is_admin=False)
     record = await lora_of(request).import_adapter(principal, body)
     return view(request, record)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from ...errors import InvalidRequestError
 from ...store import Principal, Workspace
@@ -32,20 +32,25 @@ from .usage import UsageFilter, usage_summary
 router = APIRouter(prefix="/v1/admin", responses=ADMIN)
 
 DEFAULT_NEW_TIER = "standard"
+#: A wallet holds at most a billion dollars (10**15 micro-dollars, well inside SQLite's int64).
+MAX_BALANCE_USD = 1_000_000_000
+MAX_BALANCE_MICROS = MAX_BALANCE_USD * 1_000_000
+BalanceUsd = StrictFloat | None
+USD = Field(None, ge=0, le=MAX_BALANCE_USD, allow_inf_nan=False, description="in dollars")
 
 
 class WorkspaceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
     tier: str = DEFAULT_NEW_TIER
-    balance_usd: float | None = None
+    balance_usd: BalanceUsd = USD
 
 
 class WorkspaceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tier: str | None = None
-    balance_usd: float | None = None
-    balance_micros: int | None = None
+    balance_usd: BalanceUsd = USD
+    balance_micros: StrictInt | None = Field(None, ge=0, le=MAX_BALANCE_MICROS)
 
 
 class KeyCreate(BaseModel):

@@ -7,30 +7,29 @@ tiers take their discount on top (``usage/prices.py``).
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
 from ...core import need
 from ...store import Principal
+from ...usage.caps import MonthlyCaps
 from ...usage.model_prices import ModelPriceRepository
-from ...usage.prices import parse_price
+from ...usage.prices import PriceTable, parse_price
 from ...wire.tokenize import PriceEntry
 from ...wire.usage import CapUpdate, ModelPrice, ModelPriceList, MonthlyCap
 from ..auth import require_admin
-from ..deps import core_of
+from ..deps import core_of, prices_of
 from ..responses import ADMIN
 
 router = APIRouter(prefix="/v1/admin", responses=ADMIN)
 
 
-def _prices(request: Request) -> Any:
-    return need(core_of(request).prices, "Usage pricing")
+def _prices(request: Request) -> PriceTable:
+    return prices_of(request)
 
 
-def _caps(request: Request) -> Any:
-    meter = need(core_of(request).meter, "Usage metering")
-    return need(getattr(meter, "caps", None), "Monthly caps")
+def _caps(request: Request) -> MonthlyCaps:
+    return need(core_of(request).installed.get(MonthlyCaps), "Monthly caps")
 
 
 @router.get("/prices", response_model=ModelPriceList)
@@ -64,7 +63,7 @@ async def unset_model_price(
     return await list_model_prices(request, admin)
 
 
-def cap_json(caps: Any, workspace_id: str) -> MonthlyCap | None:
+def cap_json(caps: MonthlyCaps, workspace_id: str) -> MonthlyCap | None:
     status = caps.status(workspace_id, time.time())
     if status is None:
         return None

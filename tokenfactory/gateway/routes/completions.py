@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
+from ...core.endpoints import COMPLETIONS
 from ...store import Principal
 from ...wire.completions import Completion, CompletionRequest
 from ..auth import authenticate
@@ -13,16 +14,15 @@ from ..responses import METERED
 from ..service_calls import http_call, respond
 
 router = APIRouter(responses=METERED)
-ENDPOINT = "/v1/completions"
 
 
-@router.post(ENDPOINT, response_model=Completion)
+@router.post(COMPLETIONS.path, response_model=COMPLETIONS.response)
 async def create_completion(
     body: CompletionRequest,
     request: Request,
     response: Response,
     principal: Principal = Depends(authenticate),
 ) -> Completion | StreamingResponse:
-    call = http_call(request, principal, ENDPOINT, "realtime")
-    run = await core_of(request).completions.start(body, call)
+    call = http_call(request, principal, COMPLETIONS)
+    run = await core_of(request).service(COMPLETIONS).start(body, call)
     return await respond(run, response, body.stream)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from ...core.endpoints import EMBEDDINGS
 from ...store import Principal
 from ...wire.embeddings import EmbeddingRequest, EmbeddingResponse
 from ..auth import authenticate
@@ -12,16 +13,15 @@ from ..responses import METERED
 from ..service_calls import http_call, respond
 
 router = APIRouter(responses=METERED)
-ENDPOINT = "/v1/embeddings"
 
 
-@router.post(ENDPOINT, response_model=EmbeddingResponse)
+@router.post(EMBEDDINGS.path, response_model=EMBEDDINGS.response)
 async def create_embeddings(
     body: EmbeddingRequest,
     request: Request,
     response: Response,
     principal: Principal = Depends(authenticate),
 ) -> EmbeddingResponse:
-    call = http_call(request, principal, ENDPOINT, "embeddings")
-    run = await core_of(request).embeddings.start(body, call)
+    call = http_call(request, principal, EMBEDDINGS)
+    run = await core_of(request).service(EMBEDDINGS).start(body, call)
     return await respond(run, response)

@@ -3,21 +3,17 @@ models are shared by every workspace)"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import APIRouter, Depends, Request
 
 from ...engine.protocol import ModelInfo
 from ...errors import ModelNotFoundError
+from ...lora.service import LoraService
 from ...store import Principal
 from ...wire.common import RequestModel
 from ...wire.models import Model, ModelList
 from ..auth import authenticate, require_admin
-from ..deps import core_of
+from ..deps import core_of, remote_of
 from ..responses import ADMIN, AUTHENTICATED
-
-if TYPE_CHECKING:
-    from ...lora.service import LoraService
 
 router = APIRouter(responses=AUTHENTICATED)
 
@@ -52,7 +48,8 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
     created = int(gw.started_at)
     adapters = visible_adapters(request, principal)
     models = [to_wire(info, adapters, created) for info in gw.models()]
-    remote = gw.remote.adapters() if gw.remote else {}
+    upstreams = remote_of(request)
+    remote = upstreams.adapters() if upstreams else {}
     models += [_adapter(n, b, created, "remote") for n, b in sorted(remote.items())]
     models += [_adapter(n, b, created, gw.engine.name) for n, b in sorted(adapters.items())]
     return models
@@ -114,7 +111,7 @@ async def get_model(
 def _own_adapter(request: Request, principal: Principal, model: str) -> LoraService | None:
     """The LoRA service when ``model`` names an adapter of the caller's workspace."""
     gw = core_of(request)
-    lora = gw.lora
+    lora = gw.installed.get(LoraService)
     if lora is None or gw.find_model(model) is not None:
         return None
     return lora if lora.repository.find(principal.workspace.id, model) is not None else None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ...store import Principal
 from ...wire.tokenize import PriceEntry, PriceList
 from ..auth import authenticate
-from ..deps import core_of
+from ..deps import prices_of
 from ..responses import AUTHENTICATED
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -20,9 +20,7 @@ async def prices(
     model: str | None = Query(None, description="the prices this model is billed at, per tier"),
     principal: Principal = Depends(authenticate),
 ) -> PriceList:
-    from ...core import need
-
-    table = need(core_of(request).prices, "Usage pricing")
+    table = prices_of(request)
     tiers = {}
     for tier in table.prices:
         price = table.price(tier, "", model)

@@ -8,7 +8,7 @@ from ...errors import InvalidRequestError, ResourceNotFoundError
 from ...store import Principal
 from ...wire.common import RequestModel, WireModel
 from ..auth import require_admin
-from ..deps import core_of
+from ..deps import remote_of
 from ..responses import ADMIN
 
 router = APIRouter(responses=ADMIN)
@@ -32,7 +32,7 @@ class UpstreamAdapterLoaded(WireModel):
 async def load_upstream_adapter(
     body: UpstreamAdapter, request: Request, principal: Principal = Depends(require_admin)
 ) -> UpstreamAdapterLoaded:
-    remote = core_of(request).remote
+    remote = remote_of(request)
     if remote is None:
         raise ResourceNotFoundError("This gateway has no upstreams", code="no_upstreams")
     outcome = await remote.load_adapter(body.name, body.path, body.model)

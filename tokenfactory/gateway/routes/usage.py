@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from ...store import Principal, Workspace
 from ...usage import reports
+from ...usage.caps import MonthlyCaps
 from ...wire.usage import UsageSummary, UsageTimeseries
 from ..auth import authenticate
 from ..deps import core_of, usage_of
@@ -47,8 +48,7 @@ def usage_summary(
 
 
 def monthly_cap(request: Request, workspace: Workspace) -> dict | None:
-    meter = core_of(request).meter
-    caps = getattr(meter, "caps", None)
+    caps = core_of(request).installed.get(MonthlyCaps)
     status = caps.status(workspace.id, time.time()) if caps is not None else None
     if status is None:
         return None

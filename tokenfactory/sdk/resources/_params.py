@@ -1,5 +1,11 @@
-"""Typed keyword arguments of the generation endpoints (for editors; any other field can go in
-``extra_body``)."""
+"""Typed keyword arguments of the generation endpoints, one per wire request model.
+
+Every field of ``tokenfactory.wire``'s ``ChatCompletionRequest``, ``CompletionRequest`` and
+``EmbeddingRequest`` is a key here or a named argument of ``create`` (and nothing else is):
+``tests/sdk/test_params_match_wire.py`` checks both directions, so a field added to the wire is
+a field the SDK accepts. Fields the wire does not know go in ``extra_body``. Values may be plain
+dicts or the wire's own models (``tokenfactory.wire.ResponseFormat``, ``Tool``, ...).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,13 @@ from pydantic import BaseModel
 
 from .._request import RequestOptions
 
-MessageParam = Mapping[str, Any] | BaseModel
+MessageParam = Mapping[str, Any] | BaseModel  # {"role": ..., "content": ...} or a wire model
+JSONObjectParam = Mapping[str, Any] | BaseModel
 
 
 class SamplingParams(RequestOptions, total=False):
+    """``tokenfactory.wire.common.SamplingFields`` (less ``stream``, an argument of its own)."""
+
     max_tokens: int | None
     max_completion_tokens: int | None
     temperature: float | None
@@ -24,24 +33,31 @@ class SamplingParams(RequestOptions, total=False):
     seed: int | None
     n: int | None
     user: str | None
-    stream_options: Mapping[str, Any] | None
+    stream_options: JSONObjectParam | None
 
 
 class ChatParams(SamplingParams, total=False):
-    tools: Iterable[Mapping[str, Any]] | None
-    tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | None
+    """``tokenfactory.wire.ChatCompletionRequest`` (less ``model``, ``messages``, ``stream``)."""
+
+    tools: Iterable[JSONObjectParam] | None
+    tool_choice: Literal["none", "auto", "required"] | JSONObjectParam | None
     parallel_tool_calls: bool | None
-    response_format: Mapping[str, Any] | None
+    response_format: JSONObjectParam | None
     logprobs: bool | None
     top_logprobs: int | None
     metadata: Mapping[str, str] | None
 
 
 class CompletionParams(SamplingParams, total=False):
+    """``tokenfactory.wire.CompletionRequest`` (less ``model``, ``prompt``, ``stream``)."""
+
     echo: bool | None
+    logprobs: int | None
 
 
 class EmbeddingParams(RequestOptions, total=False):
+    """``tokenfactory.wire.EmbeddingRequest`` (less ``model``, ``input``)."""
+
     encoding_format: Literal["float", "base64"] | None
     dimensions: int | None
     user: str | None

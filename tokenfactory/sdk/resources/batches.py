@@ -14,22 +14,29 @@ from pydantic import ConfigDict, PrivateAttr
 
 from tokenfactory.wire import batches as wire
 
-from .._jsonl import batch_jsonl, parse_jsonl, results_frame
+from .._jsonl import BatchData, batch_jsonl, parse_jsonl, results_frame
 from .._polling import Bar, NoProgress, Poll, async_wait, wait
-from .._resource import Resource
+from .._request import APIRequest
+from .._resource import AsyncAPIResource, SyncAPIResource, get_request, post_request
 from ..types import ResponseMeta
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .._client import TokenFactory
+
 TERMINAL = ("completed", "failed", "cancelled", "expired")
-Lines = list[dict[str, Any]]  # parsed JSONL (a name: the resources' own ``list`` shadows list)
+BatchRequestLine = wire.BatchRequestLine
+BatchResultLine = wire.BatchResultLine
+# names, since the resources' own ``list`` method shadows ``list`` in their bodies
+RequestLines = list[BatchRequestLine]
+ResultLines = list[BatchResultLine]
 
 
 class Batch(ResponseMeta, wire.PartialSlaBatch):
     """One batch job as the gateway reports it (the seed's fields)."""
 
-    _client: Any = PrivateAttr(default=None)
+    _client: TokenFactory | None = PrivateAttr(default=None)
 
     @property
     def done(self) -> bool:
@@ -40,7 +47,7 @@ class Batch(ResponseMeta, wire.PartialSlaBatch):
         return self.completed_requests + self.failed_requests
 
     def _batches(self) -> Batches:
-        if self._client is None or self._client._is_async:
+        if self._client is None:
             raise TypeError(
                 "this Batch is not bound to a synchronous client; "
                 "use `await client.batches.wait(batch.id)` (and results/to_pandas) instead"
@@ -65,7 +72,7 @@ class Batch(ResponseMeta, wire.PartialSlaBatch):
         self._batches().cancel(self.id)
         return self.refresh()
 
-    def results(self) -> Iterator[dict[str, Any]]:
+    def results(self) -> Iterator[BatchResultLine]:
         return self._batches().results(self.id)
 
     def to_pandas(self) -> pd.DataFrame:
@@ -95,64 +102,48 @@ class BatchList(ResponseMeta):
         return len(self.data)
 
 
-class _Batches(Resource):
-    """The calls both clients share; ``Batches`` and ``AsyncBatches`` add the rest."""
+def _create(file: BatchData, sla: str, endpoint: str | None, **lines: Any) -> APIRequest[Batch]:
+    data = batch_jsonl(file, **lines)
+    files = {"file": ("batch.jsonl", data, "application/jsonl")}
+    return post_request("/batch", Batch, {"sla": sla, "endpoint": endpoint}, files)
 
-    def create(
-        self,
-        file: Any,
-        *,
-        sla: str = "24h",
-        template: str | None = None,
-        model: str | None = None,
-        system: str | None = None,
-        column: str | None = None,
-        custom_id_column: str | None = None,
-        endpoint: str | None = None,
-        **params: Any,
-    ) -> Any:
-        """Submit a batch. ``file``: a JSONL path or bytes, a list of request dicts (lines with
-        ``custom_id``/``body``, or bare bodies), or a DataFrame with ``template=``. Extra
-        keyword arguments (``max_tokens``, ``temperature``) go into every generated body."""
-        data = batch_jsonl(
-            file,
-            template=template,
-            model=model,
-            system=system,
-            column=column,
-            custom_id_column=custom_id_column,
-            **params,
-        )
-        form = {"sla": sla, "endpoint": endpoint}
-        created = self._post(
-            "/batch",
-            body=form,
-            files={"file": ("batch.jsonl", data, "application/jsonl")},
-            cast_to=Batch,
-        )
-        return self._bind(created)
 
-    def retrieve(self, batch_id: str) -> Any:
-        return self._bind(self._get(f"/batch/{batch_id}", cast_to=Batch))
+def _retrieve(batch_id: str) -> APIRequest[Batch]:
+    return get_request(f"/batch/{batch_id}", Batch, None)
 
-    def cancel(self, batch_id: str) -> Any:
-        return self._bind(self._delete(f"/batch/{batch_id}", cast_to=Batch))
 
-    def _list(self, limit: int, after: str | None) -> Any:
-        return self._get("/batch", params={"limit": limit, "after": after}, cast_to=BatchList)
+def _cancel(batch_id: str) -> APIRequest[Batch]:
+    return APIRequest("DELETE", f"/batch/{batch_id}", Batch)
 
-    def _bind(self, job: Any) -> Any:
-        return job
 
-    @staticmethod
-    def _poll(batch_id: str, timeout: float | None, interval: float, progress: bool) -> Poll[Batch]:
-        return Poll(
-            finished=lambda job: job.done,
-            describe=lambda job: f"batch {batch_id} is still {job.status}",
-            timeout=timeout,
-            poll_interval=interval,
-            progress=Bar(batch_id, "line", _lines_done) if progress else NoProgress(),
-        )
+def _list(limit: int, after: str | None) -> APIRequest[BatchList]:
+    return get_request("/batch", BatchList, {"limit": limit, "after": after})
+
+
+def _results(batch_id: str) -> APIRequest[str]:
+    return get_request(f"/batch/{batch_id}/results", str, None)
+
+
+def _file_content(file_id: str | None) -> APIRequest[str]:
+    return get_request(f"/files/{file_id}/content", str, None)
+
+
+def _result_lines(text: str) -> ResultLines:
+    return [BatchResultLine.model_validate(line) for line in parse_jsonl(text)]
+
+
+def _request_lines(text: str) -> RequestLines:
+    return [BatchRequestLine.model_validate(line) for line in parse_jsonl(text)]
+
+
+def _poll(batch_id: str, timeout: float | None, interval: float, progress: bool) -> Poll[Batch]:
+    return Poll(
+        finished=lambda job: job.done,
+        describe=lambda job: f"batch {batch_id} is still {job.status}",
+        timeout=timeout,
+        poll_interval=interval,
+        progress=Bar(batch_id, "line", _lines_done) if progress else NoProgress(),
+    )
 
 
 def _lines_done(job: Batch) -> tuple[int, int, dict[str, Any]]:
@@ -163,22 +154,57 @@ def _lines_done(job: Batch) -> tuple[int, int, dict[str, Any]]:
     )
 
 
-class Batches(_Batches):
+class Batches(SyncAPIResource):
     """The synchronous client's batches: jobs come back bound, so ``job.wait()`` works."""
 
+    def create(
+        self,
+        file: BatchData,
+        *,
+        sla: str = "24h",
+        template: str | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        column: str | None = None,
+        custom_id_column: str | None = None,
+        endpoint: str | None = None,
+        **params: Any,
+    ) -> Batch:
+        """Submit a batch. ``file``: a JSONL path or bytes, a list of request dicts (lines with
+        ``custom_id``/``body``, or bare bodies), or a DataFrame with ``template=``. Extra
+        keyword arguments (``max_tokens``, ``temperature``) go into every generated body."""
+        request = _create(
+            file,
+            sla,
+            endpoint,
+            template=template,
+            model=model,
+            system=system,
+            column=column,
+            custom_id_column=custom_id_column,
+            **params,
+        )
+        return self._bind(self._client.request(request))
+
+    def retrieve(self, batch_id: str) -> Batch:
+        return self._bind(self._client.request(_retrieve(batch_id)))
+
+    def cancel(self, batch_id: str) -> Batch:
+        return self._bind(self._client.request(_cancel(batch_id)))
+
     def list(self, *, limit: int = 20, after: str | None = None) -> BatchList:
-        page = self._list(limit, after)
+        page = self._client.request(_list(limit, after))
         for job in page.data:
             self._bind(job)
         return page
 
-    def results(self, batch_id: str) -> Iterator[dict[str, Any]]:
+    def results(self, batch_id: str) -> Iterator[BatchResultLine]:
         """The finished lines' results (OpenAI batch output shape), in input order."""
-        return iter(parse_jsonl(self._get(f"/batch/{batch_id}/results", cast_to=str)))
+        return iter(_result_lines(self._client.request(_results(batch_id))))
 
-    def input(self, batch_id: str) -> Lines:
+    def input(self, batch_id: str) -> RequestLines:
         job = self.retrieve(batch_id)
-        return parse_jsonl(self._get(f"/files/{job.input_file_id}/content", cast_to=str))
+        return _request_lines(self._client.request(_file_content(job.input_file_id)))
 
     def to_pandas(self, batch_id: str) -> pd.DataFrame:
         """One row per custom_id: the request, the response text, token counts, the error."""
@@ -195,7 +221,7 @@ class Batches(_Batches):
     ) -> Batch:
         """Poll until the job ends, with a tqdm progress bar; returns the job."""
         job = job or self.retrieve(batch_id)
-        poll = self._poll(batch_id, timeout, poll_interval, progress)
+        poll = _poll(batch_id, timeout, poll_interval, progress)
         fetch = job.refresh if job._client is not None else lambda: self.retrieve(batch_id)
         return wait(poll, fetch, job)
 
@@ -204,18 +230,50 @@ class Batches(_Batches):
         return job
 
 
-class AsyncBatches(_Batches):
+class AsyncBatches(AsyncAPIResource):
     """The async client's batches: the same calls, awaited; no bound helpers on ``Batch``."""
 
+    async def create(
+        self,
+        file: BatchData,
+        *,
+        sla: str = "24h",
+        template: str | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        column: str | None = None,
+        custom_id_column: str | None = None,
+        endpoint: str | None = None,
+        **params: Any,
+    ) -> Batch:
+        request = _create(
+            file,
+            sla,
+            endpoint,
+            template=template,
+            model=model,
+            system=system,
+            column=column,
+            custom_id_column=custom_id_column,
+            **params,
+        )
+        return await self._client.request(request)
+
+    async def retrieve(self, batch_id: str) -> Batch:
+        return await self._client.request(_retrieve(batch_id))
+
+    async def cancel(self, batch_id: str) -> Batch:
+        return await self._client.request(_cancel(batch_id))
+
     async def list(self, *, limit: int = 20, after: str | None = None) -> BatchList:
-        return await self._list(limit, after)
+        return await self._client.request(_list(limit, after))
 
-    async def results(self, batch_id: str) -> Lines:
-        return parse_jsonl(await self._get(f"/batch/{batch_id}/results", cast_to=str))
+    async def results(self, batch_id: str) -> ResultLines:
+        return _result_lines(await self._client.request(_results(batch_id)))
 
-    async def input(self, batch_id: str) -> Lines:
+    async def input(self, batch_id: str) -> RequestLines:
         job = await self.retrieve(batch_id)
-        return parse_jsonl(await self._get(f"/files/{job.input_file_id}/content", cast_to=str))
+        return _request_lines(await self._client.request(_file_content(job.input_file_id)))
 
     async def to_pandas(self, batch_id: str) -> pd.DataFrame:
         return results_frame(await self.input(batch_id), await self.results(batch_id))
@@ -228,5 +286,5 @@ class AsyncBatches(_Batches):
         timeout: float | None = None,
         progress: bool = False,
     ) -> Batch:
-        poll = self._poll(batch_id, timeout, poll_interval, progress)
+        poll = _poll(batch_id, timeout, poll_interval, progress)
         return await async_wait(poll, lambda: self.retrieve(batch_id))

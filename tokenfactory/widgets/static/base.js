@@ -56,27 +56,33 @@ function jupyterServer() {
 // server's relay (tokenfactory/jupyter/relay.py ACTIONS) to call the gateway, since a widget
 // message would wait in the kernel's queue behind the cell. Without a relay (another front
 // end, a gateway the server does not know) it falls back to the kernel message `kernelAction`.
-// Resolves to {via: "relay", body} or {via: "kernel"}; a refusal by the gateway shows in the
-// error banner at once.
+// Resolves to {via: "relay", body} or {via: "kernel"}. Once the relay took the request, its
+// answer stands (a refusal or a gateway error shows in the error banner at once): a second try
+// through the kernel could act twice.
 async function gatewayAction(model, relayAction, target, kernelAction, payload = {}) {
   const gid = model.get("relay_gateway");
   const server = gid ? jupyterServer() : null;
   if (server) {
+    let response = null;
     try {
-      const response = await fetch(`${server.base}tokenfactory/api/gateways/${gid}/actions`, {
+      response = await fetch(`${server.base}tokenfactory/api/gateways/${gid}/actions`, {
         method: "POST",
         headers: server.headers,
         credentials: "same-origin",
         body: JSON.stringify({ action: relayAction, target }),
       });
-      const body = await response.json().catch(() => ({}));
-      if (response.ok) return { via: "relay", body };
-      if (response.status < 500 && body?.error?.code !== "gateway_not_found") {
-        setTrait(model, "error", body?.error?.message || `${response.status} ${response.statusText}`);
-        return { via: "relay", body };
-      }
     } catch {
-      // the relay is not reachable from here: the kernel path below
+      response = null; // the Jupyter server is not reachable from here: the kernel path below
+    }
+    const body = response ? await response.json().catch(() => ({})) : null;
+    if (response && response.ok) return { via: "relay", body };
+    // no such route (no server extension), no gateway by that id, or not allowed: kernel path
+    const unknown = !response || [403, 405].includes(response.status)
+      || (response.status === 404 && body?.error?.code === "gateway_not_found")
+      || (response.status === 404 && !body?.error);
+    if (!unknown) {
+      setTrait(model, "error", body?.error?.message || `${response.status} ${response.statusText}`);
+      return { via: "relay", body };
     }
   }
   action(model, kernelAction, payload);

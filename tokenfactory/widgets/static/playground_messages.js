@@ -45,7 +45,7 @@ function heatMap(tokens) {
       const title = `p = ${p === null ? "?" : (p * 100).toFixed(1) + "%"}` + (alternatives ? `\nalternatives: ${alternatives}` : "");
       return h("span", {
         class: "tf-pg-token", title, "data-p": p === null ? "" : p.toFixed(4),
-        style: `background: hsla(${hue}, 75%, 50%, 0.35)`,
+        style: `background: hsla(${hue}, 75%, 45%, 0.28)`,
       }, t.token);
     }),
   );

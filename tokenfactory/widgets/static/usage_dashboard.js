@@ -41,11 +41,27 @@ function chart(title, points, series, bucket, format) {
   svg.append(s("line", { x1: L, y1: T, x2: L, y2: H - B, class: "tf-ud-axis" }));
   svg.append(s("text", { x: L - 4, y: T + 8, "text-anchor": "end" }, format(ymax)));
   svg.append(s("text", { x: L - 4, y: H - B, "text-anchor": "end" }, "0"));
-  if (points.length) {
-    svg.append(s("text", { x: L, y: H - 4 }, timeLabel(tmin, bucket)));
-    svg.append(s("text", { x: W - R, y: H - 4, "text-anchor": "end" }, timeLabel(tmax, bucket)));
+  if (points.length === 1) {
+    // one time bucket: a line needs two points, so each series is a labelled bar
+    const p = points[0];
+    const drawn = series.filter((ser) => p[ser.key] !== null && p[ser.key] !== undefined);
+    const slot = (W - L - R) / Math.max(drawn.length, 1);
+    const width = Math.min(48, slot * 0.6);
+    drawn.forEach((ser) => {
+      const i = series.indexOf(ser);
+      const cx = L + slot * (drawn.indexOf(ser) + 0.5);
+      const top = y(p[ser.key]);
+      const bar = s("rect", { x: cx - width / 2, y: top, width, height: H - B - top, fill: COLORS[i % COLORS.length], class: "tf-ud-bar", "data-series": ser.key });
+      bar.append(s("title", {}, `${timeLabel(p.t, bucket)} ${ser.label}: ${format(p[ser.key])}`));
+      svg.append(bar);
+      svg.append(s("text", { x: cx, y: Math.max(T + 8, top - 3), "text-anchor": "middle", class: "tf-ud-value-label" }, format(p[ser.key])));
+    });
+    svg.append(s("text", { x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle", class: "tf-ud-time" }, timeLabel(p.t, bucket)));
+  } else if (points.length) {
+    svg.append(s("text", { x: L, y: H - 4, class: "tf-ud-time" }, timeLabel(tmin, bucket)));
+    svg.append(s("text", { x: W - R, y: H - 4, "text-anchor": "end", class: "tf-ud-time" }, timeLabel(tmax, bucket)));
   }
-  series.forEach((ser, i) => {
+  if (points.length > 1) series.forEach((ser, i) => {
     const pts = points.filter((p) => p[ser.key] !== null && p[ser.key] !== undefined);
     if (!pts.length) return;
     const color = COLORS[i % COLORS.length];

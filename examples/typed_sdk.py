@@ -1,0 +1,175 @@
+"""Every SDK resource, sync and async, as a type checker sees it.
+
+    python examples/typed_sdk.py            # runs the tour against tf.serve() (or your gateway)
+    python examples/typed_sdk.py --train    # also fine-tunes a small LoRA adapter (minutes)
+    mypy --strict examples/typed_sdk.py     # what tests/sdk/test_typing.py runs
+
+Each call's result is a typed model: ``assert_type`` (a no-op at run time) makes mypy prove it,
+e.g. that ``create(stream=True)`` is a ``Stream[ChatCompletionChunk]`` and ``create()`` a
+``ChatCompletion``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from typing_extensions import assert_type
+
+import tokenfactory as tf
+from tokenfactory.sdk import AsyncStream, Stream
+from tokenfactory.sdk.resources.adapters import (
+    Adapter,
+    AdapterEventList,
+    AdapterList,
+    DeletedAdapter,
+)
+from tokenfactory.sdk.resources.batches import Batch, BatchList, BatchRequestLine, BatchResultLine
+from tokenfactory.sdk.resources.tokenizer import DetokenizeResponse, TokenizeResponse
+from tokenfactory.sdk.types import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    Completion,
+    EmbeddingResponse,
+    Model,
+    ModelList,
+)
+
+CHAT = "HuggingFaceTB/SmolLM2-135M-Instruct"
+EMBED = "sentence-transformers/all-MiniLM-L6-v2"
+ASK = [{"role": "user", "content": "Name a colour."}]
+
+
+def chat(client: tf.TokenFactory) -> str:
+    answer = client.chat.completions.create(model=CHAT, messages=ASK, max_tokens=8)
+    assert_type(answer, ChatCompletion)
+    with client.chat.completions.create(
+        model=CHAT, messages=ASK, max_tokens=8, stream=True, logprobs=True, top_logprobs=2
+    ) as stream:
+        assert_type(stream, Stream[ChatCompletionChunk])
+        streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    return f"{answer.choices[0].message.content!r} / streamed {streamed!r}"
+
+
+def completions(client: tf.TokenFactory) -> str:
+    done = client.completions.create(model=CHAT, prompt="Once upon a time", max_tokens=8)
+    assert_type(done, Completion)
+    pieces = client.completions.create(model=CHAT, prompt="Roses are", max_tokens=8, stream=True)
+    assert_type(pieces, Stream[Completion])
+    return done.choices[0].text + " / " + "".join(p.choices[0].text for p in pieces if p.choices)
+
+
+def embeddings(client: tf.TokenFactory) -> tuple[int, ...]:
+    vectors = client.embeddings.create(model=EMBED, input=["red", "green"])
+    assert_type(vectors, EmbeddingResponse)
+    matrix: np.ndarray = vectors.to_numpy()
+    return matrix.shape
+
+
+def tokenizer(client: tf.TokenFactory) -> str:
+    counted = client.tokenize(CHAT, messages=ASK, return_token_strs=True)
+    assert_type(counted, TokenizeResponse)
+    text = client.detokenize(CHAT, counted.tokens)
+    assert_type(text, DetokenizeResponse)
+    prices = client.prices()
+    assert_type(prices, dict[str, dict[str, float]])
+    return f"{counted.count} tokens, batch_24h input ${prices['batch_24h']['input']}/M"
+
+
+def models(client: tf.TokenFactory) -> list[str]:
+    catalog = client.models.list()
+    assert_type(catalog, ModelList)
+    model = client.models.retrieve(CHAT)
+    assert_type(model, Model)
+    assert_type(client.models.load(CHAT), Model)
+    return [m.id for m in catalog.data]
+
+
+def batches(client: tf.TokenFactory) -> pd.DataFrame:
+    lines = [{"custom_id": f"q{i}", "body": {"model": CHAT, "messages": ASK}} for i in range(2)]
+    job = client.batches.create(lines, sla="1h", max_tokens=4)
+    assert_type(job, Batch)
+    job = job.wait(poll_interval=0.2, progress=False)
+    assert_type(client.batches.retrieve(job.id), Batch)
+    assert_type(client.batches.list(limit=5), BatchList)
+    results = client.batches.results(job.id)
+    assert_type(results, Iterator[BatchResultLine])
+    assert_type(client.batches.input(job.id), list[BatchRequestLine])
+    for line in results:
+        status = line.response.status_code if line.response else None
+        print(f"  {line.custom_id}: {status}")
+    return client.batches.to_pandas(job.id)
+
+
+def adapters(client: tf.TokenFactory, *, train: bool) -> list[str]:
+    adapter = client.adapters.create("typed-example-v1", epochs=1, rank=8)
+    assert_type(adapter, Adapter)
+    examples = [{"prompt": f"Say {i}.", "completion": f"{i}!"} for i in range(10)]
+    assert_type(client.adapters.upload_training_data(adapter, examples), Adapter)
+    if train:
+        client.adapters.train(adapter)
+        adapter = client.adapters.wait(adapter, progress=False)
+        assert_type(client.adapters.events(adapter), AdapterEventList)
+    listed = client.adapters.list()
+    assert_type(listed, AdapterList)
+    assert_type(client.adapters.retrieve(adapter), Adapter)
+    gone = client.adapters.delete(adapter)
+    assert_type(gone, DeletedAdapter)
+    return [a.name for a in listed.data]
+
+
+async def async_tour(client: tf.AsyncTokenFactory) -> None:
+    answer = await client.chat.completions.create(model=CHAT, messages=ASK, max_tokens=8)
+    assert_type(answer, ChatCompletion)
+    stream = await client.chat.completions.create(
+        model=CHAT, messages=ASK, max_tokens=8, stream=True
+    )
+    assert_type(stream, AsyncStream[ChatCompletionChunk])
+    async with stream:
+        async for chunk in stream:
+            assert_type(chunk, ChatCompletionChunk)
+    pieces = await client.completions.create(model=CHAT, prompt="Hi", max_tokens=4, stream=True)
+    assert_type(pieces, AsyncStream[Completion])
+    async for piece in pieces:
+        assert_type(piece, Completion)
+    assert_type(await client.completions.create(model=CHAT, prompt="Hi"), Completion)
+    assert_type(await client.embeddings.create(model=EMBED, input="hi"), EmbeddingResponse)
+    assert_type(await client.models.list(), ModelList)
+    assert_type(await client.models.retrieve(CHAT), Model)
+    lines = [{"custom_id": "a0", "body": {"model": CHAT, "messages": ASK, "max_tokens": 4}}]
+    job = await client.batches.create(lines, sla="1h")
+    job = await client.batches.wait(job.id, poll_interval=0.2)
+    assert_type(job, Batch)
+    assert_type(await client.batches.results(job.id), list[BatchResultLine])
+    assert_type(await client.batches.to_pandas(job.id), pd.DataFrame)
+    assert_type(await client.adapters.list(), AdapterList)
+    assert_type(await client.tokenize(CHAT, "hello"), TokenizeResponse)
+    assert_type(await client.prices(), dict[str, dict[str, float]])
+    print("async: every call answered", answer.choices[0].message.content)
+
+
+def main(train: bool) -> None:
+    if "TOKENFACTORY_BASE_URL" not in os.environ:
+        tf.serve()
+    with tf.TokenFactory() as client:
+        print("chat:", chat(client))
+        print("completions:", completions(client))
+        print("embeddings:", embeddings(client))
+        print("tokenizer:", tokenizer(client))
+        print("models:", models(client))
+        print("batch:\n", batches(client)[["custom_id", "response"]])
+        print("adapters:", adapters(client, train=train))
+    asyncio.run(_run_async())
+
+
+async def _run_async() -> None:
+    async with tf.AsyncTokenFactory() as client:
+        await async_tour(client)
+
+
+if __name__ == "__main__":
+    main(train="--train" in sys.argv)

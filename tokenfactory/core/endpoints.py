@@ -1,0 +1,104 @@
+"""The endpoint table: the one place an inference operation is spelled.
+
+Each :class:`Endpoint` says what its path takes and answers (the wire models), which
+inference service runs it, the usage tier of an interactive call, the modality of the model
+it needs and its path below an OpenAI-compatible upstream's ``/v1``. Routes, the metering
+middleware, batch validation and execution (local and Ray), remote models and the model
+checks read it; nothing else writes ``"/v1/chat/completions"``.
+
+A service registers itself for its endpoint (``Core.serve``) and a door asks for it by the
+endpoint (``Core.service``): ``core.service(CHAT)`` is typed
+``InferenceDoor[ChatCompletionRequest, ChatCompletion]``, so a batch line's call into its
+service is typed from the line's body to the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from ..engine.protocol import Modality
+from ..wire.chat import ChatCompletion, ChatCompletionRequest
+from ..wire.common import SamplingFields
+from ..wire.completions import Completion, CompletionRequest
+from ..wire.embeddings import EmbeddingRequest, EmbeddingResponse
+
+if TYPE_CHECKING:
+    from .records import Call
+    from .run import Run
+
+Req = TypeVar("Req", bound=BaseModel)
+Resp = TypeVar("Resp", bound=BaseModel)
+Req_contra = TypeVar("Req_contra", bound=BaseModel, contravariant=True)
+
+
+@dataclass(frozen=True)
+class Endpoint(Generic[Req, Resp]):
+    path: str  # ours, e.g. /v1/chat/completions
+    request: type[Req]
+    response: type[Resp]
+    service: str  # the inference service that runs it
+    tier: str  # the usage tier of an interactive (not batch) call
+    modality: Modality  # what the model it names must be
+    upstream_path: str  # below an upstream's /v1 base URL
+
+    def __str__(self) -> str:
+        return self.path
+
+
+CHAT = Endpoint(
+    "/v1/chat/completions",
+    ChatCompletionRequest,
+    ChatCompletion,
+    "chat",
+    "realtime",
+    "chat",
+    "/chat/completions",
+)
+COMPLETIONS = Endpoint(
+    "/v1/completions",
+    CompletionRequest,
+    Completion,
+    "completions",
+    "realtime",
+    "chat",
+    "/completions",
+)
+EMBEDDINGS = Endpoint(
+    "/v1/embeddings",
+    EmbeddingRequest,
+    EmbeddingResponse,
+    "embeddings",
+    "embeddings",
+    "embedding",
+    "/embeddings",
+)
+
+#: Every inference endpoint by its path.
+ENDPOINTS: dict[str, Endpoint[Any, Any]] = {e.path: e for e in (CHAT, COMPLETIONS, EMBEDDINGS)}
+
+
+def endpoint_for_modality(modality: str) -> Endpoint[Any, Any]:
+    """The endpoint a model of this modality serves (the hint in a wrong-modality error)."""
+    return EMBEDDINGS if modality == "embedding" else CHAT
+
+
+def estimated_tokens(request: BaseModel) -> int:
+    """An upper bound of what a request may spend, before it runs (admission, wallet checks):
+    its text at ~3 characters a token plus the output it may generate (none for embeddings)."""
+    if isinstance(request, ChatCompletionRequest):
+        text: object = [m.model_dump(mode="json", exclude_none=True) for m in request.messages]
+    else:
+        text = getattr(request, "prompt", None) or getattr(request, "input", None) or ""
+    output = request.output_limit if isinstance(request, SamplingFields) else 0
+    return len(json.dumps(text)) // 3 + 1 + output
+
+
+class InferenceDoor(Protocol[Req_contra, Resp]):
+    """What an inference service offers every door: validate and admit a request, then hand
+    back its metered run. (A remote model's run answers the upstream's JSON as it came.)"""
+
+    async def start(self, req: Req_contra, call: Call) -> Run[Resp, Any]: ...
