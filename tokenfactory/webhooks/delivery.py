@@ -24,6 +24,7 @@ RETRY_DELAYS_S = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600)
 RETRY_WINDOW_S = 24 * 3600
 SEND_TIMEOUT_S = 10.0
 POLL_S = 0.5
+WAKE_CHECK_S = 0.05
 
 
 def retry_scale() -> float:
@@ -75,8 +76,16 @@ class Dispatcher:
                     await asyncio.gather(*(self._send(http, d) for d in due))
                     continue
                 self._wake.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_S)
+                await self._idle()
+
+    async def _idle(self) -> None:
+        """Sleep up to ``POLL_S``, waking early when an event is queued. Plain sleeps: a
+        cancel (the loop shutting down) always ends them, where 3.11's ``wait_for`` can
+        swallow one."""
+        for _ in range(int(POLL_S / WAKE_CHECK_S)):
+            if self._wake.is_set() or self._stopping:
+                return
+            await asyncio.sleep(WAKE_CHECK_S)
 
     async def _send(self, http: Any, delivery: dict[str, Any]) -> None:
         headers = signed_headers(delivery["secret"], delivery["event_id"], delivery["payload"])
