@@ -90,8 +90,9 @@ def models(client: tf.TokenFactory) -> list[str]:
 
 
 def batches(client: tf.TokenFactory) -> pd.DataFrame:
-    lines = [{"custom_id": f"q{i}", "body": {"model": CHAT, "messages": ASK}} for i in range(2)]
-    job = client.batches.create(lines, sla="1h", max_tokens=4)
+    body = {"model": CHAT, "messages": ASK, "max_tokens": 4}
+    lines = [{"custom_id": f"q{i}", "body": body} for i in range(2)]
+    job = client.batches.create(lines, sla="1h")
     assert_type(job, Batch)
     job = job.wait(poll_interval=0.2, progress=False)
     assert_type(client.batches.retrieve(job.id), Batch)
@@ -136,7 +137,8 @@ async def async_tour(client: tf.AsyncTokenFactory) -> None:
     assert_type(pieces, AsyncStream[Completion])
     async for piece in pieces:
         assert_type(piece, Completion)
-    assert_type(await client.completions.create(model=CHAT, prompt="Hi"), Completion)
+    done = await client.completions.create(model=CHAT, prompt="Hi", max_tokens=4)
+    assert_type(done, Completion)
     assert_type(await client.embeddings.create(model=EMBED, input="hi"), EmbeddingResponse)
     assert_type(await client.models.list(), ModelList)
     assert_type(await client.models.retrieve(CHAT), Model)
@@ -153,7 +155,7 @@ async def async_tour(client: tf.AsyncTokenFactory) -> None:
 
 
 def main(train: bool) -> None:
-    if "TOKENFACTORY_BASE_URL" not in os.environ:
+    if not os.environ.get("TOKENFACTORY_BASE_URL"):
         tf.serve()
     with tf.TokenFactory() as client:
         print("chat:", chat(client))

@@ -9,10 +9,15 @@ from __future__ import annotations
 MEASURE = """
 ([selector, minimum]) => {
   const parse = (value) => {
-    const m = value.match(/rgba?\\(([^)]+)\\)/);
+    // rgb()/rgba() with 0-255 channels, or color(srgb r g b / a) with 0-1 ones (color-mix)
+    const m = value.match(/rgba?\\(([^)]+)\\)/) || value.match(/color\\(srgb ([^)]+)\\)/);
     if (!m) return null;
     const parts = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
-    return { r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1 };
+    const scale = value.startsWith("color(") ? 255 : 1;
+    return {
+      r: parts[0] * scale, g: parts[1] * scale, b: parts[2] * scale,
+      a: parts.length > 3 ? parts[3] : 1,
+    };
   };
   const over = (top, bottom) => ({
     r: top.r * top.a + bottom.r * (1 - top.a),
@@ -20,10 +25,13 @@ MEASURE = """
     b: top.b * top.a + bottom.b * (1 - top.a),
     a: 1,
   });
+  const unparsed = new Set();
   const background = (el) => {
     const layers = [];
     for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
-      const bg = parse(getComputedStyle(node).backgroundColor);
+      const value = getComputedStyle(node).backgroundColor;
+      const bg = parse(value);
+      if (!bg && value !== "transparent") unparsed.add(value);
       if (bg && bg.a > 0) {
         layers.push(bg);
         if (bg.a >= 1) break;
@@ -54,7 +62,10 @@ MEASURE = """
       if (!el.checkVisibility || !el.checkVisibility({ opacityProperty: true })) continue;
       const svg = el instanceof SVGElement;
       const ink = parse(svg ? style.fill : style.color);
-      if (!ink) continue;
+      if (!ink) {
+        found.push(`unreadable colour ${svg ? style.fill : style.color} on ${el.tagName}`);
+        continue;
+      }
       const bg = background(svg ? el.ownerSVGElement || el : el);
       const value = ratio(over(ink, bg), bg);
       measured += 1;
@@ -65,6 +76,7 @@ MEASURE = """
       }
     }
   }
+  for (const value of unparsed) found.push(`unreadable background ${value}`);
   return { measured, found };
 }
 """

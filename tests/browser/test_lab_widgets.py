@@ -14,6 +14,7 @@ from tests.browser.conftest import (
     current_panel,
     open_notebook,
     run_command,
+    run_in_kernel,
     screenshot,
 )
 from tests.browser.contrast import low_contrast
@@ -22,8 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 JOBS = "tokenfactory-jobs.ipynb"
 MODEL_WAIT = 360_000  # ms
-#: the Playground's text is nb-playground's; measured once its dark-theme fix is in
-PLAYGROUND_MEASURED = False
 
 CELLS = [
     "import pandas as pd\n\nimport tokenfactory as tf\n\n"
@@ -171,8 +170,10 @@ def test_every_widget_is_readable_in_jupyterlab_dark(page):
     counts: dict[str, int] = {}
     demo = open_notebook(page, DEMO)
     demo.locator(".tf-model-library .tf-ml-row").first.click()  # a selected row and its details
-    measured = [".tf-model-library"] + ([".tf-playground"] if PLAYGROUND_MEASURED else [])
-    for selector in measured:
+    turns = [{"role": "user", "content": "A color?"}, {"role": "assistant", "content": "Blue."}]
+    assert run_in_kernel(page, f"pg.history = [*pg.history, *{turns!r}]") is None  # both bubbles
+    demo.locator(".tf-playground [data-role='user']").first.wait_for()
+    for selector in (".tf-model-library", ".tf-playground"):
         demo.locator(selector).first.scroll_into_view_if_needed()
         counts[selector], problems[selector] = measure(page, selector)
     screenshot(demo.locator(".tf-model-library"), "model-library-dark.png")

@@ -11,6 +11,8 @@ import httpx
 import openai
 import pytest
 
+from tests.greedy import CAPITAL, CAPITAL_QUESTION, LOGPROBS, assert_greedy_answer
+
 pytestmark = pytest.mark.integration
 
 CHAT = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -32,8 +34,8 @@ def test_openai_files_and_batches_on_the_real_engine(server):
     client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
     lines = [
         {"custom_id": "capital", "method": "POST", "url": "/v1/chat/completions",
-         "body": {"model": CHAT, "temperature": 0, "max_tokens": 12,
-                  "messages": [{"role": "user", "content": "What is the capital of France?"}]}},
+         "body": {"model": CHAT, "temperature": 0, "max_tokens": 12, **LOGPROBS,
+                  "messages": [{"role": "user", "content": CAPITAL_QUESTION}]}},
         {"custom_id": "hello", "method": "POST", "url": "/v1/chat/completions",
          "body": {"model": CHAT, "max_tokens": 4,
                   "messages": [{"role": "user", "content": "Say hello."}]}},
@@ -51,8 +53,10 @@ def test_openai_files_and_batches_on_the_real_engine(server):
         for r in map(json.loads, client.files.content(batch.output_file_id).text.splitlines())
     }
     assert set(out) == {"capital", "hello"}
-    answer = out["capital"]["response"]["body"]["choices"][0]["message"]["content"]
-    assert "Paris" in answer
+    choice = out["capital"]["response"]["body"]["choices"][0]
+    assert_greedy_answer(
+        choice["message"]["content"], choice["finish_reason"], choice["logprobs"], CAPITAL
+    )
     assert out["hello"]["response"]["body"]["usage"]["completion_tokens"] <= 4
     assert batch.id in {b.id for b in client.batches.list(limit=50)}
 

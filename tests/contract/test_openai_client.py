@@ -9,6 +9,8 @@ import numpy as np
 import openai
 import pytest
 
+from tests.greedy import CAPITAL, CAPITAL_QUESTION, LOGPROBS, assert_greedy_answer
+
 pytestmark = pytest.mark.integration
 
 CHAT = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -30,12 +32,14 @@ def test_models_list(client):
 def test_chat_greedy_is_coherent(client):
     r = client.chat.completions.create(
         model=CHAT,
-        messages=[{"role": "user", "content": "What is the capital of France?"}],
+        messages=[{"role": "user", "content": CAPITAL_QUESTION}],
         max_tokens=20,
         temperature=0,
+        **LOGPROBS,
     )
     assert r.model == CHAT
-    assert "Paris" in r.choices[0].message.content
+    choice = r.choices[0]
+    assert_greedy_answer(choice.message.content, choice.finish_reason, choice.logprobs, CAPITAL)
     assert r.usage.completion_tokens > 0
     assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
 

@@ -8,12 +8,14 @@ import time
 
 import pytest
 
+from tests.greedy import CAPITAL, CAPITAL_QUESTION, LOGPROBS, assert_greedy_answer
+
 from .conftest import CHAT_MODEL
 
 pytestmark = pytest.mark.gpu
 
 QUESTIONS = {
-    "france": "What is the capital of France?",
+    "france": CAPITAL_QUESTION,
     "italy": "What is the capital of Italy?",
     "colours": "Name three colours.",
     "haiku": "Write a haiku about the sea.",
@@ -33,6 +35,7 @@ def test_batch_job_completes_with_every_line(client):
                 "messages": [{"role": "user", "content": question}],
                 "max_tokens": 24,
                 "temperature": 0,
+                **LOGPROBS,
             },
         }
         for key, question in QUESTIONS.items()
@@ -58,5 +61,7 @@ def test_batch_job_completes_with_every_line(client):
     for result in results:
         assert result["response"]["status_code"] == 200
         assert result["response"]["body"]["choices"][0]["message"]["content"].strip()
-    france = by_id["france"]["response"]["body"]["choices"][0]["message"]["content"]
-    assert "Paris" in france
+    france = by_id["france"]["response"]["body"]["choices"][0]
+    assert_greedy_answer(
+        france["message"]["content"], france["finish_reason"], france["logprobs"], CAPITAL
+    )

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 import torch
 
+from tests.greedy import CAPITAL_QUESTION
 from tokenfactory.config import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
 from tokenfactory.errors import InvalidRequestError, ModelNotFoundError
 
@@ -18,7 +19,8 @@ STORY = "Write a long story about a dragon who learns to cook."
 
 
 async def test_greedy_output_equals_transformers_generate(hf_engine, chat_tokenizer):
-    prompt = chat_prompt(chat_tokenizer, "What is the capital of France?")
+    # every greedy step of its answer is decided by a wide margin (tests/greedy.py)
+    prompt = chat_prompt(chat_tokenizer, CAPITAL_QUESTION)
     tokens, finish = await collect(hf_engine, request(prompt, max_tokens=16))
     model = hf_engine.hf_model(DEFAULT_CHAT_MODEL)
     with torch.inference_mode():

@@ -17,6 +17,8 @@ def lora_repository(core):
     from tokenfactory.lora.service import LoraService
 
     return core.installed.get(LoraService).repository
+
+
 LONE_SURROGATE = "\ud800"
 DEEP = 5_000  # far past any parser's recursion limit
 NESTED = 200  # within the parser's reach, past the documented nesting limit

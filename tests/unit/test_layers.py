@@ -117,3 +117,18 @@ def test_no_upward_import_and_no_circle_across_folders():
     assert sorted(f"{a} imports {b}" for a, b in graph.upward) == []
     assert [sorted(c) for c in graph.module_circles] == []
     assert graph.circles == []
+
+
+def test_the_whiteboard_names_every_folder_in_its_layer():
+    """docs/architecture.md's table puts each folder in the layer LAYERS gives it."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    rows = {
+        int(line.split("|")[1].split()[0]): line.split("|")[2]
+        for line in doc.splitlines()
+        if line.startswith("| ") and line.split("|")[1].split()[0].isdigit()
+    }
+    for folder, layer in LAYERS.items():
+        names = (f"`{folder}/`", f"`{folder}.py`", f"`{folder}` ", f"`{folder}.py`,")
+        if folder.startswith("cli"):
+            names += ("`cli*.py`",)
+        assert any(n in rows[layer] for n in names), f"{folder} not in layer {layer}'s row"

@@ -40,7 +40,7 @@ def sent_messages(widget) -> list[dict]:
         ("temperature", 5.0, 0.7, "temperature must be between 0 and 2 (got 5)"),
         ("max_tokens", 0, 256, "max_tokens must be between 1 and 4096 (got 0)"),
         ("max_tokens", 32768, 256, "max_tokens must be between 1 and 4096 (got 32768)"),
-        ("top_p", -0.5, 1.0, "top_p must be between 0 and 1 (got -0.5)"),
+        ("top_p", 0.0, 1.0, "top_p must be above 0 and at most 1 (got 0)"),
         ("presence_penalty", 3.0, 0.0, "presence_penalty must be between -2 and 2 (got 3)"),
     ],
 )
@@ -227,7 +227,7 @@ def test_json_mode_and_json_schema_constrain_the_answer(pg, gateway):
     pg.response_format = "json_schema"
     pg.json_schema = schema
     pg.send("schema please")
-    assert json.loads(gateway.engine.requests[-1].structured.json_schema) == schema
+    assert gateway.engine.requests[-1].structured.json_schema == schema
     body = json.loads(pg.code_curl.split("-d '", 1)[1].rsplit("'", 1)[0])
     assert body["response_format"] == {
         "type": "json_schema",

@@ -8,8 +8,10 @@
 - **A long-lived server** (``tokenfactory serve``, the gateway ``tokenfactory lab`` starts;
   ``workload="server"``) on a CPU where vLLM's CPU build is installed and a chat model is
   served: the VLLMEngine. It starts once and then serves many streams, where vLLM's CPU
-  backend serves more: at 64 streams ``benchmarks/bench_engine_defaults.py`` measured the
-  numbers in benchmarks/README.md ("Engine defaults"). An embedding-only server keeps the
+  backend without LoRA slots (the VLLMEngine's default until an adapter is loaded) serves more:
+  622 tok/s at 64 streams against 333 for the TransformersEngine with 32 rows
+  (``bench_serving_cpu.py``, benchmarks/README.md; ``bench_engine_defaults.py`` re-measures it
+  against the 64-row TransformersEngine). An embedding-only server keeps the
   TransformersEngine, whose embeddings batch many texts in one pass.
 
 ``engine="transformers"`` or ``"vllm"`` forces one.

@@ -115,6 +115,13 @@ class Playground(GatewayWidget):
         if self.connection is not None:
             self.refresh_models()
 
+    @traitlets.validate("top_p")
+    def _top_p_above_zero(self, proposal: dict) -> float:
+        problem = settings.range_refusal("top_p", proposal["value"])
+        if problem is not None:
+            raise traitlets.TraitError(problem)
+        return float(proposal["value"])
+
     # -- the settings the browser sends
     def set_state(self, sync_data: dict) -> None:
         """A value out of range is refused: ``field_errors`` says why, beside the field, and

@@ -21,6 +21,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "seed": (0, 2**63 - 1),
 }
 INTEGERS = {"max_tokens", "top_logprobs", "seed"}
+#: settings whose minimum is excluded (top_p 0 would keep no token)
+ABOVE_MIN = {"top_p"}
 #: logprobs alternatives the completions API allows (the chat API allows ``RANGES["top_logprobs"]``)
 COMPLETION_TOP_LOGPROBS = 5
 MAX_STOP = 4
@@ -44,8 +46,11 @@ def range_refusal(name: str, value: Any) -> str | None:
         return f"{name} must be a number"
     if integer and isinstance(value, float) and not value.is_integer():
         return f"{name} must be a whole number"
+    got = f"(got {_number(value)})"
+    if name in ABOVE_MIN and not low < value <= high:
+        return f"{name} must be above {_number(low)} and at most {_number(high)} {got}"
     if not low <= value <= high:
-        return f"{name} must be between {_number(low)} and {_number(high)} (got {_number(value)})"
+        return f"{name} must be between {_number(low)} and {_number(high)} {got}"
     return None
 
 

@@ -1,7 +1,8 @@
 """An LLM judge: a model grades each answer against a rubric; its verdict is a JSON object
 ``{"score": int, "reason": str}`` that the gateway's grammar enforces (``response_format``
-``json_schema``), so every verdict parses. The judge's requests run like the candidates'
-(one batch job, or interactively), after the answers exist.
+``json_schema``), so every finished verdict parses (one cut at ``max_tokens`` is marked).
+The judge's requests run like the candidates' (one batch job, or interactively), after the
+answers exist.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Judge(Metric):
         reference: str | None = None,
         scale: tuple[int, int] = (1, 5),
         name: str = "judge",
-        max_tokens: int = 64,
+        max_tokens: int = 96,
         system: str = SYSTEM,
     ) -> None:
         low, high = scale
@@ -56,7 +57,7 @@ class Judge(Metric):
             "properties": {
                 "score": {"type": "integer", "minimum": low, "maximum": high},
                 # short enough that the verdict always fits in max_tokens
-                "reason": {"type": "string", "maxLength": max(16, 2 * (self.max_tokens - 24))},
+                "reason": {"type": "string", "maxLength": max(16, min(80, self.max_tokens - 32))},
             },
             "required": ["score", "reason"],
             "additionalProperties": False,

@@ -1,8 +1,10 @@
 """``client.batches``: submit a JSONL file, a list of requests or a DataFrame; watch; read results.
 
-Speaks the seed's ``/v1/batch`` dialect. ``create`` and ``retrieve`` return a ``Batch`` that
-knows its client, so ``job.wait()``, ``job.results()``, ``job.to_pandas()`` and ``job.cancel()``
-work on it directly (with ``AsyncTokenFactory`` use the ``await client.batches.x(id)`` forms).
+Speaks the ``/v1/batch`` dialect (SLA tiers, flat counts). ``create`` and ``retrieve`` return a
+``Batch`` that knows its client, so ``job.wait()``, ``job.results()``, ``job.to_pandas()`` and
+``job.cancel()`` work on it directly (with ``AsyncTokenFactory`` use the
+``await client.batches.x(id)`` forms). Results and inputs are typed lines
+(``BatchResultLine``, ``BatchRequestLine`` from ``tokenfactory.wire.batches``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ ResultLines = list[BatchResultLine]
 
 
 class Batch(ResponseMeta, wire.PartialSlaBatch):
-    """One batch job as the gateway reports it (the seed's fields)."""
+    """One batch job as ``/v1/batch`` reports it."""
 
     _client: TokenFactory | None = PrivateAttr(default=None)
 

@@ -23,7 +23,7 @@ function fieldNote(model, name) {
 }
 
 // A number setting with its range shown; `optional` fields may be left empty (null).
-function numberField(model, name, { step, label, optional = false }) {
+function numberField(model, name, { step, label, optional = false, aboveMin = false }) {
   const [min, max] = model.get("limits")[name];
   const integer = step >= 1;
   const note = fieldNote(model, name);
@@ -45,7 +45,9 @@ function numberField(model, name, { step, label, optional = false }) {
     let problem = "";
     if (input.value.trim() === "" || !Number.isFinite(value)) problem = `${label} must be a number`;
     else if (integer && !Number.isInteger(value)) problem = `${label} must be a whole number`;
-    else if (value < min || value > max) {
+    else if (aboveMin && (value <= min || value > max)) {
+      problem = `${label} must be above ${formatLimit(min)} and at most ${formatLimit(max)} (got ${input.value})`;
+    } else if (value < min || value > max) {
       problem = `${label} must be between ${formatLimit(min)} and ${formatLimit(max)} (got ${input.value})`;
     }
     if (problem) {
@@ -57,7 +59,7 @@ function numberField(model, name, { step, label, optional = false }) {
     setTrait(model, name, value);
   });
   const cleanup = watch(model, [name], reset);
-  const range = optional ? "optional" : `${formatLimit(min)}–${formatLimit(max)}`;
+  const range = optional ? "optional" : `${aboveMin ? "(" : ""}${formatLimit(min)}–${formatLimit(max)}`;
   const el = h(
     "label", { class: "tf-pg-field" },
     h("span", { class: "tf-label" }, label),
@@ -130,7 +132,7 @@ function settingsPanel(model) {
   const basic = h(
     "div", { class: "tf-row tf-pg-basic" },
     add(numberField(model, "temperature", { step: 0.1, label: "temperature" })),
-    add(numberField(model, "top_p", { step: 0.05, label: "top_p" })),
+    add(numberField(model, "top_p", { step: 0.05, label: "top_p", aboveMin: true })),
     add(numberField(model, "max_tokens", { step: 1, label: "max_tokens" })),
   );
   const more = h(
