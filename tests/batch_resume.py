@@ -81,16 +81,22 @@ def kill_mid_job_and_resume(
     kill_after: int,
     env: dict[str, str] | None = None,
     while_running: Callable[[ServeProcess, str], None] | None = None,
+    before_upload: Callable[[ServeProcess], None] | None = None,
+    after_restart: Callable[[ServeProcess], None] | None = None,
     ready_timeout: float = 300,
     progress_timeout: float = 300,
     finish_timeout: float = 600,
 ) -> Resumed:
     """Upload ``lines`` to ``server`` (started here), SIGKILL it once ``kill_after`` lines are
     committed (``while_running`` runs first: a fault of its own), restart it on the same data
-    directory and let the job finish; asserts the exactly-once outcome."""
+    directory and let the job finish; asserts the exactly-once outcome. ``before_upload`` runs
+    once the first server is ready (import an adapter the lines name...), ``after_restart`` as
+    soon as the restarted one says ready."""
     data = "".join(json.dumps(line) + "\n" for line in lines).encode()
     server.start(env).wait_ready(ready_timeout)
     try:
+        if before_upload is not None:
+            before_upload(server)
         with server.client() as c:
             r = c.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "24h"})
         assert r.status_code == 200, r.text
@@ -108,6 +114,8 @@ def kill_mid_job_and_resume(
 
     again = server.again().start(env).wait_ready(ready_timeout)
     try:
+        if after_restart is not None:
+            after_restart(again)
         done = wait_job(again, batch_id, lambda j: j["status"] == "completed", finish_timeout)
         with again.client() as c:
             text = c.get(f"/v1/batch/{batch_id}/results").text

@@ -31,7 +31,9 @@ class FakeTokenizer:
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
         return [ord(c) for c in text]
 
-    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
+    def __call__(self, text: str | list[str], add_special_tokens: bool = False) -> dict[str, Any]:
+        if isinstance(text, list):
+            return {"input_ids": [self.encode(t) for t in text]}
         return {"input_ids": self.encode(text)}
 
     def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:

@@ -47,6 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workspace", default="default")
     p.add_argument("--log-level", default="info")
+    p.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=None,
+        help="on SIGTERM/SIGINT, how long requests in flight may finish before streams are ended"
+        " with an error event and the rest answered 503 (default: $TOKENFACTORY_DRAIN_S or 10)",
+    )
     add_upstream_flags(p)
     p.set_defaults(func=run_serve)
 
@@ -108,6 +115,8 @@ def run_serve(args: argparse.Namespace) -> int:
         enable_lora=args.enable_lora,
         workload="server",
     )
+    if args.drain_seconds is not None:
+        handle.drain_s = args.drain_seconds
     print(f"tokenfactory: gateway at {handle.base_url}", flush=True)
     if args.api_key is None:
         print(
@@ -135,7 +144,9 @@ def _serve_until_stopped(handle) -> int:
         if handle.core.ready and not ready_said:
             print("tokenfactory: ready", flush=True)
             ready_said = True
+    print(f"tokenfactory: stopping (up to {handle.drain_s:g} s for requests in flight)", flush=True)
     handle.stop()
+    print(f"tokenfactory: stopped: {handle.stop_report}", flush=True)
     return 0
 
 

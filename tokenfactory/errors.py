@@ -5,7 +5,9 @@ them to ``{"error": {"message", "type", "code"}}`` in one place (``gateway/error
 
     ServiceError
      ├── InvalidRequestError           400 invalid_request
-     │    └── UnsupportedSchemaError   400 (a structured-output keyword the backend cannot enforce)
+     │    ├── UnsupportedSchemaError   400 (a structured-output keyword the backend cannot enforce)
+     │    ├── RequestTimeoutError      408 (the body did not arrive in time)
+     │    └── PayloadTooLargeError     413 (the body is past the endpoint's cap)
      ├── UnauthenticatedError          401 authentication_error
      ├── BalanceTooLowError            402 insufficient_balance
      ├── ForbiddenError                403 permission_denied
@@ -60,6 +62,16 @@ class InvalidRequestError(ServiceError):
 
 class UnsupportedSchemaError(InvalidRequestError):
     code = "unsupported_schema"
+
+
+class RequestTimeoutError(InvalidRequestError):
+    status_code = 408
+    code = "request_timeout"
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    status_code = 413
+    code = "request_too_large"
 
 
 class UnauthenticatedError(ServiceError):

@@ -39,6 +39,13 @@ class PortInUseError(ServiceError):
 
 
 _lock = threading.Lock()
+DRAIN_S = 10.0  # how long requests in flight may finish when the gateway stops
+
+
+def drain_seconds() -> float:
+    """``$TOKENFACTORY_DRAIN_S``, else :data:`DRAIN_S`."""
+    value = os.environ.get("TOKENFACTORY_DRAIN_S")
+    return float(value) if value else DRAIN_S
 
 
 @dataclass
@@ -61,6 +68,9 @@ class ServerHandle:
     _loop: asyncio.AbstractEventLoop | None = field(repr=False, default=None)
     _discovery: Path | None = field(repr=False, default=None)
     _previous: ServerHandle | None = field(repr=False, default=None)  # current() before this
+    _drain: Any = field(repr=False, default=None)  # the app's gateway.inflight.Drain
+    drain_s: float = field(repr=False, default_factory=drain_seconds)
+    stop_report: str | None = field(repr=False, default=None)  # what stopping cut, once stopped
 
     @property
     def attached(self) -> bool:
@@ -136,15 +146,26 @@ class ServerHandle:
             raise RuntimeError("An attached gateway runs in another process; it has no loop here")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
-    def stop(self, timeout: float = 60.0) -> None:
-        """Stop the gateway this process started; for an attached one, only detach from it."""
+    def stop(self, timeout: float = 60.0, drain_s: float | None = None) -> None:
+        """Stop the gateway this process started; for an attached one, only detach from it.
+
+        It stops accepting at once; requests in flight get ``drain_s`` seconds (default
+        ``handle.drain_s``: ``$TOKENFACTORY_DRAIN_S`` or 10) to finish, then streams end with an
+        error event and the rest are answered 503. Batch lines in flight stay pending and run
+        at the next start. ``handle.stop_report`` says what was cut.
+        """
         if self.attached:
             self._forget()
             return
+        drain_s = self.drain_s if drain_s is None else drain_s
+        loop = self._loop
+        if self._drain is not None and loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._drain.begin, drain_s)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(timeout + drain_s)
         from .discovery import remove_discovery
 
         remove_discovery(self._discovery)
@@ -396,14 +417,22 @@ def _run_server(
     import uvicorn
 
     from .gateway.app import create_app
+    from .gateway.protocol import protocol_with_header_timeout
 
     loop = _new_event_loop()
     asyncio.set_event_loop(loop)
     handle._loop = loop
     app = create_app(handle.core)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level=log_level, lifespan="off", timeout_graceful_shutdown=5)
+    handle._drain = app.state.drain
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        lifespan="off",
+        # the drain (gateway/inflight.py) ends every request by then; this is a backstop
+        timeout_graceful_shutdown=int(handle.drain_s) + 5,
+        http=protocol_with_header_timeout(app.state.limits.header_timeout_s),
     )
+    server = uvicorn.Server(config)
     handle._server = server
 
     async def main() -> None:
@@ -416,6 +445,8 @@ def _run_server(
             with contextlib.suppress(BaseException):
                 await engine_task
             await handle.core.shutdown()
+            handle.stop_report, cut = _stop_report(handle)
+            log.log(logging.WARNING if cut else logging.INFO, "stopped: %s", handle.stop_report)
 
     try:
         loop.run_until_complete(main())
@@ -425,6 +456,18 @@ def _run_server(
         started.set()
         sock.close()
         loop.close()
+
+
+def _stop_report(handle: ServerHandle) -> tuple[str, int]:
+    """What stopping cut (the log line), and how many things that is."""
+    drain = handle._drain
+    from .batch.service import BatchService
+
+    batch = handle.core.installed.get(BatchService)
+    left = batch.runner.left_at_stop if batch is not None else 0
+    said = drain.report() if drain is not None else "no request was served"
+    report = f"{said}; {left} batch line(s) in flight left to run at the next start"
+    return report, (drain.cut if drain is not None else 0) + left
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:

@@ -59,3 +59,17 @@ def test_a_kill_as_a_line_finishes_then_a_resume_bills_each_line_once(tmp_path, 
     )
     spent_pico = 10**9 * 10**6 - (micros * 10**6 - carried)
     assert spent_pico == sum(cost for _, _, cost in billed) > 0
+
+
+def test_a_kill_as_a_job_finishes_never_leaves_it_completed_without_its_output(tmp_path):
+    assert (
+        run_worker(tmp_path, "submit", str(LINES), fault="batch.job_finishing") == -signal.SIGKILL
+    )
+    ((status, output),) = query(tmp_path, "SELECT status, output_file_id FROM batch_jobs")
+    assert status != "completed" or output is not None, (status, output)
+
+    assert run_worker(tmp_path, "resume") == 0
+    ((status, output),) = query(tmp_path, "SELECT status, output_file_id FROM batch_jobs")
+    assert status == "completed" and output is not None
+    ((path,),) = query(tmp_path, f"SELECT path FROM batch_files WHERE id = '{output}'")
+    assert len(Path(path).read_text().splitlines()) == LINES

@@ -4,7 +4,8 @@ A line is a :class:`~tokenfactory.core.Call` at its job's tier and priority: the
 completions or embeddings service validates, admits, runs and meters it exactly as it would an
 HTTP request. Its usage is deferred: the runner commits it together with the line's result.
 A request the service rejects becomes a result with that error as its response body (status
-code and all), not an exception.
+code and all), not an exception; except a passing 503 (a model or adapter still loading, the
+engine not up yet): that outcome says ``retry`` and the runner runs the line again later.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 from ..core import Call, Core, UsageRecord
 from ..core.endpoints import ENDPOINTS, Endpoint, Req, Resp
 from ..core.validation import parse_body
-from ..errors import InvalidRequestError, ServiceError
+from ..errors import InvalidRequestError, ServiceError, UnavailableError
 from ..store import Principal
 
 log = logging.getLogger("tokenfactory.batch")
@@ -29,6 +30,12 @@ class LineOutcome:
     ok: bool
     result: dict  # {"id", "custom_id", "response", "error"}
     usage: list[UsageRecord] = field(default_factory=list)  # to commit with the result
+    retry: str | None = None  # why the line must run again later (nothing to commit)
+
+
+def passing(exc: ServiceError) -> bool:
+    """A 503 that time cures (loading, restarting), not a feature this gateway lacks."""
+    return isinstance(exc, UnavailableError) and exc.code != "feature_not_enabled"
 
 
 def result_line(
@@ -73,13 +80,23 @@ class LineExecutor:
     ) -> LineOutcome:
         custom_id, url = line["custom_id"], line["url"]
         request_id = f"req-{uuid.uuid4().hex[:24]}"
-        call = Call(principal, url, tier, priority, request_id=request_id, defer_usage=True)
+        call = Call(
+            principal,
+            url,
+            tier,
+            priority,
+            request_id=request_id,
+            defer_usage=True,
+            input_bytes=len(line["body"]),
+        )
         try:
             endpoint = ENDPOINTS.get(url)
             if endpoint is None:
                 raise InvalidRequestError(f"Unknown batch endpoint '{url}'")
             answer = await self.answer(endpoint, body, call)
         except ServiceError as exc:
+            if passing(exc):
+                return LineOutcome(False, {}, retry=f"{exc.code}: {exc.message}")
             body_out = exc.to_dict()
             return LineOutcome(
                 False, result_line(custom_id, exc.status_code, request_id, body_out), call.usage

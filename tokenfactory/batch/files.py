@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,8 +35,9 @@ class ResultFiles:
         _write_atomic(path, [data])
         return self.repo.add_file(file_id, workspace, filename, purpose, len(data), str(path))
 
-    def write(self, job: dict[str, Any]) -> None:
-        """Write a finished job's result files (again, if a crash interrupted the last try)."""
+    def write(self, job: dict[str, Any]) -> dict[str, str | None]:
+        """Write a finished job's result files (again, if a crash interrupted the last try);
+        returns their ids (``output_file_id``, ``error_file_id``) for the job's final update."""
         folder = self.root / job["id"]
         folder.mkdir(parents=True, exist_ok=True)
         ids: dict[str, str | None] = {}
@@ -58,7 +58,7 @@ class ResultFiles:
                     str(path),
                 )
             ids[column] = file_id if size else None
-        self.repo.set_fields(job["id"], finished_at=time.time(), **ids)
+        return ids
 
     def _lines(self, batch_id: str, ok: bool) -> Iterator[bytes]:
         for _, result in self.repo.iter_results(batch_id, ok=ok):

@@ -266,10 +266,9 @@ class BatchRepository:
         conn.execute(f"UPDATE batch_jobs SET {column} = {column} + 1 WHERE id = ?", (batch_id,))
         return True
 
-    def close_pending(
-        self, batch_id: str, status: str, result_for: Any, count_failed: bool
-    ) -> None:
-        """End a job: every pending line gets ``result_for(row)`` as an error, atomically."""
+    def close_pending(self, batch_id: str, result_for: Any, count_failed: bool) -> None:
+        """End a job's lines: every pending one gets ``result_for(row)`` as an error, atomically
+        (the job's final status is set once its result files are written)."""
         now = time.time()
         with self.store.transaction() as conn:
             rows = conn.execute(
@@ -286,7 +285,6 @@ class BatchRepository:
                 conn.execute(
                     "UPDATE batch_jobs SET failed = failed + ? WHERE id = ?", (len(rows), batch_id)
                 )
-            conn.execute("UPDATE batch_jobs SET status = ? WHERE id = ?", (status, batch_id))
 
     def iter_results(
         self, batch_id: str, ok: bool | None = None, page: int = 500

@@ -6,6 +6,12 @@ priority so interactive requests go first. Each finished line is committed on it
 together with its usage (``BatchRepository.finish_line`` inside ``Core.commit_usage``). After
 a crash, lines that were in flight have neither a result nor a bill and simply run again;
 lines with a result are never run again, so each line is billed exactly once.
+
+The runner starts no line before the gateway is ready (the adapters trained before are attached
+again by then). A line that meets a passing 503 (a model or adapter still loading, the engine
+not up) is not given that answer as its result: it stays pending and runs again after a
+back-off, until it has a real answer or its job ends (cancelled, expired). A job is marked
+finished only once its result files are written, in the same update that names them.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ log = logging.getLogger("tokenfactory.batch")
 
 PRIORITY = {"1h": PRIORITY_BATCH_1H, "24h": PRIORITY_BATCH_24H}
 TIER = {"1h": "batch_1h", "24h": "batch_24h"}
+RETRY_FIRST_S = 0.5  # a line that met a passing 503 runs again after this, doubling each time
+RETRY_MAX_S = 30.0
 
 
 class BatchRunner:
@@ -51,11 +59,13 @@ class BatchRunner:
         self._max_in_flight = max_in_flight
         self.poll_interval = poll_interval
         self._inflight: dict[tuple[str, int], asyncio.Task] = {}
+        self._retries: dict[tuple[str, int], tuple[int, float]] = {}  # -> (tries, not before)
         self._principals: dict[tuple[str, str], Principal] = {}
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self.left_at_stop = 0  # lines in flight when it last stopped (they stay pending)
 
     @property
     def max_in_flight(self) -> int:
@@ -91,7 +101,8 @@ class BatchRunner:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait({self._task}, timeout=5)
-        await self._cancel_tasks(list(self._inflight))
+        self.left_at_stop = len(self._inflight)
+        await self._cancel_tasks(list(self._inflight))  # nothing committed: they run again
         self._task = None
 
     def wake(self) -> None:
@@ -113,8 +124,13 @@ class BatchRunner:
 
     # -- the loop ---------------------------------------------------------------------------
     async def _run(self) -> None:
+        assert self._wake is not None
+        while not self.core.ready and not self._stopping:  # adapters attached, remote probed
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
         for job in self.repo.unfinalized_jobs():
-            self.files.write(job)
+            self._finalize(job, job["status"])
         while not self._stopping:
             try:
                 await self.step()
@@ -149,8 +165,7 @@ class BatchRunner:
         free = self.max_in_flight - len(self._inflight)
         if free <= 0 or job["status"] == "cancelling":
             return
-        running = {n for (b, n) in self._inflight if b == job["id"]}
-        lines = self.repo.pending_lines(job["id"], free, running)
+        lines = self.repo.pending_lines(job["id"], free, self._not_now(job["id"]))
         if lines and job["status"] == "queued":
             self.repo.set_status(
                 job["id"], "in_progress", expect=("queued",), started_at=time.time()
@@ -161,14 +176,33 @@ class BatchRunner:
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._done, key))
 
+    def _not_now(self, batch_id: str) -> set[int]:
+        """A job's lines not to start now: running, or waiting out a retry's back-off."""
+        now = time.monotonic()
+        running = {n for (b, n) in self._inflight if b == batch_id}
+        backing_off = {n for (b, n), (_, t) in self._retries.items() if b == batch_id and t > now}
+        return running | backing_off
+
     def _done(self, key: tuple[str, int], _task: object = None) -> None:
         self._inflight.pop(key, None)
         if self._wake is not None:
             self._wake.set()
 
+    def _retry_later(self, job: dict[str, Any], line: dict[str, Any], why: str) -> None:
+        key = (job["id"], line["line_no"])
+        tries = self._retries.get(key, (0, 0.0))[0] + 1
+        wait = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (tries - 1))
+        self._retries[key] = (tries, time.monotonic() + wait)
+        level = logging.INFO if tries == 1 else logging.DEBUG
+        log.log(level, "batch %s line %s runs again in %.1f s: %s", *key, wait, why)
+
     async def _run_line(self, job: dict[str, Any], line: dict[str, Any]) -> None:
         try:
             outcome = await self._outcome(job, line)
+            if outcome.retry:  # nothing committed: the line stays pending
+                self._retry_later(job, line, outcome.retry)
+                return
+            self._retries.pop((job["id"], line["line_no"]), None)
             crash_point("batch.line_ran")
 
             def write_result(conn: sqlite3.Connection) -> bool:
@@ -214,21 +248,29 @@ class BatchRunner:
     async def _close(self, job: dict[str, Any], status: str, code: str, message: str) -> None:
         """Stop a job's running lines; its unfinished lines end with an error; keep the rest."""
         await self._cancel_tasks(self._job_tasks(job["id"]))
+        for key in [k for k in self._retries if k[0] == job["id"]]:
+            del self._retries[key]
         self.repo.close_pending(
-            job["id"],
-            status,
-            lambda row: error_line(row["custom_id"], code, message),
-            count_failed=status == "expired",
+            job["id"], lambda row: error_line(row["custom_id"], code, message), status == "expired"
         )
-        self.files.write(self.repo.job(job["id"]))
-        self._ended(job, status)
+        if self._finalize(self.repo.job(job["id"]), status):
+            self._ended(job, status)
 
     def _complete(self, job: dict[str, Any]) -> None:
         job = self.repo.job(job["id"])
         status = "failed" if job["completed"] == 0 and job["failed"] > 0 else "completed"
-        if self.repo.set_status(job["id"], status, expect=("queued", "in_progress")):
-            self.files.write(self.repo.job(job["id"]))
+        if self._finalize(job, status, expect=("queued", "in_progress")):
             self._ended(job, status)
+
+    def _finalize(self, job: dict[str, Any], status: str, expect: tuple[str, ...] = ()) -> bool:
+        """Write the job's result files, then give it its final status, finish time and file
+        ids in one update: a job is never seen finished without its files. (A crash in between
+        leaves it unfinished, and the next pass does both again.) True if the status changed."""
+        ids = self.files.write(job)
+        crash_point("batch.job_finishing")
+        return self.repo.set_status(
+            job["id"], status, expect=expect, finished_at=time.time(), **ids
+        )
 
     def _ended(self, job: dict[str, Any], status: str) -> None:
         self.core.job_ended(JobEvent(job["workspace_id"], f"batch.{status}", job["id"]))

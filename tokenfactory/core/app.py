@@ -64,7 +64,8 @@ class Core:
         self.usage_observers: list[UsageObserver] = []
         self.job_observers: list[Callable[[JobEvent], None]] = []  # a batch or training ended
         self.model_resolvers: list[ModelResolver] = []
-        self.startup_hooks: list[Callable[[], Awaitable[None]]] = []  # once the engine is ready
+        # once the engine started, before the gateway says it is ready
+        self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         # after a model was (re)loaded: a feature puts back what sits on it (LoRA adapters)
         self.model_loaded_hooks: list[Callable[[str], Awaitable[None]]] = []
@@ -97,12 +98,14 @@ class Core:
             self.engine_error = f"{type(exc).__name__}: {exc}"
             log.exception("engine failed to start")
             return
-        self._ready.set()
+        # Ready only once every hook ran: the adapters trained before are attached again (and
+        # the batch runner, which waits for readiness, runs no line naming one before that).
         for hook in self.startup_hooks:
             try:
                 await hook()
             except Exception:
                 log.exception("startup hook failed")
+        self._ready.set()
 
     async def shutdown(self) -> None:
         for hook in reversed(self.shutdown_hooks):

@@ -71,7 +71,8 @@ class Call:
     """One request through a service, from any door (an HTTP route, a batch line, the CLI).
 
     ``defer_usage`` keeps the usage records in ``usage`` instead of committing them, for a
-    caller that commits them together with its own result (a batch line).
+    caller that commits them together with its own result (a batch line). ``input_bytes``: the
+    size of the request body, when the door knows it (a large one is prepared off the loop).
     """
 
     principal: Principal
@@ -82,6 +83,7 @@ class Call:
     defer_usage: bool = False
     usage: list[UsageRecord] = field(default_factory=list)
     user: str | None = None  # the end user the request is for (`user` or X-TF-User)
+    input_bytes: int = 0
 
     def record(self, model: str, results: Sequence[Spent], status: int = 200) -> UsageRecord:
         return UsageRecord(

@@ -1,7 +1,8 @@
 """The run a service hands back for a request it admitted: complete it or stream it.
 
 Whoever started it (a route, a batch line) only picks JSON or a stream; the run meters its
-usage exactly once (``Core.settle``), failures included, with their status code.
+usage exactly once (``Core.settle``), failures included, with their status code; a run
+cancelled part-way (its client left, the server stopped) is metered for what ran.
 """
 
 from __future__ import annotations
@@ -19,6 +20,30 @@ if TYPE_CHECKING:
 
 Out = TypeVar("Out")
 Chunk = TypeVar("Chunk")
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a generation cut short spent (a :class:`Spent`)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float | None
+    ttft_s: float | None
+
+
+def what_ran(results: Sequence[Spent]) -> list[Spent]:
+    """The usage of a run cut short: the tokens generated, and the prompts of the generations
+    that produced one (a prompt still queued when it was cut was never run)."""
+    return [
+        Ran(
+            r.prompt_tokens if r.completion_tokens else 0,
+            r.completion_tokens,
+            r.latency_s,
+            r.ttft_s,
+        )
+        for r in results
+    ]
 
 
 def failure_status(exc: BaseException) -> int:
@@ -42,6 +67,9 @@ class Run(Generic[Out, Chunk]):
     async def complete(self) -> Out:
         try:
             out = await self._complete()
+        except asyncio.CancelledError:
+            self.core.settle(self.call, self.model, what_ran(self.results), 499)
+            raise
         except BaseException as exc:
             self.core.settle(self.call, self.model, [], failure_status(exc))
             raise

@@ -12,7 +12,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..core import Core
 from ..services import install as install_services
 from .errors import install_error_handlers
+from .inflight import Drain, InFlightMiddleware
 from .json_body import install_json_limits
+from .limits import BodyLimitMiddleware, RequestLimits
 from .metering_middleware import MeteringMiddleware
 from .openapi import install_openapi
 
@@ -69,10 +71,14 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(core: Core) -> FastAPI:
+def create_app(core: Core, limits: RequestLimits | None = None) -> FastAPI:
+    """The gateway's app. ``limits``: body caps and deadlines (default: from the environment,
+    see ``gateway/limits.py``)."""
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
     install_services(core)  # a bare core (no features) still serves inference
     app.state.core = core
+    app.state.limits = limits or RequestLimits.from_env()
+    app.state.drain = Drain()
     app.state.clock = time.time
     install_error_handlers(app)
 
@@ -82,5 +88,9 @@ def create_app(core: Core) -> FastAPI:
     install_json_limits(app)
     if core.meter is not None:  # rate-limit headers, failed requests metered, keys redacted
         app.add_middleware(MeteringMiddleware)
+    # outermost: a body past its cap or too slow is refused before anything reads it; every
+    # request runs as a task that a client leaving, or the end of a shutdown's drain, cancels
+    app.add_middleware(BodyLimitMiddleware, limits=app.state.limits)
+    app.add_middleware(InFlightMiddleware, drain=app.state.drain)
     install_openapi(app)
     return app

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
 from ..core.validation import invalid_request
@@ -73,6 +74,13 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             err = InvalidRequestError(str(exc.detail))
             err.status_code = exc.status_code
+        return error_response(err, request)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_left(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # nobody reads this answer (or the body guard sends its 413/408 instead)
+        err = InvalidRequestError("The client closed the connection", code="client_disconnected")
+        err.status_code = 499
         return error_response(err, request)
 
     @app.exception_handler(Exception)

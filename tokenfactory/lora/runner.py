@@ -28,12 +28,26 @@ ENGINE_CALL_TIMEOUT = 600.0
 
 
 class JobCallbacks:
-    """What the training loop reports, written to the adapter's record and event list."""
+    """What the training loop reports, written to the adapter's record and event list.
+
+    A run resumed after a crash redoes the steps after its last checkpoint; their loss (and
+    epoch) events were written before the crash (since the job was queued), so they are not
+    written again: the event list holds each step once, as a live loss curve reads it.
+    """
 
     def __init__(self, runner: TrainingRunner, adapter_id: str) -> None:
         self.runner = runner
         self.repository = runner.repository
         self.id = adapter_id
+        events = self.repository.events(adapter_id)
+        queued = [
+            i for i, e in enumerate(events) if (e["type"], e["message"]) == ("status", "queued")
+        ]
+        events = events[queued[-1] :] if queued else events  # this job's, not an earlier run's
+        self._loss_through = max((e["step"] or 0 for e in events if e["type"] == "loss"), default=0)
+        self._epoch_through = max(
+            (e["epoch"] or 0 for e in events if e["type"] == "epoch"), default=0
+        )
 
     def started(self, total_steps: int, step: int, epoch: int) -> None:
         self.repository.update(
@@ -52,13 +66,16 @@ class JobCallbacks:
 
     def step(self, step: int, epoch: int, loss: float) -> None:
         self.repository.update(self.id, step=step, epoch=epoch, train_loss=loss)
-        self.repository.add_event(self.id, "loss", step=step, epoch=epoch, loss=loss)
+        if step > self._loss_through:
+            self.repository.add_event(self.id, "loss", step=step, epoch=epoch, loss=loss)
 
     def epoch_done(self, epoch: int, step: int, validation_loss: float | None) -> None:
         fields: dict[str, Any] = {"epoch": epoch}
         if validation_loss is not None:
             fields["validation_loss"] = validation_loss
         self.repository.update(self.id, **fields)
+        if epoch <= self._epoch_through:
+            return
         self.repository.add_event(
             self.id,
             "epoch",

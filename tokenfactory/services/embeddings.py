@@ -1,7 +1,9 @@
 """Embeddings: texts -> the engine's embedder -> vectors (cut to ``dimensions``), metered.
 
 The same checks for every door: at most ``MAX_INPUTS`` non-empty texts, and ``dimensions`` no
-more than the model has (a 400, never silently truncated vectors).
+more than the model has (a 400, never silently truncated vectors). Admission holds the cost of
+the texts' real token counts (the model's tokenizer, special tokens included), so a wallet
+cannot be overdrawn by text that tokenizes densely (Chinese, code).
 """
 
 from __future__ import annotations
@@ -53,16 +55,23 @@ def encode(vector: list[float], encoding: str) -> list[float] | str:
     return vector
 
 
+def count_tokens(target: Target, texts: list[str]) -> int:
+    """What the engine will count for these texts (its tokenizer; special tokens included)."""
+    try:
+        tokenizer = target.engine.tokenizer(target.model)
+        ids = tokenizer(texts, add_special_tokens=True)["input_ids"]
+    except (AttributeError, TypeError, NotImplementedError):  # an engine without a tokenizer
+        return sum(len(t.encode("utf-8")) + 2 for t in texts)  # no tokenizer makes more
+    return sum(len(i) for i in ids)
+
+
 @dataclass
 class PreparedEmbedding:
     request: EmbeddingRequest
     target: Target
     texts: list[str]
+    estimated_tokens: int
     usage: GenerationResult = field(default_factory=GenerationResult)
-
-    @property
-    def estimated_tokens(self) -> int:
-        return sum(len(t) // 3 + 1 for t in self.texts)
 
     @property
     def results(self) -> list[GenerationResult]:
@@ -77,7 +86,7 @@ class EmbeddingService(
     def prepare(self, req: EmbeddingRequest, call: Call) -> PreparedEmbedding:
         texts = check_inputs(req)
         target = self.core.resolve_model(req.model, "embedding", call.principal)
-        return PreparedEmbedding(req, target, texts)
+        return PreparedEmbedding(req, target, texts, count_tokens(target, texts))
 
     async def complete(self, p: PreparedEmbedding) -> EmbeddingResponse:
         p.usage.started_at = time.perf_counter()

@@ -4,10 +4,14 @@
 :class:`~tokenfactory.core.run.Run`; whoever called it (a route, a batch line) only picks JSON
 or a stream, and the run meters its usage exactly once. A failure at any step is metered too,
 with its status code and no tokens.
+
+A large request (``Call.input_bytes`` past :data:`OFF_LOOP_BYTES`) is prepared on a worker
+thread: tokenizing megabytes takes seconds, and the event loop serves everyone else meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
 
 Out = TypeVar("Out")
 Chunk = TypeVar("Chunk")
+OFF_LOOP_BYTES = 256 * 1024
 
 
 class Prepared(Protocol):
@@ -60,7 +65,10 @@ class InferenceService(Generic[Req, P, Out, Chunk]):
             return await backend.start(req, call)
 
         async def admit() -> Run[Out, Chunk]:
-            p = self.prepare(req, call)
+            if call.input_bytes > OFF_LOOP_BYTES:
+                p = await asyncio.to_thread(self.prepare, req, call)
+            else:
+                p = self.prepare(req, call)
             headers = await self.core.admit(
                 Admission(call.principal, call.endpoint, req.model, call.tier, p.estimated_tokens)
             )
