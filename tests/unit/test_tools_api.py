@@ -62,7 +62,7 @@ def test_named_choice_sends_the_schema_and_parses_the_bare_call(api, fake_engine
     assert json.loads(out["message"]["tool_calls"][0]["function"]["arguments"]) == {
         "location": "Oslo"
     }
-    schema = json.loads(fake_engine.requests[-1].structured.json_schema)
+    schema = fake_engine.requests[-1].structured.json_schema
     assert schema["properties"]["name"] == {"const": "get_weather"}
 
 
@@ -120,7 +120,7 @@ def test_response_format_reaches_the_engine(api, fake_engine):
     }
     r = api.post("/v1/chat/completions", json=body(response_format=rf))
     assert r.json()["choices"][0]["message"]["content"] == '{"a": 1}'
-    assert json.loads(fake_engine.requests[-1].structured.json_schema)["properties"] == {"a": {}}
+    assert fake_engine.requests[-1].structured.json_schema["properties"] == {"a": {}}
 
 
 @pytest.mark.parametrize("stream", [False, True])

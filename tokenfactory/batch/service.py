@@ -46,6 +46,10 @@ def check_sla(sla: str | None, param: str = "sla") -> str:
     return value
 
 
+#: what /v1/files stores: batch input, and chat JSONL for /v1/fine_tuning/jobs
+FILE_PURPOSES = ("batch", "fine-tune")
+
+
 class BatchService:
     def __init__(
         self,
@@ -75,9 +79,10 @@ class BatchService:
 
     # -- submit -----------------------------------------------------------------------------
     def upload(self, principal: Principal, data: bytes, filename: str, purpose: str) -> dict:
-        if purpose != "batch":
+        if purpose not in FILE_PURPOSES:
             raise InvalidRequestError(
-                f"Unsupported file purpose '{purpose}': this gateway accepts 'batch'",
+                f"Unsupported file purpose '{purpose}': this gateway accepts "
+                + ", ".join(f"'{p}'" for p in FILE_PURPOSES),
                 param="purpose",
             )
         self._check_size(data)

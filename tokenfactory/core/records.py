@@ -42,6 +42,7 @@ class UsageRecord:
     status: int
     request_id: str | None = None
     created_at: float = field(default_factory=time.time)
+    user: str | None = None  # the request's `user` field or X-TF-User header
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Call:
     request_id: str | None = None
     defer_usage: bool = False
     usage: list[UsageRecord] = field(default_factory=list)
+    user: str | None = None  # the end user the request is for (`user` or X-TF-User)
     input_bytes: int = 0
 
     def record(self, model: str, results: Sequence[Spent], status: int = 200) -> UsageRecord:
@@ -95,6 +97,7 @@ class Call:
             ttft_s=min((r.ttft_s for r in results if r.ttft_s is not None), default=None),
             status=status,
             request_id=self.request_id,
+            user=self.user,
         )
 
 

@@ -37,6 +37,8 @@ ROUTERS = [
     "tokenfactory.gateway.routes.tokenize",
     "tokenfactory.gateway.routes.prices",
     "tokenfactory.gateway.routes.webhooks",
+    "tokenfactory.gateway.routes.fine_tuning",
+    "tokenfactory.gateway.routes.admin_billing",
 ]
 
 

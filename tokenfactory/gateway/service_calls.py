@@ -19,11 +19,19 @@ Out = TypeVar("Out")
 
 
 def http_call(request: Request, principal: Principal, endpoint: Endpoint[Any, Any]) -> Call:
-    """An interactive call of ``endpoint``, at its tier, under the request's id."""
+    """An interactive call of ``endpoint``, at its tier, under the request's id and end user."""
     request_id = getattr(request.state, "request_id", None)
+    user = request.headers.get("x-tf-user") or None
     length = request.headers.get("content-length", "")
     size = int(length) if length.isdigit() else 0  # a large body is prepared off the loop
-    return Call(principal, endpoint.path, endpoint.tier, request_id=request_id, input_bytes=size)
+    return Call(
+        principal,
+        endpoint.path,
+        endpoint.tier,
+        request_id=request_id,
+        input_bytes=size,
+        user=user,
+    )
 
 
 async def respond(run: Run[Out, Any], response: Response, stream: bool = False) -> Out | Any:

@@ -59,6 +59,7 @@ class InferenceService(Generic[Req, P, Out, Chunk]):
         self.core = core
 
     async def start(self, req: Req, call: Call) -> Run[Out, Chunk]:
+        call.user = call.user or req.user  # usage is attributed to the request's end user
         backend = self.core.backend_for(req.model)
         if backend is not None:
             return await backend.start(req, call)

@@ -21,8 +21,10 @@ from .. import config
 from ..core import Core
 from ..core.records import UsageRecord
 from ..ratelimit import RateLimiter
+from .caps import MonthlyCaps
 from .meter import Meter
 from .metrics import Metrics, sample_forever
+from .model_prices import ModelPriceRepository
 from .prices import PriceTable
 from .repository import UsageRepository
 
@@ -33,10 +35,12 @@ def install(core: Core) -> None:
     records = UsageRepository(core.store)
     limiter = RateLimiter()
     prices = PriceTable.from_config(config.home())
-    meter = Meter(records, limiter, prices)
+    prices.models.update(ModelPriceRepository(core.store).all())
+    caps = MonthlyCaps(core.store, records)
+    meter = Meter(records, limiter, prices, caps=caps)
     metrics = Metrics(label_of=lambda record: _label(core, record))
     core.meter = meter
-    for part in (meter, limiter, records, prices, metrics):
+    for part in (meter, limiter, records, prices, metrics, caps):
         core.installed.add(part)
     core.admission_checks.append(meter.admit)
     core.usage_observers.append(metrics.observe)

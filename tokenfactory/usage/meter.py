@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..core.records import Admission, UsageRecord
-from ..errors import BalanceTooLowError
+from ..errors import BalanceTooLowError, RateLimitExceededError
 from ..ratelimit import LIMITED_USAGE_TIERS, RateLimiter, Reservation
+from .caps import MonthlyCaps
 from .prices import PriceTable, pico_to_usd
 from .repository import UsageRepository, UsageRow
 
@@ -36,6 +37,7 @@ class Ticket:
     hold_pico: int
     expires_at: float
     done: bool = False
+    capped: bool = False  # holds part of a monthly cap until settled
 
 
 @dataclass
@@ -74,10 +76,12 @@ class Meter:
         limiter: RateLimiter,
         prices: PriceTable,
         clock: Callable[[], float] = time.time,
+        caps: MonthlyCaps | None = None,
     ) -> None:
         self.records = records
         self.limiter = limiter
         self.prices = prices
+        self.caps = caps
         self.clock = clock
         self._lock = threading.RLock()
         self._holds: dict[str, list[Ticket]] = {}
@@ -95,18 +99,27 @@ class Meter:
             reservation = None
             if admission.tier in LIMITED_USAGE_TIERS:
                 reservation = self.limiter.acquire(ws.id, ws.tier, admission.estimated_tokens)
+            cap = None
             try:
+                if self.caps is not None:
+                    cap = self.caps.admit(ws.id, ws.name, admission.estimated_tokens, self.clock())
                 hold = self._hold(admission)
-            except BalanceTooLowError as exc:
+            except (BalanceTooLowError, RateLimitExceededError) as exc:
                 if reservation is not None:
                     self.limiter.cancel(reservation)
+                if cap is not None and self.caps is not None:
+                    self.caps.release(ws.id, admission.estimated_tokens)
                 exc.headers.update(self.limiter.headers(ws.id, ws.tier))
                 raise
             ticket = Ticket(admission, reservation, hold, self.clock() + HOLD_TTL_S)
+            ticket.capped = cap is not None
             scope.tickets.append(ticket)
             if hold:
                 self._holds.setdefault(ws.id, []).append(ticket)
-            return self.limiter.headers(ws.id, ws.tier)
+            headers = self.limiter.headers(ws.id, ws.tier)
+            if cap is not None:
+                headers.update(cap.headers())
+            return headers
 
     def _hold(self, admission: Admission) -> int:
         ws = admission.principal.workspace
@@ -114,7 +127,7 @@ class Meter:
         if available is None:  # no wallet
             return 0
         estimate = self.prices.estimate_pico(
-            admission.tier, admission.endpoint, admission.estimated_tokens
+            admission.tier, admission.endpoint, admission.estimated_tokens, admission.model
         )
         held = sum(t.hold_pico for t in self._active_holds(ws.id))
         if estimate > available - held:
@@ -153,9 +166,13 @@ class Meter:
                 if ticket is not None:
                     self._close(ticket, used)
                     scope.tickets.remove(ticket)  # a long-lived scope (a runner task) stays small
-            cost = self.prices.cost_pico(
-                record.tier, record.endpoint, record.prompt_tokens, record.completion_tokens
+            price = self.prices.price(record.tier, record.endpoint, record.model)
+            cost = (
+                record.prompt_tokens * price.input_pico
+                + record.completion_tokens * price.output_pico
             )
+            if self.caps is not None:
+                self.caps.spent(ws_id, used, record.created_at)
             self.records.insert_and_debit(
                 UsageRow(
                     workspace_id=ws_id,
@@ -171,6 +188,9 @@ class Meter:
                     ttft_ms=_ms(record.ttft_s),
                     status=record.status,
                     created_at=record.created_at,
+                    input_price_pico=price.input_pico,
+                    output_price_pico=price.output_pico,
+                    user_id=record.user,
                 ),
                 conn,
             )
@@ -191,6 +211,10 @@ class Meter:
 
     def _close(self, ticket: Ticket, used_tokens: int) -> None:
         ticket.done = True
+        if ticket.capped and self.caps is not None:
+            self.caps.release(
+                ticket.admission.principal.workspace.id, ticket.admission.estimated_tokens
+            )
         if ticket.reservation is not None:
             self.limiter.settle(ticket.reservation, used_tokens)
 

@@ -11,7 +11,7 @@ from ..store import Workspace
 from .prices import PICO_PER_USD, pico_to_usd
 from .repository import UsageRepository
 
-GROUPS = ("day", "model", "tier", "endpoint")
+GROUPS = ("day", "model", "tier", "endpoint", "user")
 BUCKETS = {"minute": 60, "hour": 3600, "day": 86400}
 DEFAULT_WINDOW_S = 30 * 86400
 LATEST_TIME = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc).timestamp()
@@ -83,13 +83,15 @@ def summary(
     group_by: str | None = None,
     model: str | None = None,
     tier: str | None = None,
+    user: str | None = None,
+    cap: dict | None = None,
 ) -> dict:
     since = parse_time(start, "start")
     until = parse_time(end, "end")
     if since is None:
         since = (until or time.time()) - DEFAULT_WINDOW_S
     groups = parse_group_by(group_by)
-    common = {"since": since, "until": until, "model": model, "tier": tier}
+    common = {"since": since, "until": until, "model": model, "tier": tier, "user": user}
     rows = records.grouped(workspace.id, groups, **common) if groups else []
     total = records.grouped(workspace.id, [], **common)
     available = records.available_pico(workspace.id)
@@ -102,6 +104,7 @@ def summary(
         "data": [{**{g: row[g] for g in groups}, **_sums(row)} for row in rows],
         "total": _sums(total[0] if total else {}),
         "balance_usd": None if available is None else available / PICO_PER_USD,
+        "monthly_cap": cap,
     }
 
 

@@ -33,9 +33,16 @@ CREATE TABLE IF NOT EXISTS wallet_remainders (
 );
 """
 
+#: columns added after the first release: (name, type), added to an older table on open
+ADDED_COLUMNS = (
+    ("input_price_pico", "INTEGER"),  # the price applied, per input token
+    ("output_price_pico", "INTEGER"),  # ... and per output token
+    ("user_id", "TEXT"),  # the request's `user` (or X-TF-User header)
+)
 COLUMNS = (
     "workspace_id, key_id, request_id, endpoint, model, tier, prompt_tokens, completion_tokens,"
-    " cost_pico, latency_ms, ttft_ms, status, created_at"
+    " cost_pico, latency_ms, ttft_ms, status, created_at, input_price_pico, output_price_pico,"
+    " user_id"
 )
 
 
@@ -54,12 +61,19 @@ class UsageRow:
     ttft_ms: float | None
     status: int
     created_at: float
+    input_price_pico: int | None = None
+    output_price_pico: int | None = None
+    user_id: str | None = None
 
 
 class UsageRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
         store.ensure_schema("usage", SCHEMA)
+        have = {r["name"] for r in store.all("PRAGMA table_info(usage_records)")}
+        for name, kind in ADDED_COLUMNS:
+            if name not in have:
+                store.execute(f"ALTER TABLE usage_records ADD COLUMN {name} {kind}")
 
     def insert_and_debit(self, row: UsageRow, conn: sqlite3.Connection) -> None:
         """Store the row and take its cost from the workspace's wallet, atomically.
@@ -71,7 +85,7 @@ class UsageRepository:
         with them are written together or not at all.
         """
         conn.execute(
-            f"INSERT INTO usage_records ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO usage_records ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row.workspace_id,
                 row.key_id,
@@ -86,6 +100,9 @@ class UsageRepository:
                 row.ttft_ms,
                 row.status,
                 row.created_at,
+                row.input_price_pico,
+                row.output_price_pico,
+                row.user_id,
             ),
         )
         if row.cost_pico <= 0:
@@ -129,8 +146,9 @@ class UsageRepository:
         until: float | None = None,
         model: str | None = None,
         tier: str | None = None,
+        user: str | None = None,
     ) -> list[dict]:
-        where, params = _filters(workspace_id, since, until, model, tier)
+        where, params = _filters(workspace_id, since, until, model, tier, user)
         return self.store.all(
             f"SELECT {COLUMNS} FROM usage_records WHERE {where} ORDER BY created_at, id", params
         )
@@ -144,16 +162,18 @@ class UsageRepository:
         until: float | None = None,
         model: str | None = None,
         tier: str | None = None,
+        user: str | None = None,
     ) -> list[dict]:
-        """Sums per group; ``group_by`` is a subset of day, model, tier, endpoint."""
+        """Sums per group; ``group_by`` is a subset of day, model, tier, endpoint, user."""
         exprs = {
             "day": "date(created_at, 'unixepoch')",
             "model": "model",
             "tier": "tier",
             "endpoint": "endpoint",
+            "user": "COALESCE(user_id, '')",
         }
         keys = [f"{exprs[g]} AS {g}" for g in group_by]
-        where, params = _filters(workspace_id, since, until, model, tier)
+        where, params = _filters(workspace_id, since, until, model, tier, user)
         select = ", ".join(
             [
                 *keys,
@@ -167,6 +187,15 @@ class UsageRepository:
         group = f" GROUP BY {', '.join(group_by)} ORDER BY {', '.join(group_by)}" if keys else ""
         return self.store.all(f"SELECT {select} FROM usage_records WHERE {where}{group}", params)
 
+    def tokens_since(self, workspace_id: str, since: float) -> int:
+        """Prompt + completion tokens the workspace used from ``since`` on (its month)."""
+        row = self.store.one(
+            "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS n FROM usage_records"
+            " WHERE workspace_id = ? AND created_at >= ?",
+            (workspace_id, since),
+        )
+        return int(row["n"]) if row else 0
+
     def distinct(self, workspace_id: str, column: str) -> list[str]:
         assert column in ("model", "tier", "endpoint")
         rows = self.store.all(
@@ -177,7 +206,7 @@ class UsageRepository:
         return [r["v"] for r in rows]
 
 
-def _filters(workspace_id, since, until, model, tier) -> tuple[str, list]:
+def _filters(workspace_id, since, until, model, tier, user=None) -> tuple[str, list]:
     clauses, params = ["workspace_id = ?"], [workspace_id]
     if since is not None:
         clauses.append("created_at >= ?")
@@ -191,4 +220,7 @@ def _filters(workspace_id, since, until, model, tier) -> tuple[str, list]:
     if tier:
         clauses.append("tier = ?")
         params.append(tier)
+    if user:
+        clauses.append("user_id = ?")
+        params.append(user)
     return " AND ".join(clauses), params

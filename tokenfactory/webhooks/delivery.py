@@ -24,6 +24,7 @@ RETRY_DELAYS_S = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600)
 RETRY_WINDOW_S = 24 * 3600
 SEND_TIMEOUT_S = 10.0
 POLL_S = 0.5
+WAKE_CHECK_S = 0.05
 
 
 def retry_scale() -> float:
@@ -42,33 +43,49 @@ class Dispatcher:
         self.scale = retry_scale() if scale is None else scale
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        # A flag, not only task.cancel(): Python 3.11's wait_for can swallow a cancellation
+        # that lands as its timeout fires, and the loop would run on.
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            done, _ = await asyncio.wait({self._task}, timeout=SEND_TIMEOUT_S + 1)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait({self._task}, timeout=5)
             self._task = None
 
     async def _run(self) -> None:
         import httpx
 
         async with httpx.AsyncClient(timeout=SEND_TIMEOUT_S, follow_redirects=False) as http:
-            while True:
+            while not self._stopping:
                 due = await asyncio.to_thread(self.repo.due, time.time())
                 if due:
                     await asyncio.gather(*(self._send(http, d) for d in due))
                     continue
                 self._wake.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_S)
+                await self._idle()
+
+    async def _idle(self) -> None:
+        """Sleep up to ``POLL_S``, waking early when an event is queued. Plain sleeps: a
+        cancel (the loop shutting down) always ends them, where 3.11's ``wait_for`` can
+        swallow one."""
+        for _ in range(int(POLL_S / WAKE_CHECK_S)):
+            if self._wake.is_set() or self._stopping:
+                return
+            await asyncio.sleep(WAKE_CHECK_S)
 
     async def _send(self, http: Any, delivery: dict[str, Any]) -> None:
         headers = signed_headers(delivery["secret"], delivery["event_id"], delivery["payload"])

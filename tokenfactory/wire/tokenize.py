@@ -57,6 +57,8 @@ class PriceList(WireModel):
     object: str = "prices"
     unit: str = "usd_per_million_tokens"
     data: dict[str, PriceEntry]
+    model: str | None = None  # ``data`` is this model's price per tier
+    models: dict[str, PriceEntry] = {}  # each priced model's own (real-time) price
 
     def as_table(self) -> dict[str, dict[str, Any]]:
         return {tier: p.model_dump() for tier, p in self.data.items()}

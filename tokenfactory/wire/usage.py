@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import ConfigDict, Field, StrictInt
+
 from .common import WireModel
+from .tokenize import PriceEntry
 
 
 class WorkspaceRef(WireModel):
@@ -28,6 +31,35 @@ class UsageRow(UsageSums):
     """One group's sums; its group keys (day, model, tier, endpoint) are extra fields."""
 
 
+class MonthlyCap(WireModel):
+    """A workspace's monthly token cap this calendar month (UTC)."""
+
+    tokens: int
+    used: int
+    remaining: int
+    resets_at: int
+
+
+class CapUpdate(WireModel):
+    """``PUT /v1/admin/workspaces/{workspace}/monthly-cap``: tokens a month, null for none."""
+
+    model_config = ConfigDict(extra="forbid")
+    monthly_tokens: StrictInt | None = Field(ge=0, le=10**15)
+
+
+class ModelPrice(WireModel):
+    model: str
+    input: float  # USD per 1M input tokens (real time; batch tiers discount it)
+    output: float
+
+
+class ModelPriceList(WireModel):
+    object: Literal["list"] = "list"
+    unit: Literal["usd_per_million_tokens"] = "usd_per_million_tokens"
+    tiers: dict[str, PriceEntry]
+    data: list[ModelPrice]
+
+
 class UsageSummary(WireModel):
     object: Literal["usage"] = "usage"
     workspace: WorkspaceRef
@@ -37,6 +69,7 @@ class UsageSummary(WireModel):
     data: list[UsageRow]
     total: UsageSums
     balance_usd: float | None = None
+    monthly_cap: MonthlyCap | None = None
 
 
 class UsagePoint(WireModel):

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from ...batch.files import stream_file
 from ...batch.views import file_view, openai_view
+from ...lora.dataset import parse_jsonl
 from ...store import Principal
 from ...wire.batches import (
     CreateBatchRequest,
@@ -34,7 +35,10 @@ OPENAI = Dialect(
 async def create_file(request: Request, principal: Principal = Depends(authenticate)) -> FileObject:
     service = batch_of(request)
     data, filename, fields = await upload_field(request, service.limits.max_bytes)
-    return file_view(service.upload(principal, data, filename, fields.get("purpose", "")))
+    purpose = fields.get("purpose", "")
+    if purpose == "fine-tune":  # chat JSONL: every bad line named now, not when training starts
+        parse_jsonl(data, minimum=1, purpose="training")
+    return file_view(service.upload(principal, data, filename, purpose))
 
 
 @router.get("/v1/files", response_model=FileList)

@@ -3,7 +3,7 @@ client needs to forecast a run's cost before starting it."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from ...store import Principal
 from ...wire.tokenize import PriceEntry, PriceList
@@ -15,6 +15,18 @@ router = APIRouter(responses=AUTHENTICATED)
 
 
 @router.get("/v1/prices", response_model=PriceList)
-async def prices(request: Request, principal: Principal = Depends(authenticate)) -> PriceList:
+async def prices(
+    request: Request,
+    model: str | None = Query(None, description="the prices this model is billed at, per tier"),
+    principal: Principal = Depends(authenticate),
+) -> PriceList:
     table = prices_of(request)
-    return PriceList(data={tier: PriceEntry(**values) for tier, values in table.to_dict().items()})
+    tiers = {}
+    for tier in table.prices:
+        price = table.price(tier, "", model)
+        tiers[tier] = PriceEntry(input=float(price.input), output=float(price.output))
+    models = {
+        name: PriceEntry(input=float(p.input), output=float(p.output))
+        for name, p in table.models.items()
+    }
+    return PriceList(data=tiers, models=models, model=model)
