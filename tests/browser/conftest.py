@@ -80,12 +80,15 @@ def checkout_status() -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while its page is open, and every async test after the browser tests would fail with
+# "Runner.run() cannot be called from a running event loop".
+@pytest.fixture(scope="package")
 def status_before() -> str | None:
     return checkout_status()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(status_before, tmp_path_factory) -> Iterator[JupyterProcess]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
@@ -98,7 +101,7 @@ def lab(status_before, tmp_path_factory) -> Iterator[JupyterProcess]:
         yield proc
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def page(lab: JupyterProcess, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
