@@ -54,7 +54,7 @@ def test_auto_is_text_or_calls_grammar():
 
 def test_required_forces_a_call_to_any_tool():
     plan = plan_tools(request(tools=[WEATHER, SEARCH], tool_choice="required"))
-    schema = json.loads(plan.structured.json_schema)
+    schema = plan.structured.json_schema
     assert [c["properties"]["name"]["const"] for c in schema["anyOf"]] == ["get_weather", "search"]
     assert schema["anyOf"][0]["properties"]["arguments"] == WEATHER["function"]["parameters"]
     assert plan.parser().bare_call
@@ -63,7 +63,7 @@ def test_required_forces_a_call_to_any_tool():
 def test_named_forces_that_tool():
     choice = {"type": "function", "function": {"name": "search"}}
     plan = plan_tools(request(tools=[WEATHER, SEARCH], tool_choice=choice))
-    schema = json.loads(plan.structured.json_schema)
+    schema = plan.structured.json_schema
     assert schema["properties"]["name"] == {"const": "search"}
 
 
