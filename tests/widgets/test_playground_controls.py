@@ -78,7 +78,15 @@ def test_other_settings_are_checked_too(pg):
 
 
 def test_a_send_with_no_gateway_keeps_the_text(monkeypatch):
-    widget = Playground()  # nothing serves here
+    from tokenfactory.sdk import ConfigurationError
+    from tokenfactory.widgets import base
+
+    def no_gateway(*args, **kwargs):
+        raise ConfigurationError("no gateway here")
+
+    # another test of the session may serve a gateway in this process; this one finds none
+    monkeypatch.setattr(base, "resolve", no_gateway)
+    widget = Playground()
     assert widget.connection is None
     widget._dispatch(widget, {"action": "send", "text": "my long question"}, [])
     assert widget.history == []
