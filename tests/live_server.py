@@ -31,7 +31,7 @@ def start_live_server(engine: Any, home: Path, timeout: float = 900.0) -> Server
     try:
         core = Core(engine, Store(home / "tokenfactory.sqlite3"))
         install_features(core)
-        _, key = core.keys.create_key(WORKSPACE, name="tests")
+        _, key = core.keys.create_key(WORKSPACE, name="tests", is_admin=True)  # as tf.serve()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.integration
 KEY = "tf-graceful-shutdown-key"
 LONG = {
     "model": DEFAULT_CHAT_MODEL,
-    "messages": [{"role": "user", "content": "Count from 1 to 2000, one number a line."}],
+    "messages": [
+        {"role": "user", "content": "List the numbers from 1 to 500 separated by commas."}
+    ],
     "max_tokens": 3000,
     "temperature": 0,
 }

@@ -98,7 +98,8 @@ async def test_an_interrupted_job_resumes_from_its_checkpoint(tf_home, monkeypat
     done = lora2.get(me, "resumed")
     assert done.status == "succeeded", done.error
     assert done.step == done.total_steps == 6
-    assert second.engine.adapters() == {done.id: DEFAULT_CHAT_MODEL}
+    checkpoints = {f"{done.id}@epoch-{epoch}": DEFAULT_CHAT_MODEL for epoch in (1, 2, 3)}
+    assert second.engine.adapters() == {done.id: DEFAULT_CHAT_MODEL, **checkpoints}
     events = lora2.events(me, "resumed")
     resumed = [
         e for e in events if "resumed from the checkpoint of epoch 1" in (e["message"] or "")

@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.records import JobEvent
@@ -171,7 +172,7 @@ class TrainingRunner:
         future.add_done_callback(_log_failure)
 
     def _run(self, record: AdapterRecord, resume: bool) -> None:
-        from .trainer import Stopped, TrainingJob, train
+        from .trainer import Stopped
 
         adapter_id = record.id
         now = time.time()
@@ -179,27 +180,8 @@ class TrainingRunner:
             adapter_id, status="running", started_at=record.started_at or now, error=None
         )
         self.repository.add_event(adapter_id, "status", message="running")
-        on_gpu = self._engine_on_gpu()
-        slept = False
         try:
-            if on_gpu:  # free the accelerator for training (vLLM sleep mode)
-                self._engine_call(self.core.engine.sleep())
-                slept = True
-                self.repository.add_event(
-                    adapter_id, "info", message="engine asleep while training"
-                )
-            else:
-                self._prepare_engine_for_adapters(record.base_model)
-            job = TrainingJob(
-                base_path=self._base_path(record.base_model),
-                train=parse_jsonl(self.repository.training_file(adapter_id).read_bytes()),
-                validation=self._validation(adapter_id),
-                params=record.params,
-                output_dir=self.repository.adapter_dir(adapter_id),
-                checkpoint_dir=self.repository.checkpoints(adapter_id),
-                device="cuda" if on_gpu else "cpu",
-            )
-            path = train(job, JobCallbacks(self, adapter_id), resume=resume)
+            path = self._train(record, resume)
         except Stopped as stop:
             if stop.reason == "cancel":
                 self._finish(adapter_id, "cancelled", "cancelled at a step boundary")
@@ -212,9 +194,6 @@ class TrainingRunner:
             log.exception("training %s failed", adapter_id)
             self._finish(adapter_id, "failed", f"{type(exc).__name__}: {exc}", error=True)
             return
-        finally:
-            if slept:
-                self._engine_call(self.core.engine.wake())
         base = self.core.find_model(record.base_model)
         if base is None or base.status != "loaded":  # unloaded while it trained
             self._finish(
@@ -229,6 +208,34 @@ class TrainingRunner:
             self._finish(adapter_id, "failed", f"trained, but loading failed: {exc}", error=True)
             return
         self._finish(adapter_id, "succeeded", "trained and loaded into the engine")
+
+    def _train(self, record: AdapterRecord, resume: bool) -> Path:
+        """Trains the adapter; an engine on the GPU sleeps meanwhile and is awake again before
+        the job's outcome is recorded."""
+        from .trainer import TrainingJob, train
+
+        on_gpu = self._engine_on_gpu()
+        slept = False
+        try:
+            if on_gpu:  # free the accelerator for training (vLLM sleep mode)
+                self._engine_call(self.core.engine.sleep())
+                slept = True
+                self.repository.add_event(record.id, "info", message="engine asleep while training")
+            else:
+                self._prepare_engine_for_adapters(record.base_model)
+            job = TrainingJob(
+                base_path=self._base_path(record.base_model),
+                train=parse_jsonl(self.repository.training_file(record.id).read_bytes()),
+                validation=self._validation(record.id),
+                params=record.params,
+                output_dir=self.repository.adapter_dir(record.id),
+                checkpoint_dir=self.repository.checkpoints(record.id),
+                device="cuda" if on_gpu else "cpu",
+            )
+            return train(job, JobCallbacks(self, record.id), resume=resume)
+        finally:
+            if slept:
+                self._engine_call(self.core.engine.wake())
 
     def _finish(self, adapter_id: str, status: str, message: str, error: bool = False) -> None:
         self.repository.update(
