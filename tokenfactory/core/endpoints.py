@@ -93,7 +93,9 @@ def estimated_tokens(request: BaseModel) -> int:
         text: object = [m.model_dump(mode="json", exclude_none=True) for m in request.messages]
     else:
         text = getattr(request, "prompt", None) or getattr(request, "input", None) or ""
-    output = request.output_limit if isinstance(request, SamplingFields) else 0
+    output = 0
+    if isinstance(request, SamplingFields):
+        output = request.output_limit * request.choices_wanted
     return len(json.dumps(text)) // 3 + 1 + output
 
 
