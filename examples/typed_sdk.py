@@ -29,7 +29,30 @@ from tokenfactory.sdk.resources.adapters import (
     DeletedAdapter,
 )
 from tokenfactory.sdk.resources.batches import Batch, BatchList, BatchRequestLine, BatchResultLine
+from tokenfactory.sdk.resources.billing import ModelPrice, ModelPriceList, MonthlyCap
+from tokenfactory.sdk.resources.files import FileDeleted, FileList, FileObject
+from tokenfactory.sdk.resources.fine_tuning import (
+    FineTuningJob,
+    FineTuningJobCheckpointList,
+    FineTuningJobEventList,
+    FineTuningJobList,
+)
 from tokenfactory.sdk.resources.tokenizer import DetokenizeResponse, TokenizeResponse
+from tokenfactory.sdk.resources.usage import UsageReport, UsageTimeseries
+from tokenfactory.sdk.resources.webhooks import (
+    WebhookDeliveryList,
+    WebhookEndpoint,
+    WebhookEndpointDeleted,
+    WebhookEndpointList,
+    WebhookEvent,
+)
+from tokenfactory.sdk.resources.workspaces import (
+    APIKeyList,
+    CreatedAPIKey,
+    RevokedAPIKey,
+    Workspace,
+    WorkspaceList,
+)
 from tokenfactory.sdk.types import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -123,6 +146,62 @@ def adapters(client: tf.TokenFactory, *, train: bool) -> list[str]:
     return [a.name for a in listed.data]
 
 
+def admin(client: tf.TokenFactory) -> str:
+    """The control plane (an admin key: the key of whoever started the gateway is one)."""
+    ws = client.admin.workspaces.create("typed-example", tier="standard", balance_usd=1.0)
+    assert_type(ws, Workspace)
+    assert_type(client.admin.workspaces.top_up(ws.name, 2.5), Workspace)
+    assert_type(client.admin.workspaces.list(), WorkspaceList)
+    key = client.admin.keys.create(ws.name, name="example")
+    assert_type(key, CreatedAPIKey)
+    assert_type(client.admin.keys.list(ws.name), APIKeyList)
+    price = client.admin.prices.set(CHAT, input=0.2, output=0.4)
+    assert_type(price, ModelPrice)
+    assert_type(client.admin.prices.list(), ModelPriceList)
+    cap = client.admin.monthly_caps.set(ws.name, 100_000)
+    assert_type(cap, MonthlyCap | None)
+    member = client.with_options(api_key=key.key)
+    member.chat.completions.create(model=CHAT, messages=ASK, max_tokens=4, user="ann")
+    report = member.usage.retrieve(group_by=["model", "user"])
+    assert_type(report, UsageReport)
+    assert_type(member.usage.timeseries(bucket="minute"), UsageTimeseries)
+    receiver = tf.webhooks.Receiver()
+    endpoint = client.admin.webhooks.create(ws.name, url=receiver.url)
+    assert_type(endpoint, WebhookEndpoint)
+    receiver.secret = endpoint.secret
+    assert_type(client.admin.webhooks.test(endpoint.id), WebhookEvent)
+    receiver.wait_for("webhook.test")
+    assert_type(client.admin.webhooks.deliveries(endpoint.id), WebhookDeliveryList)
+    assert_type(client.admin.webhooks.list(ws.name), WebhookEndpointList)
+    assert_type(client.admin.webhooks.delete(endpoint.id), WebhookEndpointDeleted)
+    assert_type(client.admin.keys.revoke(key.id), RevokedAPIKey)
+    client.admin.prices.delete(CHAT)
+    return f"{ws.name}: {report.total.total_tokens} tokens, ${report.total.cost_usd:.8f}"
+
+
+def fine_tuning(client: tf.TokenFactory, *, train: bool) -> str:
+    examples = "".join(
+        f'{{"messages": [{{"role": "user", "content": "Say {i}."}}, '
+        f'{{"role": "assistant", "content": "{i}!"}}]}}\n'
+        for i in range(10)
+    )
+    training = client.files.create(file=("say.jsonl", examples.encode()), purpose="fine-tune")
+    assert_type(training, FileObject)
+    assert_type(client.files.list(purpose="fine-tune", limit=5), FileList)
+    assert_type(client.files.content(training.id), bytes)
+    if train:
+        job = client.fine_tuning.jobs.create(
+            model=CHAT, training_file=training.id, hyperparameters={"n_epochs": 1}
+        )
+        assert_type(job, FineTuningJob)
+        job = client.fine_tuning.jobs.wait(job.id)
+        assert_type(client.fine_tuning.jobs.list_events(job.id), FineTuningJobEventList)
+        assert_type(client.fine_tuning.jobs.list_checkpoints(job.id), FineTuningJobCheckpointList)
+    assert_type(client.fine_tuning.jobs.list(limit=5), FineTuningJobList)
+    assert_type(client.files.delete(training.id), FileDeleted)
+    return training.id
+
+
 async def async_tour(client: tf.AsyncTokenFactory) -> None:
     answer = await client.chat.completions.create(model=CHAT, messages=ASK, max_tokens=8)
     assert_type(answer, ChatCompletion)
@@ -151,6 +230,12 @@ async def async_tour(client: tf.AsyncTokenFactory) -> None:
     assert_type(await client.adapters.list(), AdapterList)
     assert_type(await client.tokenize(CHAT, "hello"), TokenizeResponse)
     assert_type(await client.prices(), dict[str, dict[str, float]])
+    assert_type(await client.usage.retrieve(group_by="model"), UsageReport)
+    assert_type(await client.admin.workspaces.list(), WorkspaceList)
+    assert_type(await client.admin.monthly_caps.retrieve("default"), MonthlyCap | None)
+    assert_type(await client.admin.webhooks.list("default"), WebhookEndpointList)
+    assert_type(await client.fine_tuning.jobs.list(), FineTuningJobList)
+    assert_type(await client.files.list(), FileList)
     print("async: every call answered", answer.choices[0].message.content)
 
 
@@ -165,6 +250,8 @@ def main(train: bool) -> None:
         print("models:", models(client))
         print("batch:\n", batches(client)[["custom_id", "response"]])
         print("adapters:", adapters(client, train=train))
+        print("admin:", admin(client))
+        print("fine-tuning file:", fine_tuning(client, train=train))
     asyncio.run(_run_async())
 
 

@@ -21,8 +21,10 @@ from tokenfactory.sdk.resources.adapters import AdapterParams, Adapters, ImportP
 from tokenfactory.sdk.resources.chat import ChatCompletions
 from tokenfactory.sdk.resources.completions import Completions
 from tokenfactory.sdk.resources.embeddings import Embeddings
+from tokenfactory.sdk.resources.fine_tuning import JobParams, Jobs
 from tokenfactory.wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from tokenfactory.wire.adapters import AdapterCreate, AdapterImport
+from tokenfactory.wire.fine_tuning import FineTuningJobCreate
 
 OPTIONS = set(RequestOptions.__annotations__)
 
@@ -44,6 +46,7 @@ CASES = [
     (Embeddings.create, _params.EmbeddingParams, EmbeddingRequest),
     (Adapters.create, AdapterParams, AdapterCreate),
     (Adapters.import_folder, ImportParams, AdapterImport),
+    (Jobs.create, JobParams, FineTuningJobCreate),
 ]
 
 

@@ -94,7 +94,8 @@ def test_no_public_resource_method_returns_any():
 
 
 def test_every_resource_has_a_sync_and_an_async_class():
-    for name in ("chat", "completions", "embeddings", "models", "batches", "adapters"):
+    names = ("chat", "completions", "embeddings", "models", "batches", "adapters")
+    for name in (*names, "files", "fine_tuning", "usage", "admin"):
         sync, other = getattr(TokenFactory, name), getattr(AsyncTokenFactory, name)
         sync_cls = typing.get_type_hints(sync.func)["return"]
         async_cls = typing.get_type_hints(other.func)["return"]

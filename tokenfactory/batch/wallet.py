@@ -56,5 +56,8 @@ def check_monthly_cap(core: Core, principal: Principal, lines: list[BatchLine]) 
             f"'{principal.workspace.name}' has {status.remaining} of its {status.tokens} monthly "
             "tokens left",
             code="monthly_cap_exceeded",
-            headers={"Retry-After": str(max(1, int(status.resets_at - time.time())))},
+            headers={
+                "Retry-After": str(max(1, int(status.resets_at - time.time()))),
+                "x-should-retry": "false",  # not before the month turns
+            },
         )

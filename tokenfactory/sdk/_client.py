@@ -32,10 +32,13 @@ from ._retry import RetryPolicy
 from ._streaming import AsyncStream, Stream
 from .resources._params import MessageParam
 from .resources.adapters import Adapters, AsyncAdapters
+from .resources.admin import Admin, AsyncAdmin
 from .resources.batches import AsyncBatches, Batches
 from .resources.chat import AsyncChat, Chat
 from .resources.completions import AsyncCompletions, Completions
 from .resources.embeddings import AsyncEmbeddings, Embeddings
+from .resources.files import AsyncFiles, Files
+from .resources.fine_tuning import AsyncFineTuning, FineTuning
 from .resources.models import AsyncModels, Models
 from .resources.tokenizer import (
     DetokenizeResponse,
@@ -46,6 +49,7 @@ from .resources.tokenizer import (
     prices_request,
     tokenize_request,
 )
+from .resources.usage import AsyncUsage, Usage
 from .types import ResponseMeta
 
 T = TypeVar("T")
@@ -238,6 +242,23 @@ class TokenFactory(BaseClient):
     def adapters(self) -> Adapters:
         return Adapters(self)
 
+    # the control plane (issue 22): files, fine-tuning jobs, usage, admin
+    @cached_property
+    def files(self) -> Files:
+        return Files(self)
+
+    @cached_property
+    def fine_tuning(self) -> FineTuning:
+        return FineTuning(self)
+
+    @cached_property
+    def usage(self) -> Usage:
+        return Usage(self)
+
+    @cached_property
+    def admin(self) -> Admin:
+        return Admin(self)
+
     def tokenize(
         self,
         model: str,
@@ -266,9 +287,10 @@ class TokenFactory(BaseClient):
         """The text of ``tokens`` (vLLM's ``/detokenize`` shape: ``.prompt``)."""
         return self.request(detokenize_request(model, tokens))
 
-    def prices(self) -> PriceTable:
-        """The gateway's prices: ``{tier: {"input", "output"}}`` in USD per million tokens."""
-        return price_table(self.request(prices_request()))
+    def prices(self, model: str | None = None) -> PriceTable:
+        """The gateway's prices: ``{tier: {"input", "output"}}`` in USD per million tokens;
+        with ``model``, what that model is billed at in each tier."""
+        return price_table(self.request(prices_request(model)))
 
     def request(self, request: APIRequest[T]) -> T:
         """Send ``request`` (retrying what may be retried); the answer as ``request.cast_to``."""
@@ -339,6 +361,22 @@ class AsyncTokenFactory(BaseClient):
     def adapters(self) -> AsyncAdapters:
         return AsyncAdapters(self)
 
+    @cached_property
+    def files(self) -> AsyncFiles:
+        return AsyncFiles(self)
+
+    @cached_property
+    def fine_tuning(self) -> AsyncFineTuning:
+        return AsyncFineTuning(self)
+
+    @cached_property
+    def usage(self) -> AsyncUsage:
+        return AsyncUsage(self)
+
+    @cached_property
+    def admin(self) -> AsyncAdmin:
+        return AsyncAdmin(self)
+
     async def tokenize(
         self,
         model: str,
@@ -363,8 +401,8 @@ class AsyncTokenFactory(BaseClient):
     async def detokenize(self, model: str, tokens: Iterable[int]) -> DetokenizeResponse:
         return await self.request(detokenize_request(model, tokens))
 
-    async def prices(self) -> PriceTable:
-        return price_table(await self.request(prices_request()))
+    async def prices(self, model: str | None = None) -> PriceTable:
+        return price_table(await self.request(prices_request(model)))
 
     async def request(self, request: APIRequest[T]) -> T:
         started = time.perf_counter()
@@ -400,7 +438,10 @@ class AsyncTokenFactory(BaseClient):
         await self.close()
 
 
-RESOURCE_NAMES = ("adapters", "batches", "chat", "completions", "embeddings", "models")
+RESOURCE_NAMES = (
+    *("adapters", "batches", "chat", "completions", "embeddings", "models"),
+    *("admin", "files", "fine_tuning", "usage"),
+)
 
 
 def _portable_timeout(

@@ -107,6 +107,20 @@ class KeyStore:
         )
         return self.workspace(ws.id)
 
+    def top_up(self, name_or_id: str, amount_micros: int, *, limit_micros: int) -> Workspace:
+        """Add to the wallet in one statement (a request charged meanwhile is not lost); a
+        workspace with no wallet gets one holding ``amount_micros``."""
+        ws = self.workspace(name_or_id)
+        if (ws.balance_micros or 0) + amount_micros > limit_micros:
+            raise InvalidRequestError(
+                f"A wallet holds at most ${limit_micros / 1e6:,.0f}", param="amount_usd"
+            )
+        self.store.execute(
+            "UPDATE workspaces SET balance_micros = COALESCE(balance_micros, 0) + ? WHERE id = ?",
+            (amount_micros, ws.id),
+        )
+        return self.workspace(ws.id)
+
     def find_key(self, key_id: str) -> dict | None:
         """A key's metadata (never the key): id, workspace_id, prefix, name, is_admin, ..."""
         return self.store.one(

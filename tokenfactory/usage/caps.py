@@ -127,7 +127,11 @@ class MonthlyCaps:
                     f"{status.tokens} monthly tokens; this request may take up to {estimate}. "
                     f"The cap resets at {reset.isoformat()}",
                     code="monthly_cap_exceeded",
-                    headers={"Retry-After": str(wait), **status.headers()},
+                    headers={
+                        "Retry-After": str(wait),
+                        "x-should-retry": "false",
+                        **status.headers(),
+                    },
                 )
             self._pending[workspace_id] = status.pending + estimate
             status.pending += estimate

@@ -53,6 +53,13 @@ class WorkspaceUpdate(BaseModel):
     balance_micros: StrictInt | None = Field(None, ge=0, le=MAX_BALANCE_MICROS)
 
 
+class TopUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount_usd: StrictFloat | StrictInt = Field(
+        gt=0, le=MAX_BALANCE_USD, allow_inf_nan=False, description="dollars to add"
+    )
+
+
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=100)
@@ -149,6 +156,18 @@ async def update_workspace(
         if body.balance_micros is not None and body.balance_micros < 0:
             raise InvalidRequestError("A balance cannot be negative", param="balance_micros")
         ws = keys.set_balance(ws.id, body.balance_micros)
+    return workspace_json(request, ws)
+
+
+@router.post("/workspaces/{workspace}/top-up", response_model=WorkspaceObject)
+async def top_up_workspace(
+    workspace: str, body: TopUp, request: Request, _: Principal = Depends(require_admin)
+) -> WorkspaceObject:
+    """Add to the wallet (atomically: charges made meanwhile stay charged)."""
+    micros = usd_to_micros(float(body.amount_usd))
+    assert micros is not None
+    keys = core_of(request).keys
+    ws = keys.top_up(workspace, micros, limit_micros=MAX_BALANCE_MICROS)
     return workspace_json(request, ws)
 
 

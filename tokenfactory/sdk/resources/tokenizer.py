@@ -45,5 +45,6 @@ def price_table(prices: PriceList) -> PriceTable:
     return {tier: {"input": p.input, "output": p.output} for tier, p in prices.data.items()}
 
 
-def prices_request() -> APIRequest[PriceList]:
-    return APIRequest("GET", "/prices", PriceList)
+def prices_request(model: str | None = None) -> APIRequest[PriceList]:
+    params = None if model is None else {"model": model}
+    return APIRequest("GET", "/prices", PriceList, params=params)
