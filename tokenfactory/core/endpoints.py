@@ -117,7 +117,9 @@ def estimated_tokens(request: BaseModel) -> int:
     else:
         text = getattr(request, "prompt", None) or getattr(request, "input", None) or ""
     output = 0
-    if isinstance(request, (SamplingFields, ResponseCreateRequest)):
+    if isinstance(request, SamplingFields):
+        output = request.output_limit * request.choices_wanted
+    elif isinstance(request, ResponseCreateRequest):
         output = request.output_limit
     return len(json.dumps(text)) // 3 + 1 + output
 
