@@ -28,6 +28,9 @@ class FakeTokenizer:
     eos_token_id = EOS
     model_max_length = 2048
 
+    def __len__(self) -> int:  # the vocabulary: every Unicode code point
+        return 0x110000
+
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
         return [ord(c) for c in text]
 

@@ -54,6 +54,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="on SIGTERM/SIGINT, how long requests in flight may finish before streams are ended"
         " with an error event and the rest answered 503 (default: $TOKENFACTORY_DRAIN_S or 10)",
     )
+    p.add_argument(
+        "--alias",
+        action="append",
+        dest="aliases",
+        metavar="NAME=MODEL",
+        help="answer requests for model NAME with the served MODEL, on every endpoint (e.g."
+        " gpt-4o-mini=HuggingFaceTB/SmolLM2-135M-Instruct; repeatable)",
+    )
+    p.add_argument(
+        "--cors-origin",
+        action="append",
+        dest="cors_origins",
+        metavar="ORIGIN",
+        help="let web pages from ORIGIN (scheme://host[:port], or * for any) call the gateway"
+        " from a browser (repeatable; default: none)",
+    )
     add_upstream_flags(p)
     p.set_defaults(func=run_serve)
 
@@ -114,6 +130,8 @@ def run_serve(args: argparse.Namespace) -> int:
         upstream_config=args.upstream_config,
         enable_lora=args.enable_lora,
         workload="server",
+        aliases=args.aliases,
+        cors_origins=args.cors_origins,
     )
     if args.drain_seconds is not None:
         handle.drain_s = args.drain_seconds

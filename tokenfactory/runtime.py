@@ -21,6 +21,7 @@ def build_core(
     upstreams: list | None = None,
     workload: Workload = "notebook",
     enable_lora: bool | None = None,
+    aliases: dict[str, str] | None = None,
 ) -> Core:
     """``models`` are chat model ids (default: the embedded SmolLM2); ``embedding_models``
     default to MiniLM. Pass ``models=[...]`` alone to serve only those chat models.
@@ -36,7 +37,7 @@ def build_core(
 
         core = Core(NoLocalEngine(), Store(database or config.database_path()))
         install_features(core)
-        return _with_upstreams(core, upstreams)
+        return _with_aliases(_with_upstreams(core, upstreams), aliases)
     if models is None and embedding_models is None:
         models = [config.DEFAULT_CHAT_MODEL]
         embedding_models = [config.DEFAULT_EMBEDDING_MODEL]
@@ -51,7 +52,12 @@ def build_core(
     )
     core = Core(eng, Store(database or config.database_path()))
     install_features(core)
-    return _with_upstreams(core, upstreams)
+    return _with_aliases(_with_upstreams(core, upstreams), aliases)
+
+
+def _with_aliases(core: Core, aliases: dict[str, str] | None) -> Core:
+    core.aliases.update(aliases or {})
+    return core
 
 
 def _with_upstreams(core: Core, upstreams: list | None) -> Core:

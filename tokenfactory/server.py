@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import config
+from .core.aliases import parse_aliases
 from .engine.select import Workload
 from .errors import ServiceError
+from .gateway.cors import check_origins
 
 log = logging.getLogger("tokenfactory.server")
 
@@ -71,6 +73,8 @@ class ServerHandle:
     _drain: Any = field(repr=False, default=None)  # the app's gateway.inflight.Drain
     drain_s: float = field(repr=False, default_factory=drain_seconds)
     stop_report: str | None = field(repr=False, default=None)  # what stopping cut, once stopped
+    #: the web origins whose pages may call this gateway (CORS); none by default
+    cors_origins: list[str] = field(repr=False, default_factory=list)
 
     @property
     def attached(self) -> bool:
@@ -252,6 +256,8 @@ def serve(
     upstream_config: str | Path | None = None,
     enable_lora: bool | None = None,
     workload: Workload = "notebook",
+    aliases: dict[str, str] | list[str] | None = None,
+    cors_origins: list[str] | None = None,
 ) -> ServerHandle:
     """Attach to the gateway already running on this machine, or start one; return a handle.
 
@@ -272,6 +278,12 @@ def serve(
     (``tokenfactory/engine/select.py``). ``enable_lora=True`` gives a vLLM engine its LoRA slots
     at start, for a server that will serve adapters; by default it adds them with the first
     adapter (a one-time switch, see docs/cpu-engine.md), and False serves no adapters.
+
+    ``aliases`` (``{"gpt-4o-mini": MODEL}`` or ``["NAME=MODEL", ...]``) answer requests for each
+    name with the model it names, on every endpoint (docs/aliases-and-cors.md); an alias of a
+    model not served is refused before anything starts. ``cors_origins`` (e.g.
+    ``["http://localhost:3000"]``, or ``["*"]``) are the web origins whose pages may call the
+    gateway from a browser; by default none may.
     """
     global _current
     existing = current()
@@ -287,8 +299,18 @@ def serve(
     else:
         upstream = (upstreams, upstream_key, upstream_config)
         choice = _EngineChoice(engine, workload, enable_lora)
+        options = _Options(parse_aliases(aliases), check_origins(cors_origins))
         handle = _start(
-            models, embedding_models, choice, host, port, api_key, workspace, log_level, upstream
+            models,
+            embedding_models,
+            choice,
+            host,
+            port,
+            api_key,
+            workspace,
+            log_level,
+            upstream,
+            options,
         )
         if not quiet:
             print(handle.summary(), flush=True)
@@ -339,6 +361,12 @@ class _EngineChoice:
     enable_lora: bool | None
 
 
+@dataclass(frozen=True)
+class _Options:
+    aliases: dict[str, str]
+    cors_origins: list[str]
+
+
 def _start(
     models: list[str] | str | None,
     embedding_models: list[str] | None,
@@ -349,6 +377,7 @@ def _start(
     workspace: str,
     log_level: str,
     upstream: tuple[Any, str | None, str | Path | None],
+    options: _Options,
 ) -> ServerHandle:
     global _current
     upstreams, upstream_key, upstream_config = upstream
@@ -373,6 +402,7 @@ def _start(
                 upstreams=specs,
                 workload=choice.workload,
                 enable_lora=choice.enable_lora,
+                aliases=options.aliases,
             )
             # The key of whoever starts the gateway is its owner's: an admin key.
             name = "given" if api_key else f"kernel-{os.getpid()}"
@@ -381,6 +411,7 @@ def _start(
             sock.close()
             raise
         handle = ServerHandle(host, sock.getsockname()[1], api_key, workspace, core)
+        handle.cors_origins = options.cors_origins
         started = threading.Event()
         handle._thread = threading.Thread(
             target=_run_server,
@@ -422,7 +453,7 @@ def _run_server(
     loop = _new_event_loop()
     asyncio.set_event_loop(loop)
     handle._loop = loop
-    app = create_app(handle.core)
+    app = create_app(handle.core, cors_origins=handle.cors_origins)
     handle._drain = app.state.drain
     config = uvicorn.Config(
         app,

@@ -30,6 +30,7 @@ from ..errors import (
     ServiceError,
 )
 from ..store import KeyStore, Principal, Store
+from .aliases import ModelAliases
 from .endpoints import Endpoint, InferenceDoor, Req, Resp, endpoint_for_modality
 from .in_flight import InFlight
 from .ports import Installed, ModelBackend, UsageLedger, need
@@ -64,6 +65,8 @@ class Core:
         self.usage_observers: list[UsageObserver] = []
         self.job_observers: list[Callable[[JobEvent], None]] = []  # a batch or training ended
         self.model_resolvers: list[ModelResolver] = []
+        #: other names for served models (``--alias NAME=MODEL``), resolved in ``real_model``
+        self.aliases = ModelAliases(lambda: [m.id for m in self.models()])
         # once the engine started, before the gateway says it is ready
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
@@ -131,10 +134,16 @@ class Core:
         await self._ready.wait()
 
     # -- models ----------------------------------------------------------------------------
+    def real_model(self, model: str) -> str:
+        """The model id a request's ``model`` names: an alias's target, else itself. Every
+        door resolves through here (``resolve_model``, ``backend_for``, the services)."""
+        return self.aliases.target(model)
+
     def resolve_model(
         self, model: str, modality: str, principal: Principal | None = None
     ) -> Target:
-        """Where a request's model id runs: its engine, base model id and adapter."""
+        """Where a request's model id (or alias) runs: its engine, base model id and adapter."""
+        model = self.real_model(model)
         for resolver in self.model_resolvers:
             found = resolver(model, modality, principal)
             if found is not None:
@@ -187,6 +196,7 @@ class Core:
 
     def backend_for(self, model: str) -> ModelBackend | None:
         """The backend that serves ``model`` when the local engine does not, else None."""
+        model = self.real_model(model)
         return next((b for b in self.backends if b.serves(model)), None)
 
     def visible_adapters(self, principal: Principal) -> dict[str, str]:

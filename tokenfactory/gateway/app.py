@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import Core
 from ..services import install as install_services
+from .cors import check_origins, install_cors
 from .errors import install_error_handlers
 from .inflight import Drain, InFlightMiddleware
 from .json_body import install_json_limits
@@ -23,6 +24,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.health",
     "tokenfactory.gateway.routes.models",
     "tokenfactory.gateway.routes.chat",
+    "tokenfactory.gateway.routes.responses_api",
     "tokenfactory.gateway.routes.completions",
     "tokenfactory.gateway.routes.requests",
     "tokenfactory.gateway.routes.embeddings",
@@ -31,6 +33,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.usage",
     "tokenfactory.gateway.routes.metrics",
     "tokenfactory.gateway.routes.admin",
+    "tokenfactory.gateway.routes.aliases",
     "tokenfactory.gateway.routes.adapters",
     "tokenfactory.gateway.routes.checkpoints",
     "tokenfactory.gateway.routes.upstreams",
@@ -71,9 +74,12 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(core: Core, limits: RequestLimits | None = None) -> FastAPI:
+def create_app(
+    core: Core, limits: RequestLimits | None = None, cors_origins: list[str] | None = None
+) -> FastAPI:
     """The gateway's app. ``limits``: body caps and deadlines (default: from the environment,
-    see ``gateway/limits.py``)."""
+    see ``gateway/limits.py``); ``cors_origins``: the web origins whose pages may call it
+    (``gateway/cors.py``; default none)."""
     app = FastAPI(title="tokenfactory", docs_url="/docs", redoc_url=None)
     install_services(core)  # a bare core (no features) still serves inference
     app.state.core = core
@@ -93,4 +99,5 @@ def create_app(core: Core, limits: RequestLimits | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limits=app.state.limits)
     app.add_middleware(InFlightMiddleware, drain=app.state.drain)
     install_openapi(app)
+    install_cors(app, check_origins(cors_origins))
     return app

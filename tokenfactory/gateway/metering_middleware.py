@@ -117,7 +117,7 @@ async def _finish(core, scope, request_scope, status: int, body: bytes) -> None:
             UsageRecord(
                 principal=principal,
                 endpoint=scope["path"],
-                model=admission.model if admission else _model_of(body),
+                model=admission.model if admission else core.real_model(_model_of(body)),
                 tier=admission.tier if admission else tier,
                 prompt_tokens=0,
                 completion_tokens=0,

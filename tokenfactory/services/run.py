@@ -60,6 +60,9 @@ class InferenceService(Generic[Req, P, Out, Chunk]):
 
     async def start(self, req: Req, call: Call) -> Run[Out, Chunk]:
         call.user = call.user or req.user  # usage is attributed to the request's end user
+        real = self.core.real_model(req.model)
+        if real != req.model:  # an alias: answered, echoed and metered as the model it names
+            req = req.model_copy(update={"model": real})
         backend = self.core.backend_for(req.model)
         if backend is not None:
             return await backend.start(req, call)

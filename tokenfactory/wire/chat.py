@@ -139,6 +139,7 @@ class ChatCompletion(WireModel):
     choices: list[ChatChoice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
+    service_tier: str | None = None
 
 
 class ToolCallDeltaFunction(WireModel):
@@ -173,3 +174,4 @@ class ChatCompletionChunk(WireModel):
     model: str
     choices: list[ChunkChoice]
     usage: Usage | None = None
+    service_tier: str | None = None

@@ -33,3 +33,4 @@ class Completion(WireModel):
     model: str
     choices: list[CompletionChoice]
     usage: Usage | None = None
+    service_tier: str | None = None

@@ -20,6 +20,21 @@ class Model(WireModel):
     size_bytes: int | None = None
     parent: str | None = None
     adapters: list[str] = []
+    #: set on an alias (``--alias NAME=MODEL``): the served model it names
+    alias_for: str | None = None
+
+
+class ModelAlias(WireModel):
+    """An alias as ``/v1/admin/aliases`` shows it: ``alias`` answers as ``model``."""
+
+    object: Literal["model.alias"] = "model.alias"
+    alias: str
+    model: str
+
+
+class ModelAliasList(WireModel):
+    object: Literal["list"] = "list"
+    data: list[ModelAlias]
 
 
 class ModelList(WireModel):

@@ -52,7 +52,17 @@ def list_models(request: Request, principal: Principal) -> list[Model]:
     remote = upstreams.adapters() if upstreams else {}
     models += [_adapter(n, b, created, "remote") for n, b in sorted(remote.items())]
     models += [_adapter(n, b, created, gw.engine.name) for n, b in sorted(adapters.items())]
-    return models
+    return models + _aliases(gw.aliases.items(), models)
+
+
+def _aliases(aliases: dict[str, str], models: list[Model]) -> list[Model]:
+    """Each alias as a catalog entry: its target's, under the alias's id, naming the target."""
+    by_id = {m.id: m for m in models}
+    return [
+        by_id[target].model_copy(update={"id": name, "alias_for": target, "adapters": []})
+        for name, target in aliases.items()
+        if target in by_id
+    ]
 
 
 def visible_adapters(request: Request, principal: Principal) -> dict[str, str]:

@@ -29,10 +29,11 @@ router = APIRouter(responses=AUTHENTICATED)
 def _meter(
     request: Request, principal: Principal, endpoint: str, model: str, started: float
 ) -> None:
+    core = core_of(request)
     record = UsageRecord(
         principal=principal,
         endpoint=endpoint,
-        model=model,
+        model=core.real_model(model),
         tier="realtime",
         prompt_tokens=0,
         completion_tokens=0,
@@ -41,7 +42,7 @@ def _meter(
         status=200,
         request_id=getattr(request.state, "request_id", None),
     )
-    core_of(request).commit_usage([record])
+    core.commit_usage([record])
 
 
 @router.post("/tokenize", response_model=TokenizeResponse)

@@ -32,8 +32,16 @@ class SamplingParams(RequestOptions, total=False):
     stop: str | list[str] | None
     seed: int | None
     n: int | None
+    logit_bias: Mapping[str, float] | None
     user: str | None
     stream_options: JSONObjectParam | None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None
+    # vLLM's sampling extensions
+    top_k: int | None
+    min_p: float | None
+    repetition_penalty: float | None
+    min_tokens: int | None
+    ignore_eos: bool | None
 
 
 class ChatParams(SamplingParams, total=False):
