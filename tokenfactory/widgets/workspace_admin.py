@@ -93,7 +93,7 @@ class WorkspaceAdmin(GatewayWidget):
 
     def _fetch(self, api: GatewayApi) -> dict[str, Any]:
         def read(client: TokenFactory) -> dict[str, Any]:
-            rows = []
+            rows: list[dict[str, Any]] = []
             for ws in client.admin.workspaces.list():
                 cap = client.admin.monthly_caps.retrieve(ws.name)
                 keys = client.admin.keys.list(ws.name)
@@ -106,7 +106,7 @@ class WorkspaceAdmin(GatewayWidget):
                         "active_keys": sum(1 for k in keys if k.revoked_at is None),
                     }
                 )
-            names = [r["name"] for r in rows]
+            names: list[str] = [r["name"] for r in rows]
             selected = self.selected if self.selected in names else (names[0] if names else "")
             price_list = client.admin.prices.list()
             catalog = client.models.list()
