@@ -64,8 +64,10 @@ class FakeEngine:
         chat_model: str = "test/chat",
         embedding_model: str = "test/embed",
         delay: float = 0.0,
+        shortens: bool = True,
     ) -> None:
         self.replies = list(replies or ["Hello from the fake engine."])
+        self.shortens = shortens
         self.chat_model = chat_model
         self.embedding_model = embedding_model
         self.delay = delay
@@ -140,6 +142,8 @@ class FakeEngine:
                 status(self.embedding_model),
                 self.name,
                 context_length=EMBEDDING_CONTEXT,
+                # a model trained for shortened vectors (Matryoshka) may be cut to `dimensions`
+                extra={"supports_dimensions": self.shortens},
             ),
         ]
 

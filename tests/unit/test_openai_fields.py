@@ -146,3 +146,66 @@ def test_service_tier_is_echoed(api):
     assert api.post("/v1/chat/completions", json=CHAT).json()["service_tier"] == "default"
     events = stream_events(api, "/v1/chat/completions", {**CHAT, "service_tier": "priority"})
     assert {e["service_tier"] for e in events} == {"priority"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"audio": {"voice": "alloy", "format": "wav"}}, "audio"),
+        ({"modalities": ["text", "audio"]}, "modalities"),
+        ({"prediction": {"type": "content", "content": "x"}}, "prediction"),
+        ({"web_search_options": {}}, "web_search_options"),
+        ({"reasoning_effort": "high"}, "reasoning_effort"),
+        ({"verbosity": "low"}, "verbosity"),
+        ({"functions": [{"name": "f"}]}, "functions"),
+        ({"function_call": "auto"}, "function_call"),
+        ({"store": True}, "store"),
+        ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
+    ],
+)
+def test_chat_fields_no_model_here_can_honour_are_refused(api, extra, param):
+    error = refused(api, "/v1/chat/completions", {**CHAT, **extra}, param)
+    assert param in error["message"]
+
+
+def test_chat_fields_accepted_as_openai_defines_them(api, fake_gateway):
+    body = {
+        **CHAT,
+        "modalities": ["text"],
+        "store": False,
+        "reasoning_effort": "none",
+        "prompt_cache_key": "k",
+        "metadata": {"team": "a"},
+        "safety_identifier": "hashed-user",
+    }
+    assert api.post("/v1/chat/completions", json=body).status_code == 200
+    ws = fake_gateway.keys.find_workspace("default")
+    assert fake_gateway.installed[UsageRepository].rows(ws.id, user="hashed-user")
+
+
+def test_legacy_completion_fields(api, fake_engine):
+    refused(api, "/v1/completions", {**PROMPT, "suffix": "end"}, "suffix")
+    refused(api, "/v1/completions", {**PROMPT, "best_of": 2}, "best_of")
+    refused(api, "/v1/completions", {**PROMPT, "n": 2, "best_of": 3}, "best_of")
+    r = api.post("/v1/completions", json={**PROMPT, "n": 2, "best_of": 2, "suffix": ""})
+    assert len(r.json()["choices"]) == 2
+    fake_engine.replies = ["!"]
+    r = api.post("/v1/completions", json={**PROMPT, "prompt": [104, 105], "echo": True})
+    assert r.json()["choices"][0]["text"] == "hi!"
+    assert fake_engine.requests[-1].prompt_token_ids == [104, 105]
+    r = api.post("/v1/completions", json={**PROMPT, "prompt": [[104], [105, 105]]})
+    assert len(r.json()["choices"]) == 2 and r.json()["usage"]["prompt_tokens"] == 3
+    refused(api, "/v1/completions", {**PROMPT, "prompt": [2**40]}, "prompt")
+    refused(api, "/v1/completions", {**PROMPT, "prompt": [[]]}, "prompt")
+
+
+def test_embedding_token_ids_and_dimensions(api, fake_engine):
+    for ids in ([1, 2], [[1, 2], [3]]):
+        error = refused(api, "/v1/embeddings", {"model": "test/embed", "input": ids}, "input")
+        assert "token ids" in error["message"]
+    fake_engine.shortens = False
+    body = {"model": "test/embed", "input": "hi", "dimensions": 2}
+    error = refused(api, "/v1/embeddings", body, "dimensions")
+    assert "shortened" in error["message"]
+    fake_engine.shortens = True
+    assert len(api.post("/v1/embeddings", json=body).json()["data"][0]["embedding"]) == 2

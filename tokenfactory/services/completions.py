@@ -19,6 +19,7 @@ from .generation import GenerationResult, choice_results, merged, new_request_id
 from .logprobs import LogprobFormatter, requested
 from .run import InferenceService
 from .sampling import (
+    check_token_ids,
     choice_copies,
     fit_to_context,
     max_tokens_requested,
@@ -61,20 +62,34 @@ class CompletionService(
         stops = stop_sequences(req)
         params = model_sampling(req, tokenizer)
         logprobs = requested(req, engine)
-        prompts = [req.prompt] if isinstance(req.prompt, str) else list(req.prompt)
-        if len(prompts) * req.choices_wanted > MAX_INPUTS_PER_REQUEST:
+        if req.suffix:
+            raise InvalidRequestError(
+                f"'suffix' is not supported: the model '{req.model}' has no fill-in-the-middle"
+                " (send the text before the completion as the prompt)",
+                param="suffix",
+                code="unsupported_parameter",
+            )
+        given = req.prompt_list()
+        if len(given) * req.choices_wanted > MAX_INPUTS_PER_REQUEST:
             raise InvalidRequestError(
                 f"'prompt' accepts at most {MAX_INPUTS_PER_REQUEST} prompts (times 'n'),"
-                f" got {len(prompts)} x {req.choices_wanted}",
+                f" got {len(given)} x {req.choices_wanted}",
                 param="prompt",
             )
         info = next((m for m in engine.models() if m.id == base), None)
         gens: list[GenerationRequest] = []
         results: list[GenerationResult] = []
-        for prompt in prompts:
-            ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] or [
-                tokenizer.eos_token_id
-            ]
+        prompts: list[str] = []
+        for prompt in given:
+            if isinstance(prompt, str):
+                ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] or [
+                    tokenizer.eos_token_id
+                ]
+            else:  # token ids: generated from as they are; echoed as their text
+                check_token_ids(prompt, tokenizer, "prompt")
+                ids = list(prompt)
+                prompt = tokenizer.decode(ids, skip_special_tokens=False)
+            prompts.append(prompt)
             fitted = fit_to_context(
                 len(ids),
                 params,

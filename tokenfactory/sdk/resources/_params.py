@@ -54,6 +54,18 @@ class ChatParams(SamplingParams, total=False):
     logprobs: bool | None
     top_logprobs: int | None
     metadata: Mapping[str, str] | None
+    store: bool | None
+    modalities: list[str] | None
+    prompt_cache_key: str | None
+    safety_identifier: str | None
+    reasoning_effort: str | None
+    # OpenAI's fields the gateway refuses (a 400 naming the field): here so the SDK reports it
+    audio: Any
+    prediction: Any
+    web_search_options: Any
+    verbosity: Any
+    functions: Any
+    function_call: Any
 
 
 class CompletionParams(SamplingParams, total=False):
@@ -61,6 +73,8 @@ class CompletionParams(SamplingParams, total=False):
 
     echo: bool | None
     logprobs: int | None
+    suffix: str | None
+    best_of: int | None
 
 
 class EmbeddingParams(RequestOptions, total=False):
