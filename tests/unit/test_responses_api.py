@@ -367,3 +367,27 @@ def test_batch_lines_run_through_the_responses_service(api, fake_engine, fake_ga
     bad = [{**line, "body": {"model": MODEL, "input": "x", "stream": True}}]
     r = submit(api, bad)
     assert r.status_code == 400 and "line 1" in r.json()["error"]["message"]
+
+
+def test_rate_limited_and_priced_like_chat(api, fake_gateway):
+    from tests.unit.test_ratelimit import Clock, free_key
+    from tokenfactory.ratelimit import RateLimiter
+
+    fake_gateway.installed[RateLimiter].clock = Clock()
+    auth = {"Authorization": f"Bearer {free_key(fake_gateway)}"}  # 20 requests a minute
+    chat = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+    answer = {"model": MODEL, "input": "hi", "max_output_tokens": 5}
+    for _ in range(10):
+        assert api.post("/v1/chat/completions", json=chat, headers=auth).status_code == 200
+        r = api.post("/v1/responses", json=answer, headers=auth)
+        assert r.status_code == 200 and r.headers["x-ratelimit-limit"] == "20"
+    refused = api.post("/v1/responses", json=answer, headers=auth)
+    assert refused.status_code == 429 and refused.headers["retry-after"]
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+    rows = fake_gateway.store.all(
+        "SELECT endpoint, prompt_tokens + completion_tokens AS tokens, cost_pico "
+        "FROM usage_records WHERE status = 200"
+    )
+    per_token = {(r["endpoint"], r["cost_pico"] / r["tokens"]) for r in rows}
+    assert {e for e, _ in per_token} == {"/v1/chat/completions", "/v1/responses"}
+    assert len({cost for _, cost in per_token}) == 1 and next(iter(per_token))[1] > 0
