@@ -3,6 +3,7 @@ chaining, workspaces, typed stream events, metering and the 400s."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -391,3 +392,30 @@ def test_rate_limited_and_priced_like_chat(api, fake_gateway):
     per_token = {(r["endpoint"], r["cost_pico"] / r["tokens"]) for r in rows}
     assert {e for e, _ in per_token} == {"/v1/chat/completions", "/v1/responses"}
     assert len({cost for _, cost in per_token}) == 1 and next(iter(per_token))[1] > 0
+
+
+async def test_closing_a_stream_aborts_the_generation_and_meters_what_ran(
+    fake_gateway, fake_engine
+):
+    from tokenfactory.core import Call
+    from tokenfactory.core.endpoints import RESPONSES
+    from tokenfactory.wire.responses import ResponseCreateRequest
+
+    fake_engine.replies = ["x" * 400]
+    fake_engine.delay = 0.001
+    await fake_gateway.start_engine()
+    principal = fake_gateway.keys.authenticate(fake_gateway.test_key)
+    request = ResponseCreateRequest(model=MODEL, input="hi", stream=True)
+    run = await fake_gateway.service(RESPONSES).start(request, Call(principal, RESPONSES.path))
+    events = run.stream()
+    kinds = [(await anext(events)).type for _ in range(6)]
+    assert kinds[-1] == "response.output_text.delta"
+    await events.aclose()
+    for _ in range(100):  # the engine's stream is closed by the loop, a tick later
+        if fake_engine.running == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert fake_engine.requests[-1].request_id in fake_engine.aborted
+    (row,) = fake_gateway.store.all("SELECT status, completion_tokens FROM usage_records")
+    assert row["status"] == 499 and 0 < row["completion_tokens"] < 400
+    assert fake_gateway.store.all("SELECT id FROM responses") == []
