@@ -229,3 +229,33 @@ def test_batch_lines_take_the_same_path(api, fake_engine):
     data = (json.dumps(line) + "\n").encode()
     r = api.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "1h"})
     assert r.status_code == 400 and "line 1: Invalid value for 'audio'" in r.text
+
+
+def test_closing_merged_choices_closes_every_choice():
+    """A client that leaves an ``n`` stream aborts every choice's engine request."""
+    import asyncio
+
+    from tokenfactory.services.generation import merged
+
+    closed: list[int] = []
+
+    async def endless(i: int):
+        try:
+            while True:
+                await asyncio.sleep(0)
+                yield i
+        finally:
+            closed.append(i)
+
+    async def main() -> list[int]:
+        seen = []
+        stream = merged([endless(0), endless(1), endless(2)])
+        async for i, _ in stream:
+            seen.append(i)
+            if len(seen) == 9:
+                break
+        await stream.aclose()
+        return seen
+
+    seen = asyncio.run(main())
+    assert set(seen) == {0, 1, 2} and sorted(closed) == [0, 1, 2]
