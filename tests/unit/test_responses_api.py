@@ -339,3 +339,31 @@ def test_a_key_is_needed(fake_gateway):
 
     with TestClient(create_app(fake_gateway)) as client:
         assert client.post("/v1/responses", json={"model": MODEL, "input": "x"}).status_code == 401
+
+
+def test_batch_lines_run_through_the_responses_service(api, fake_engine, fake_gateway):
+    from tests.unit.test_batch_api import results, submit, wait_for
+
+    fake_engine.replies = ["Batch answer."]
+    line = {"custom_id": "r1", "method": "POST", "url": "/v1/responses"}
+    rows = [
+        {**line, "body": {"model": MODEL, "input": "hi", "instructions": "Be brief."}},
+        {**line, "custom_id": "r2", "body": {"model": MODEL, "input": "x", "store": False}},
+    ]
+    created = submit(api, rows, sla="1h").json()
+    assert wait_for(api, created["id"])["status"] == "completed"
+    out = {r["custom_id"]: r["response"] for r in results(api, created["id"])}
+    body = out["r1"]["body"]
+    assert out["r1"]["status_code"] == 200 and body["object"] == "response"
+    assert body["output"][0]["content"][0]["text"] == "Batch answer."
+    assert body["usage"]["output_tokens"] == len("Batch answer.")
+    assert api.get(f"/v1/responses/{body['id']}").json()["output"] == body["output"]
+    assert api.get(f"/v1/responses/{out['r2']['body']['id']}").status_code == 404
+    prompts = {FakeTokenizer().decode(r.prompt_token_ids) for r in fake_engine.requests}
+    assert "<system>Be brief.\n<user>hi\n<assistant>" in prompts
+    tiers = fake_gateway.store.all("SELECT endpoint, tier FROM usage_records")
+    assert {(r["endpoint"], r["tier"]) for r in tiers} == {("/v1/responses", "batch_1h")}
+
+    bad = [{**line, "body": {"model": MODEL, "input": "x", "stream": True}}]
+    r = submit(api, bad)
+    assert r.status_code == 400 and "line 1" in r.json()["error"]["message"]

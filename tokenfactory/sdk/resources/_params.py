@@ -83,3 +83,21 @@ class EmbeddingParams(RequestOptions, total=False):
     encoding_format: Literal["float", "base64"] | None
     dimensions: int | None
     user: str | None
+
+
+class ResponseParams(RequestOptions, total=False):
+    """``tokenfactory.wire.responses.ResponseCreateRequest`` (less ``model``, ``input``,
+    ``stream``; and less the OpenAI fields the gateway refuses, which go in ``extra_body``)."""
+
+    instructions: str | None
+    max_output_tokens: int | None
+    temperature: float | None
+    top_p: float | None
+    tools: Iterable[JSONObjectParam] | None
+    tool_choice: Literal["none", "auto", "required"] | JSONObjectParam | None
+    parallel_tool_calls: bool | None
+    text: JSONObjectParam | None
+    previous_response_id: str | None
+    store: bool | None
+    metadata: Mapping[str, str] | None
+    user: str | None
