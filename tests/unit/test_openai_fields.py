@@ -209,3 +209,53 @@ def test_embedding_token_ids_and_dimensions(api, fake_engine):
     assert "shortened" in error["message"]
     fake_engine.shortens = True
     assert len(api.post("/v1/embeddings", json=body).json()["data"][0]["embedding"]) == 2
+
+
+def test_batch_lines_take_the_same_path(api, fake_engine):
+    from tests.unit.test_core_doors import run_batch
+
+    fake_engine.replies = ["ok"]
+    bias = {**CHAT, "logit_bias": {"1114112": 1}}
+    rows = [
+        {"custom_id": "n", "url": "/v1/chat/completions", "body": {**CHAT, "n": 2}},
+        {"custom_id": "bias", "url": "/v1/chat/completions", "body": bias},
+    ]
+    by_line = run_batch(api, rows)
+    assert [c["index"] for c in by_line["n"]["body"]["choices"]] == [0, 1]
+    assert by_line["n"]["body"]["usage"]["completion_tokens"] == 4
+    assert by_line["bias"]["body"]["error"]["param"] == "logit_bias"
+    # a field the wire refuses is found when the file is checked, with its line
+    line = {"custom_id": "a", "url": "/v1/chat/completions", "body": {**CHAT, "audio": {}}}
+    data = (json.dumps(line) + "\n").encode()
+    r = api.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "1h"})
+    assert r.status_code == 400 and "line 1: Invalid value for 'audio'" in r.text
+
+
+def test_closing_merged_choices_closes_every_choice():
+    """A client that leaves an ``n`` stream aborts every choice's engine request."""
+    import asyncio
+
+    from tokenfactory.services.generation import merged
+
+    closed: list[int] = []
+
+    async def endless(i: int):
+        try:
+            while True:
+                await asyncio.sleep(0)
+                yield i
+        finally:
+            closed.append(i)
+
+    async def main() -> list[int]:
+        seen = []
+        stream = merged([endless(0), endless(1), endless(2)])
+        async for i, _ in stream:
+            seen.append(i)
+            if len(seen) == 9:
+                break
+        await stream.aclose()
+        return seen
+
+    seen = asyncio.run(main())
+    assert set(seen) == {0, 1, 2} and sorted(closed) == [0, 1, 2]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,8 +179,9 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
         (one ``json.dumps`` a delta), everything else as chunk models. With ``n`` choices
         their chunks interleave as they are generated, each with its own ``index``."""
         choices = [self._choice_events(p, i) for i in range(len(p.generations))]
-        async for _, chunk in merged(choices):
-            yield chunk
+        async with aclosing(merged(choices)) as chunks:
+            async for _, chunk in chunks:
+                yield chunk
         opts = p.request.stream_options
         if opts and opts.include_usage:
             yield ChatCompletionChunk(

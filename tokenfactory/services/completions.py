@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,8 +141,9 @@ class CompletionService(
         """The stream for SSE: text deltas come as encoded ``data:`` events. The choices
         (prompts times ``n``) run concurrently; their chunks interleave, each with its index."""
         choices = [self._choice_events(p, i) for i in range(len(p.generations))]
-        async for _, chunk in merged(choices):
-            yield chunk
+        async with aclosing(merged(choices)) as chunks:
+            async for _, chunk in chunks:
+                yield chunk
         opts = p.request.stream_options
         if opts and opts.include_usage:
             yield Completion(

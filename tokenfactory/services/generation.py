@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -49,13 +50,14 @@ def choice_results(n: int) -> list[GenerationResult]:
     return [GenerationResult(counts_prompt=i == 0) for i in range(n)]
 
 
-async def merged(streams: list[AsyncIterator[T]]) -> AsyncIterator[tuple[int, T]]:
+async def merged(streams: list[AsyncIterator[T]]) -> AsyncGenerator[tuple[int, T], None]:
     """Items of several streams as they come, each with its stream's index. The streams run
     concurrently (one task each); closing this generator (or a failing stream) closes them
     all, so their engine requests are aborted."""
     if len(streams) == 1:
-        async for item in streams[0]:
-            yield 0, item
+        async with aclosing(streams[0]) as only:  # type: ignore[type-var]
+            async for item in only:
+                yield 0, item
         return
     queue: asyncio.Queue[tuple[int, T | _Done]] = asyncio.Queue()
 
