@@ -259,3 +259,25 @@ def test_closing_merged_choices_closes_every_choice():
 
     seen = asyncio.run(main())
     assert set(seen) == {0, 1, 2} and sorted(closed) == [0, 1, 2]
+
+
+def test_a_failing_choice_stops_the_others():
+    import asyncio
+
+    from tokenfactory.services.generation import run_all
+
+    stopped: list[str] = []
+
+    async def endless() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.append("endless")
+
+    async def failing() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("engine failed")
+
+    with pytest.raises(ValueError, match="engine failed"):
+        asyncio.run(run_all([endless(), failing()]))
+    assert stopped == ["endless"]
