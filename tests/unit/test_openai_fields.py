@@ -30,6 +30,7 @@ def refused(api, path: str, body: dict, param: str) -> dict:
         ({"top_p": 0}, "top_p"),
         ({"top_p": 1.5}, "top_p"),
         ({"logit_bias": {"hello": 5}}, "logit_bias"),
+        ({"logit_bias": {"\u00b2": 5}}, "logit_bias"),
         ({"logit_bias": {"65": 101}}, "logit_bias"),
         ({"logit_bias": {"65": "1"}}, "logit_bias"),
         ({"top_k": -2}, "top_k"),
