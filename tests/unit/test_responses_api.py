@@ -3,6 +3,7 @@ chaining, workspaces, typed stream events, metering and the 400s."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -367,3 +368,54 @@ def test_batch_lines_run_through_the_responses_service(api, fake_engine, fake_ga
     bad = [{**line, "body": {"model": MODEL, "input": "x", "stream": True}}]
     r = submit(api, bad)
     assert r.status_code == 400 and "line 1" in r.json()["error"]["message"]
+
+
+def test_rate_limited_and_priced_like_chat(api, fake_gateway):
+    from tests.unit.test_ratelimit import Clock, free_key
+    from tokenfactory.ratelimit import RateLimiter
+
+    fake_gateway.installed[RateLimiter].clock = Clock()
+    auth = {"Authorization": f"Bearer {free_key(fake_gateway)}"}  # 20 requests a minute
+    chat = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+    answer = {"model": MODEL, "input": "hi", "max_output_tokens": 5}
+    for _ in range(10):
+        assert api.post("/v1/chat/completions", json=chat, headers=auth).status_code == 200
+        r = api.post("/v1/responses", json=answer, headers=auth)
+        assert r.status_code == 200 and r.headers["x-ratelimit-limit"] == "20"
+    refused = api.post("/v1/responses", json=answer, headers=auth)
+    assert refused.status_code == 429 and refused.headers["retry-after"]
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+    rows = fake_gateway.store.all(
+        "SELECT endpoint, prompt_tokens + completion_tokens AS tokens, cost_pico "
+        "FROM usage_records WHERE status = 200"
+    )
+    per_token = {(r["endpoint"], r["cost_pico"] / r["tokens"]) for r in rows}
+    assert {e for e, _ in per_token} == {"/v1/chat/completions", "/v1/responses"}
+    assert len({cost for _, cost in per_token}) == 1 and next(iter(per_token))[1] > 0
+
+
+async def test_closing_a_stream_aborts_the_generation_and_meters_what_ran(
+    fake_gateway, fake_engine
+):
+    from tokenfactory.core import Call
+    from tokenfactory.core.endpoints import RESPONSES
+    from tokenfactory.wire.responses import ResponseCreateRequest
+
+    fake_engine.replies = ["x" * 400]
+    fake_engine.delay = 0.001
+    await fake_gateway.start_engine()
+    principal = fake_gateway.keys.authenticate(fake_gateway.test_key)
+    request = ResponseCreateRequest(model=MODEL, input="hi", stream=True)
+    run = await fake_gateway.service(RESPONSES).start(request, Call(principal, RESPONSES.path))
+    events = run.stream()
+    kinds = [(await anext(events)).type for _ in range(6)]
+    assert kinds[-1] == "response.output_text.delta"
+    await events.aclose()
+    for _ in range(100):  # the engine's stream is closed by the loop, a tick later
+        if fake_engine.running == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert fake_engine.requests[-1].request_id in fake_engine.aborted
+    (row,) = fake_gateway.store.all("SELECT status, completion_tokens FROM usage_records")
+    assert row["status"] == 499 and 0 < row["completion_tokens"] < 400
+    assert fake_gateway.store.all("SELECT id FROM responses") == []

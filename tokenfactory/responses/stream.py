@@ -143,6 +143,16 @@ class ResponseEvents:
         ]
 
     async def translate(self, chunks: AsyncIterator[object]) -> AsyncIterator[ResponseStreamEvent]:
+        """The events of ``chunks``; closing them closes ``chunks`` (the generation ends)."""
+        try:
+            async for event in self._events(chunks):
+                yield event
+        finally:
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _events(self, chunks: AsyncIterator[object]) -> AsyncIterator[ResponseStreamEvent]:
         yield self._lifecycle("response.created", self.response)
         yield self._lifecycle("response.in_progress", self.response)
         finish: str | None = None
