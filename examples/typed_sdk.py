@@ -37,6 +37,11 @@ from tokenfactory.sdk.resources.fine_tuning import (
     FineTuningJobEventList,
     FineTuningJobList,
 )
+from tokenfactory.sdk.resources.responses import (
+    InputItemList,
+    ResponseDeleted,
+    ResponseStreamEvent,
+)
 from tokenfactory.sdk.resources.tokenizer import DetokenizeResponse, TokenizeResponse
 from tokenfactory.sdk.resources.usage import UsageReport, UsageTimeseries
 from tokenfactory.sdk.resources.webhooks import (
@@ -60,6 +65,7 @@ from tokenfactory.sdk.types import (
     EmbeddingResponse,
     Model,
     ModelList,
+    Response,
 )
 
 CHAT = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -76,6 +82,20 @@ def chat(client: tf.TokenFactory) -> str:
         assert_type(stream, Stream[ChatCompletionChunk])
         streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     return f"{answer.choices[0].message.content!r} / streamed {streamed!r}"
+
+
+def responses(client: tf.TokenFactory) -> str:
+    first = client.responses.create(model=CHAT, input="Name a colour.", max_output_tokens=8)
+    assert_type(first, Response)
+    with client.responses.create(
+        model=CHAT, input="And another?", previous_response_id=first.id, stream=True
+    ) as events:
+        assert_type(events, Stream[ResponseStreamEvent])
+        kinds = [event.type for event in events]
+    assert_type(client.responses.retrieve(first.id), Response)
+    assert_type(client.responses.input_items(first.id, limit=5), InputItemList)
+    assert_type(client.responses.delete(first.id), ResponseDeleted)
+    return f"{first.output_text!r}, then {len(kinds)} events"
 
 
 def completions(client: tf.TokenFactory) -> str:
@@ -219,6 +239,14 @@ async def async_tour(client: tf.AsyncTokenFactory) -> None:
     done = await client.completions.create(model=CHAT, prompt="Hi", max_tokens=4)
     assert_type(done, Completion)
     assert_type(await client.embeddings.create(model=EMBED, input="hi"), EmbeddingResponse)
+    reply = await client.responses.create(model=CHAT, input="Hi", max_output_tokens=4)
+    assert_type(reply, Response)
+    events = await client.responses.create(model=CHAT, input="Hi", stream=True)
+    assert_type(events, AsyncStream[ResponseStreamEvent])
+    async with events:
+        async for event in events:
+            assert_type(event, ResponseStreamEvent)
+    assert_type(await client.responses.delete(reply.id), ResponseDeleted)
     assert_type(await client.models.list(), ModelList)
     assert_type(await client.models.retrieve(CHAT), Model)
     lines = [{"custom_id": "a0", "body": {"model": CHAT, "messages": ASK, "max_tokens": 4}}]
@@ -244,6 +272,7 @@ def main(train: bool) -> None:
         tf.serve()
     with tf.TokenFactory() as client:
         print("chat:", chat(client))
+        print("responses:", responses(client))
         print("completions:", completions(client))
         print("embeddings:", embeddings(client))
         print("tokenizer:", tokenizer(client))

@@ -28,6 +28,9 @@ class FakeTokenizer:
     eos_token_id = EOS
     model_max_length = 2048
 
+    def __len__(self) -> int:  # the vocabulary: every Unicode code point
+        return 0x110000
+
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
         return [ord(c) for c in text]
 
@@ -61,8 +64,10 @@ class FakeEngine:
         chat_model: str = "test/chat",
         embedding_model: str = "test/embed",
         delay: float = 0.0,
+        shortens: bool = True,
     ) -> None:
         self.replies = list(replies or ["Hello from the fake engine."])
+        self.shortens = shortens
         self.chat_model = chat_model
         self.embedding_model = embedding_model
         self.delay = delay
@@ -137,6 +142,8 @@ class FakeEngine:
                 status(self.embedding_model),
                 self.name,
                 context_length=EMBEDDING_CONTEXT,
+                # a model trained for shortened vectors (Matryoshka) may be cut to `dimensions`
+                extra={"supports_dimensions": self.shortens},
             ),
         ]
 

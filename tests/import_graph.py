@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     # the HTTP gateway; the SDK (a client, beside it) and the optional-extras check
     **dict.fromkeys(["gateway", "sdk", "extras"], 6),
     # features, each plugged into the core through its ports
-    **dict.fromkeys(["batch", "lora", "usage", "ratelimit", "remote", "webhooks"], 5),
+    **dict.fromkeys(["batch", "lora", "usage", "ratelimit", "remote", "webhooks", "responses"], 5),
     # inference: chat, completions, embeddings (no HTTP)
     "services": 4,
     # the kernel: records, ports, the endpoint table, validation

@@ -50,6 +50,7 @@ _LAZY: dict[str, str] = {
     "compare_adapter": "tokenfactory.widgets.compare",
     "UsageDashboard": "tokenfactory.widgets.usage_dashboard",
     "BatchMonitor": "tokenfactory.widgets.batch_monitor",
+    "WorkspaceAdmin": "tokenfactory.widgets.workspace_admin",
     # the workbench: evaluate, compare, extract, estimate (tokenfactory/workbench/)
     "evaluate": "tokenfactory.workbench.evaluate",
     "candidate": "tokenfactory.workbench.candidates",

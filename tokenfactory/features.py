@@ -1,4 +1,5 @@
-"""Optional features installed into every core (batch runner, LoRA trainer, usage, limits).
+"""Optional features installed into every core (batch runner, LoRA trainer, usage, limits,
+webhooks, the Responses API).
 
 Each module listed here has ``install(core)``, which registers its services in
 ``core.installed`` and plugs into the core's ports (the usage ledger, admission checks, usage
@@ -18,6 +19,7 @@ FEATURES: list[str] = [
     "tokenfactory.usage",
     "tokenfactory.lora",
     "tokenfactory.webhooks",
+    "tokenfactory.responses",
 ]
 
 

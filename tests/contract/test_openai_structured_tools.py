@@ -220,7 +220,9 @@ def test_required_and_named_calls_validate_across_seeds(client):
 
     for (choice, _), r in zip(jobs, concurrently([call(*job) for job in jobs]), strict=True):
         out = r.choices[0]
-        assert out.finish_reason == "tool_calls", out.message.content
+        # OpenAI answers a call forced by name with "stop"
+        assert out.finish_reason == ("tool_calls" if choice == "required" else "stop"), out
+
         (tool_call,) = out.message.tool_calls
         check_call(tool_call)
         if choice != "required":
@@ -248,7 +250,7 @@ def test_streamed_tool_call_is_reassembled(client):
             entry["name"] += piece.function.name or ""
             entry["arguments"] += piece.function.arguments or ""
         finish = chunk.choices[0].finish_reason or finish
-    assert finish == "tool_calls"
+    assert finish == "stop"  # a call forced by name
     assert list(calls) == [0] and calls[0]["id"] and calls[0]["name"] == "get_weather"
     jsonschema.validate(json.loads(calls[0]["arguments"]), PARAMETERS["get_weather"])
 

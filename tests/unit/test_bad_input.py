@@ -72,7 +72,7 @@ CASES = [
     ("five stop sequences", "POST", CHAT, chat(stop=["a", "b", "c", "d", "e"]), 400, "stop"),
     ("empty stop sequence", "POST", CHAT, chat(stop=[""]), 400, "stop"),
     ("stop a number", "POST", CHAT, chat(stop=7), 400, "stop"),
-    ("n = 2", "POST", CHAT, chat(n=2), 400, "n"),
+    ("n = 17", "POST", CHAT, chat(n=17), 400, "n"),
     ("stream a string", "POST", CHAT, chat(stream="yes please"), 400, "stream"),
     (
         "bad response_format type",

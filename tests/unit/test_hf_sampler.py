@@ -102,3 +102,37 @@ def test_a_masked_token_never_reports_minus_infinity():
     sample(logits, [row])
     assert row.last_logprob.logprob == pytest.approx(0.0)
     assert [t for t, _ in row.last_logprob.top] == [1]  # ruled-out tokens are left out
+
+
+def test_logit_bias_bans_and_forces_tokens():
+    logits = torch.tensor([[3.0, 1.0, 0.0]])
+    banned = RowSampler.for_params(SamplingParams(temperature=0, logit_bias=((0, -100.0),)))
+    assert sample(logits.clone(), [banned]) == [1]
+    forced = rows(*[SamplingParams(temperature=1.0, logit_bias=((2, 100.0),)) for _ in range(50)])
+    assert set(sample(logits.repeat(50, 1), forced)) == {2}
+
+
+def test_min_tokens_masks_end_of_sequence_until_reached():
+    logits = torch.tensor([[0.0, 5.0, 1.0]])  # token 1 is the end of sequence
+    row = RowSampler.for_params(SamplingParams(temperature=0, min_tokens=2), eos_ids=frozenset({1}))
+    assert sample(logits.clone(), [row]) == [2]
+    assert sample(logits.clone(), [row]) == [2]
+    assert sample(logits.clone(), [row]) == [1]  # two tokens out: the end may come
+
+
+def test_repetition_penalty_reads_prompt_and_output_tokens():
+    logits = torch.tensor([[2.0, 1.9, -1.0]])
+    row = RowSampler.for_params(
+        SamplingParams(temperature=0, repetition_penalty=2.0), prompt_ids=[0]
+    )
+    assert sample(logits.clone(), [row]) == [1]  # 2.0 / 2 = 1.0 < 1.9
+    assert sample(logits.clone(), rows(SamplingParams(temperature=0))) == [0]
+
+
+def test_top_k_and_min_p_restrict_what_sampling_can_pick():
+    logits = torch.tensor([[2.0, 1.9, 1.8, 1.7]]).repeat(200, 1)
+    top_k = rows(*[SamplingParams(temperature=1.0, top_k=2) for _ in range(200)])
+    assert set(sample(logits.clone(), top_k)) == {0, 1}
+    peaked = torch.tensor([[3.0, 2.9, 0.0, 0.0]]).repeat(200, 1)
+    min_p = rows(*[SamplingParams(temperature=1.0, min_p=0.5) for _ in range(200)])
+    assert set(sample(peaked, min_p)) == {0, 1}

@@ -424,3 +424,27 @@ def test_a_batch_line_with_a_unicode_line_break_in_a_string_is_accepted(api, sep
     while api.get(f"/v1/batch/{r.json()['id']}").json()["status"] != "completed":
         assert time.monotonic() < deadline, "the batch did not finish"
         time.sleep(0.05)
+
+
+def test_a_large_body_is_decoded_off_the_event_loop_under_the_same_rules(api, monkeypatch):
+    import threading
+
+    from tokenfactory.gateway import json_body
+
+    threads: list[str] = []
+    original = json_body.loads
+
+    def recording_loads(body: bytes):
+        threads.append(threading.current_thread().name)
+        return original(body)
+
+    monkeypatch.setattr(json_body, "loads", recording_loads)
+    long_text = [{"role": "user", "content": "word " * (json_body.OFF_LOOP_BYTES // 5)}]
+    small = api.post(CHAT, json=chat(max_tokens=2))
+    large = api.post(CHAT, json=chat(max_tokens=2, messages=long_text))
+    broken = api.post(CHAT, json=chat(messages=long_text, seed=2**64))
+    assert small.status_code == 200, small.text
+    assert_error(large, 400, "messages")  # decoded, then measured against the context
+    assert_error(broken, 400, "seed")
+    loop_thread, *off_loop = threads
+    assert all(name != loop_thread for name in off_loop) and len(off_loop) == 2

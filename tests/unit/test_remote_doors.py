@@ -81,3 +81,19 @@ def test_a_batch_line_on_a_remote_model_runs_through_the_same_service(front):
     assert [(u.tier, u.request_id) for u in front.seen] == [
         ("batch_1h", line["response"]["request_id"])
     ]
+
+
+def test_remote_models_get_the_openai_fields_and_the_same_refusals(front, upstream):
+    """An upstream gets ``n``, ``logit_bias`` and vLLM's extensions as the client sent them;
+    what the wire refuses is refused before anything goes upstream, as for a local model."""
+    body = {**CHAT, "n": 2, "logit_bias": {"65": -100}, "top_k": 3, "ignore_eos": True}
+    r = front.post("/v1/chat/completions", json=body)
+    assert r.status_code == 200, r.text
+    assert [c["index"] for c in r.json()["choices"]] == [0, 1]
+    sampling = upstream.engine.requests[-1].sampling
+    assert (sampling.logit_bias, sampling.top_k, sampling.ignore_eos) == (((65, -100.0),), 3, True)
+    sent = len(upstream.engine.requests)
+    for extra, param in (({"n": 17}, "n"), ({"audio": {"voice": "x"}}, "audio")):
+        r = front.post("/v1/chat/completions", json={**CHAT, **extra})
+        assert r.status_code == 400 and r.json()["error"]["param"] == param
+    assert len(upstream.engine.requests) == sent

@@ -385,3 +385,23 @@ def test_lora_slots_set_by_the_user_also_size_the_cpu_adapter_cache():
     theirs = vllm_params.chat_engine_args("a/b", "/m", settings, {"max_loras": 16})
     assert theirs["max_loras"] == vllm_params.lora_slots(settings, {"max_loras": 16}) == 16
     assert theirs["max_cpu_loras"] >= 16
+
+
+def test_vllm_sampling_extensions_and_logit_bias_are_passed_on():
+    kwargs = vllm_params.sampling_kwargs(
+        SamplingParams(
+            max_tokens=4,
+            top_k=5,
+            min_p=0.1,
+            repetition_penalty=1.2,
+            min_tokens=9,
+            ignore_eos=True,
+            logit_bias=((3, -100.0), (7, 100.0)),
+        )
+    )
+    assert kwargs["top_k"] == 5 and kwargs["min_p"] == 0.1
+    assert kwargs["repetition_penalty"] == 1.2 and kwargs["ignore_eos"] is True
+    assert kwargs["min_tokens"] == 4  # never above max_tokens (vLLM refuses that)
+    assert kwargs["logit_bias"] == {3: -100.0, 7: 100.0}
+    plain = vllm_params.sampling_kwargs(SamplingParams())
+    assert not {"top_k", "min_p", "repetition_penalty", "min_tokens", "ignore_eos"} & set(plain)

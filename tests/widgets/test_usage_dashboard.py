@@ -111,3 +111,27 @@ def test_exported_from_the_package():
     import tokenfactory as tf
 
     assert tf.UsageDashboard is UsageDashboard
+
+
+def test_cost_by_model_and_by_user(gateway):
+    for user in ("ann", "ann", None):
+        assert post(gateway, CHAT, {**chat(), **({"user": user} if user else {})}).is_success
+    r = httpx.post(
+        gateway.base_url + CHAT,
+        json=chat(),
+        headers={"Authorization": f"Bearer {gateway.api_key}", "X-TF-User": "ben"},
+    )
+    assert r.is_success
+    assert post(gateway, "/embeddings", {"model": "test/embed", "input": "abc"}).is_success
+    dash = make(gateway)
+    by_model = dash.cost_by("model")
+    assert list(by_model.index) == ["test/chat", "test/embed"]  # costliest first
+    assert by_model.loc["test/chat", "requests"] == 4
+    assert by_model["cost_usd"].sum() == pytest.approx(dash.totals["cost_usd"])
+    by_user = dash.cost_by("user")
+    assert by_user["requests"].to_dict() == {"ann": 2, "(no user)": 2, "ben": 1}
+    dash.tier = "embeddings"
+    dash.wait()
+    assert [r["model"] for r in dash.by_model] == ["test/embed"]
+    assert [(r["user"], r["requests"]) for r in dash.by_user] == [("(no user)", 1)]
+    dash.close()

@@ -78,6 +78,11 @@ def traits() -> dict:
         "workspace_tier": "free",
         "balance_usd": 1.25,
         "totals": {"requests": 14, "errors": 2, "total_tokens": 300, "cost_usd": 3e-5},
+        "by_model": [
+            {"model": "m2", "requests": 10, "total_tokens": 200, "cost_usd": 2e-5},
+            {"model": "m1", "requests": 4, "total_tokens": 100, "cost_usd": 1e-5},
+        ],
+        "by_user": [{"user": "ann", "requests": 14, "total_tokens": 300, "cost_usd": 3e-5}],
     }
 
 
@@ -102,6 +107,11 @@ def test_renders_cards_and_charts_and_filters_write_back(page, tmp_path):
     assert (
         page.locator("polyline[data-series=latency_p50_ms]").get_attribute("points").count(",") == 4
     )
+    rows = page.locator(".tf-ud-by-model .tf-ud-brow")
+    assert [rows.nth(i).get_attribute("data-key") for i in range(2)] == ["m2", "m1"]
+    share = page.locator(".tf-ud-by-model .tf-ud-share").first.get_attribute("style")
+    assert "66.7%" in share
+    assert page.inner_text(".tf-ud-by-user .tf-ud-bcost") == "$0.0000300"
     page.select_option(".tf-ud-model", "m2")
     assert page.evaluate("window.model.get('model')") == "m2"
     page.click(".tf-ud-refresh")

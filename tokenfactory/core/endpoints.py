@@ -25,6 +25,7 @@ from ..wire.chat import ChatCompletion, ChatCompletionRequest
 from ..wire.common import SamplingFields
 from ..wire.completions import Completion, CompletionRequest
 from ..wire.embeddings import EmbeddingRequest, EmbeddingResponse
+from ..wire.responses import ResponseCreateRequest, ResponseObject
 
 if TYPE_CHECKING:
     from .records import Call
@@ -76,9 +77,29 @@ EMBEDDINGS = Endpoint(
     "embedding",
     "/embeddings",
 )
+RESPONSES = Endpoint(
+    "/v1/responses",
+    ResponseCreateRequest,
+    ResponseObject,
+    "responses",
+    "realtime",
+    "chat",
+    "/responses",
+)
 
 #: Every inference endpoint by its path.
-ENDPOINTS: dict[str, Endpoint[Any, Any]] = {e.path: e for e in (CHAT, COMPLETIONS, EMBEDDINGS)}
+ENDPOINTS: dict[str, Endpoint[Any, Any]] = {
+    e.path: e for e in (CHAT, COMPLETIONS, EMBEDDINGS, RESPONSES)
+}
+
+
+def endpoint_of(request: BaseModel) -> Endpoint[Any, Any]:
+    """The endpoint whose request model ``request`` is (a service may run another's request:
+    the Responses API runs a chat request)."""
+    found = next((e for e in ENDPOINTS.values() if type(request) is e.request), None)
+    if found is None:
+        raise TypeError(f"no endpoint takes a {type(request).__name__}")
+    return found
 
 
 def endpoint_for_modality(modality: str) -> Endpoint[Any, Any]:
@@ -91,9 +112,15 @@ def estimated_tokens(request: BaseModel) -> int:
     its text at ~3 characters a token plus the output it may generate (none for embeddings)."""
     if isinstance(request, ChatCompletionRequest):
         text: object = [m.model_dump(mode="json", exclude_none=True) for m in request.messages]
+    elif isinstance(request, ResponseCreateRequest):
+        text = [request.instructions, request.model_dump(mode="json", include={"input"})]
     else:
         text = getattr(request, "prompt", None) or getattr(request, "input", None) or ""
-    output = request.output_limit if isinstance(request, SamplingFields) else 0
+    output = 0
+    if isinstance(request, SamplingFields):
+        output = request.output_limit * request.choices_wanted
+    elif isinstance(request, ResponseCreateRequest):
+        output = request.output_limit
     return len(json.dumps(text)) // 3 + 1 + output
 
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 Out = TypeVar("Out")
 Chunk = TypeVar("Chunk")
+Out2 = TypeVar("Out2")
+Chunk2 = TypeVar("Chunk2")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,28 @@ class Run(Generic[Out, Chunk]):
             raise
         self.core.settle(self.call, self.model, self.results)
         return out
+
+    def then(
+        self,
+        answer: Callable[[Out], Awaitable[Out2]],
+        events: Callable[[AsyncIterator[Chunk]], AsyncIterator[Chunk2]],
+    ) -> Run[Out2, Chunk2]:
+        """This run with its answer and its chunks translated into another API's (the
+        Responses API over chat): metered once, as this run would have been."""
+        stream = self._stream
+
+        async def complete() -> Out2:
+            return await answer(await self._complete())
+
+        return Run(
+            self.core,
+            self.call,
+            self.model,
+            self.headers,
+            self.results,
+            complete,
+            (lambda: events(stream())) if stream is not None else None,
+        )
 
     async def stream(self) -> AsyncIterator[Chunk]:
         """Pass chunks through; meter once when the stream ends, even if the client left.

@@ -31,6 +31,13 @@ class SamplingParams:
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
     seed: int | None = None
+    top_k: int = 0  # 0: no limit
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0  # 1: none; on prompt and output tokens, as HF and vLLM
+    min_tokens: int = 0  # end-of-sequence tokens are masked until this many were generated
+    ignore_eos: bool = False  # an end-of-sequence token does not end the generation
+    #: (token id, bias added to its logit), token ids checked against the vocabulary above
+    logit_bias: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)

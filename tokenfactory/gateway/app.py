@@ -24,6 +24,7 @@ ROUTERS = [
     "tokenfactory.gateway.routes.health",
     "tokenfactory.gateway.routes.models",
     "tokenfactory.gateway.routes.chat",
+    "tokenfactory.gateway.routes.responses_api",
     "tokenfactory.gateway.routes.completions",
     "tokenfactory.gateway.routes.requests",
     "tokenfactory.gateway.routes.embeddings",

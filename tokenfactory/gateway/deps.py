@@ -9,6 +9,7 @@ from ..core import Core, need
 from ..lora.service import LoraService
 from ..ratelimit import RateLimiter
 from ..remote.registry import RemoteModels
+from ..responses.repository import ResponseRepository
 from ..usage.meter import Meter
 from ..usage.metrics import Metrics
 from ..usage.prices import PriceTable
@@ -32,6 +33,10 @@ def batch_of(request: Request) -> BatchService:
 
 def lora_of(request: Request) -> LoraService:
     return need(core_of(request).installed.get(LoraService), "LoRA fine-tuning")
+
+
+def responses_of(request: Request) -> ResponseRepository:
+    return need(core_of(request).installed.get(ResponseRepository), "The Responses API")
 
 
 def usage_of(request: Request) -> UsageRepository:

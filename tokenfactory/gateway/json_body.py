@@ -3,11 +3,13 @@ depth, Unicode text, finite numbers), before FastAPI validates it against the ro
 
 A body that breaks a rule is a 400 naming the field; one that is not JSON at all is left to
 FastAPI (a 400 ``invalid_json`` through ``gateway.errors``). The parsed value is what FastAPI
-then reads (Starlette caches ``Request.json()``), so a body is decoded once.
+then reads (Starlette caches ``Request.json()``), so a body is decoded once. A large body is
+decoded on a worker thread, so the event loop keeps serving the other requests meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Coroutine
@@ -19,6 +21,9 @@ from fastapi.routing import APIRoute, request_response
 from ..wire.json_limits import loads
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+#: bodies from this size on are decoded off the event loop (a thread hop costs ~50 us)
+OFF_LOOP_BYTES = 256 * 1024
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -37,7 +42,11 @@ def checked_json(handler: Handler) -> Handler:
             if body:
                 # not JSON at all: FastAPI says so in its own words
                 with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
-                    request._json = loads(body)  # Request.json() returns this from now on
+                    # Request.json() returns this from now on
+                    if len(body) < OFF_LOOP_BYTES:
+                        request._json = loads(body)
+                    else:
+                        request._json = await asyncio.to_thread(loads, body)
         return await handler(request)
 
     return handle

@@ -27,3 +27,28 @@ async def sse_events(chunks: AsyncIterator[BaseModel | bytes]) -> AsyncIterator[
         err = InternalError("Internal server error while streaming")
         yield b"data: " + json.dumps(err.to_dict()).encode() + b"\n\n"
     yield b"data: [DONE]\n\n"
+
+
+async def typed_sse_events(events: AsyncIterator[BaseModel]) -> AsyncIterator[bytes]:
+    """Server-sent events named by their ``type`` (the Responses API's ``event: response.…``
+    lines, no ``[DONE]``); an error after the stream started becomes an ``error`` event."""
+    sequence = 0
+    try:
+        async for item in events:
+            kind = getattr(item, "type", None)
+            if kind is None:  # a remote upstream's event as it came
+                kind = getattr(item, "data", {}).get("type", "message")
+            sequence = int(getattr(item, "sequence_number", sequence)) + 1
+            data = item.model_dump_json(exclude_none=True).encode()
+            yield b"event: " + str(kind).encode() + b"\ndata: " + data + b"\n\n"
+    except ServiceError as exc:
+        yield _error_event(exc, sequence)
+    except Exception:
+        log.exception("error while streaming")
+        yield _error_event(InternalError("Internal server error while streaming"), sequence)
+
+
+def _error_event(exc: ServiceError, sequence: int) -> bytes:
+    error = exc.to_dict()["error"]
+    event = {**error, "type": "error", "sequence_number": sequence, "error": error}
+    return b"event: error\ndata: " + json.dumps(event).encode() + b"\n\n"

@@ -9,7 +9,6 @@ after it. ``promote`` makes a checkpoint the adapter's served weights.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import shutil
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core import Core, Target
-from ..core.records import JobEvent
 from ..errors import InvalidRequestError, ModelLoadingError, ModelNotFoundError
 from ..store import Principal
 
@@ -46,7 +44,6 @@ class CheckpointServing:
     def __init__(self, core: Core, service: LoraService) -> None:
         self.core = core
         self.service = service
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- what exists -------------------------------------------------------------------------
     def folder(self, record: AdapterRecord, epoch: int) -> Path:
@@ -108,29 +105,27 @@ class CheckpointServing:
 
     async def attach(self, base_model: str | None = None) -> None:
         """Load every checkpoint of every trained adapter whose base model is loaded."""
-        self._loop = asyncio.get_running_loop()
-        loaded = self.core.engine.adapters()
         for record in self.service.repository.list(statuses=("succeeded",)):
-            if base_model not in (None, record.base_model):
-                continue
-            info = self.core.find_model(record.base_model)
-            if info is None or info.status != "loaded":
-                continue
-            for epoch in self.epochs(record):
-                name = served_id(record.id, epoch)
-                if name in loaded:
-                    continue
-                try:
-                    await self.core.engine.load_adapter(
-                        name, str(self.folder(record, epoch)), record.base_model
-                    )
-                except Exception as exc:
-                    log.warning("could not serve checkpoint %s: %s", name, exc)
+            if base_model in (None, record.base_model):
+                await self.attach_record(record)
 
-    def on_job_end(self, event: JobEvent) -> None:
-        """``core.job_observers``: a job that succeeded gets its checkpoints served."""
-        if event.type == "fine_tuning.job.succeeded" and self._loop is not None:
-            asyncio.run_coroutine_threadsafe(self.attach(), self._loop)
+    async def attach_record(self, record: AdapterRecord) -> None:
+        """Load one adapter's checkpoints, if its base model is loaded (the runner awaits this
+        before it records the job as succeeded, so a finished job's checkpoints are servable)."""
+        info = self.core.find_model(record.base_model)
+        if info is None or info.status != "loaded":
+            return
+        loaded = self.core.engine.adapters()
+        for epoch in self.epochs(record):
+            name = served_id(record.id, epoch)
+            if name in loaded:
+                continue
+            try:
+                await self.core.engine.load_adapter(
+                    name, str(self.folder(record, epoch)), record.base_model
+                )
+            except Exception as exc:
+                log.warning("could not serve checkpoint %s: %s", name, exc)
 
     # -- promote -----------------------------------------------------------------------------
     async def promote(self, principal: Principal, name: str, checkpoint: str) -> AdapterRecord:

@@ -22,5 +22,5 @@ def install(core: Core) -> LoraService:
     core.adapter_filter = checkpoints.visible
     core.startup_hooks.append(checkpoints.attach)
     core.model_loaded_hooks.append(checkpoints.attach)
-    core.job_observers.append(checkpoints.on_job_end)
+    service.runner.trained_hooks.append(checkpoints.attach_record)
     return service

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,9 @@ class TrainingRunner:
         self.repository = repository
         self.loop: asyncio.AbstractEventLoop | None = None
         self.cancel_requested: set[str] = set()
+        #: awaited on the engine's loop once an adapter is trained and loaded, before the job
+        #: is recorded as succeeded (its epoch checkpoints are served by then)
+        self.trained_hooks: list[Callable[[AdapterRecord], Awaitable[None]]] = []
         self.stopping = threading.Event()
         self.current: str | None = None
         self._queue: queue.Queue[tuple[str, bool]] = queue.Queue()
@@ -207,6 +211,8 @@ class TrainingRunner:
         except Exception as exc:
             self._finish(adapter_id, "failed", f"trained, but loading failed: {exc}", error=True)
             return
+        for hook in self.trained_hooks:
+            self._engine_call(hook(record))
         self._finish(adapter_id, "succeeded", "trained and loaded into the engine")
 
     def _train(self, record: AdapterRecord, resume: bool) -> Path:

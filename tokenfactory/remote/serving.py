@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ..core.endpoints import endpoint_of
 from ..core.records import Admission, Call
 from ..core.run import Run, admitted
 from ..engine.protocol import ModelInfo
@@ -57,7 +58,8 @@ class UpstreamBackend:
         model = str(getattr(req, "model", ""))
 
         async def admit() -> UpstreamRun:
-            remote_call = self.service.prepare(call.endpoint, req)
+            # the request's own endpoint: a Responses call goes up as the chat request it became
+            remote_call = self.service.prepare(endpoint_of(req).path, req)
             headers = await self.core.admit(
                 Admission(
                     call.principal, call.endpoint, model, call.tier, remote_call.estimated_tokens

@@ -40,6 +40,7 @@ from .resources.embeddings import AsyncEmbeddings, Embeddings
 from .resources.files import AsyncFiles, Files
 from .resources.fine_tuning import AsyncFineTuning, FineTuning
 from .resources.models import AsyncModels, Models
+from .resources.responses import AsyncResponses, Responses
 from .resources.tokenizer import (
     DetokenizeResponse,
     PriceTable,
@@ -223,6 +224,12 @@ class TokenFactory(BaseClient):
         return Chat(self)
 
     @cached_property
+    def responses(self) -> Responses:
+        """The Responses API: ``create`` (``stream=True`` for typed events), ``retrieve``,
+        ``delete``, ``input_items``."""
+        return Responses(self)
+
+    @cached_property
     def completions(self) -> Completions:
         return Completions(self)
 
@@ -342,6 +349,10 @@ class AsyncTokenFactory(BaseClient):
         return AsyncChat(self)
 
     @cached_property
+    def responses(self) -> AsyncResponses:
+        return AsyncResponses(self)
+
+    @cached_property
     def completions(self) -> AsyncCompletions:
         return AsyncCompletions(self)
 
@@ -440,7 +451,7 @@ class AsyncTokenFactory(BaseClient):
 
 RESOURCE_NAMES = (
     *("adapters", "batches", "chat", "completions", "embeddings", "models"),
-    *("admin", "files", "fine_tuning", "usage"),
+    *("admin", "files", "fine_tuning", "responses", "usage"),
 )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, PrivateAttr
 
 from tokenfactory import wire
 from tokenfactory.wire import ChatCompletionChunk, Embedding, Model, Usage
+from tokenfactory.wire.responses import FunctionToolCall, ResponseObject
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "EmbeddingResponse",
     "Model",
     "ModelList",
+    "Response",
     "Usage",
 ]
 
@@ -64,6 +66,23 @@ class ChatCompletion(ResponseMeta, wire.ChatCompletion):
         for call in (message.tool_calls or []) if message else []:
             body += f"\n\n`{call.function.name}({call.function.arguments})`"
         return f"{body or '*(empty)*'}\n\n{self._footer(self.model, self.usage)}"
+
+
+class Response(ResponseMeta, ResponseObject):
+    """A Responses API response (``client.responses``); ``output_text`` joins its text."""
+
+    def _repr_markdown_(self) -> str:
+        body = self.output_text
+        for item in self.output:
+            if isinstance(item, FunctionToolCall):
+                body += f"\n\n`{item.name}({item.arguments})`"
+        parts = [f"`{self.model}`", self.status]
+        if self.usage is not None:
+            usage = self.usage
+            parts.append(f"{usage.input_tokens} input + {usage.output_tokens} output tokens")
+        if self.latency_s is not None:
+            parts.append(f"{self.latency_s:.2f} s")
+        return f"{body or '*(empty)*'}\n\n<sub>" + " · ".join(parts) + "</sub>"
 
 
 class Completion(ResponseMeta, wire.Completion):

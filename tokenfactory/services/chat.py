@@ -7,8 +7,10 @@ with a 400 before anything is generated, streaming or not.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,20 +29,35 @@ from ..wire.chat import (
 )
 from ..wire.common import Usage
 from ..wire.events import TextEvents
-from .generation import GenerationResult, new_request_id, stream_text
+from .generation import (
+    GenerationResult,
+    choice_results,
+    merged,
+    new_request_id,
+    stream_text,
+)
 from .logprobs import LogprobFormatter, requested
 from .run import InferenceService
-from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
+from .sampling import (
+    choice_copies,
+    fit_to_context,
+    max_tokens_requested,
+    model_sampling,
+    stop_sequences,
+)
 from .tool_deltas import ToolStream, finish_reason
 from .tool_render import has_native_tools, template_input
 from .tools import ToolPlan, plan_tools
 
 
-def usage_of(result: GenerationResult) -> Usage:
+def usage_of(results: GenerationResult | list[GenerationResult]) -> Usage:
+    """The usage of one generation, or of the choices of one request (their tokens summed; a
+    prompt that answers with ``n`` choices counts once)."""
+    results = results if isinstance(results, list) else [results]
+    prompt = sum(r.prompt_tokens for r in results)
+    completion = sum(r.completion_tokens for r in results)
     return Usage(
-        prompt_tokens=result.prompt_tokens,
-        completion_tokens=result.completion_tokens,
-        total_tokens=result.prompt_tokens + result.completion_tokens,
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
     )
 
 
@@ -48,20 +65,30 @@ def usage_of(result: GenerationResult) -> Usage:
 class PreparedChat:
     request: ChatCompletionRequest
     engine: Engine
-    generation: GenerationRequest
+    generations: list[GenerationRequest]  # one per choice (``n``)
     stops: list[str]
     tokenizer: Any
     tools: ToolPlan = field(default_factory=lambda: ToolPlan("none"))
-    result: GenerationResult = field(default_factory=GenerationResult)
+    results: list[GenerationResult] = field(default_factory=list)
     created: int = field(default_factory=lambda: int(time.time()))
+
+    def __post_init__(self) -> None:
+        if not self.results:
+            self.results = choice_results(len(self.generations))
+
+    @property
+    def generation(self) -> GenerationRequest:
+        """The first choice's generation (its id is the response's)."""
+        return self.generations[0]
+
+    @property
+    def result(self) -> GenerationResult:
+        return self.results[0]
 
     @property
     def estimated_tokens(self) -> int:
-        return len(self.generation.prompt_token_ids) + self.generation.sampling.max_tokens
-
-    @property
-    def results(self) -> list[GenerationResult]:
-        return [self.result]
+        prompt = len(self.generation.prompt_token_ids)
+        return prompt + sum(g.sampling.max_tokens for g in self.generations)
 
 
 def _context_length(engine: Engine, model: str) -> int | None:
@@ -75,7 +102,7 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
         engine, base, adapter = target.engine, target.model, target.adapter
         tokenizer = engine.tokenizer(base)
         stops = stop_sequences(req)
-        params = sampling_params(req)
+        params = model_sampling(req, tokenizer)
         logprobs = requested(req, engine)
         native = has_native_tools(tokenizer)
         plan = plan_tools(req, native_template=native)
@@ -105,16 +132,32 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
             priority=call.priority,
             logprobs=logprobs,
         )
-        return PreparedChat(req, engine, gen, stops, tokenizer, plan)
+        gens = choice_copies(gen, req.choices_wanted)
+        return PreparedChat(req, engine, gens, stops, tokenizer, plan)
+
+    async def _run_one(self, p: PreparedChat, i: int) -> None:
+        async for _ in stream_text(p.engine, p.tokenizer, p.generations[i], p.stops, p.results[i]):
+            pass
 
     async def complete(self, p: PreparedChat) -> ChatCompletion:
-        async for _ in stream_text(p.engine, p.tokenizer, p.generation, p.stops, p.result):
-            pass
-        message = ResponseMessage(content=p.result.text)
-        finish = p.result.finish_reason
+        await asyncio.gather(*(self._run_one(p, i) for i in range(len(p.generations))))
+        return ChatCompletion(
+            id=p.generation.request_id,
+            created=p.created,
+            model=p.request.model,
+            choices=[self._choice(p, i) for i in range(len(p.results))],
+            usage=usage_of(p.results),
+            service_tier=p.request.echoed_service_tier,
+        )
+
+    @staticmethod
+    def _choice(p: PreparedChat, i: int) -> ChatChoice:
+        result = p.results[i]
+        message = ResponseMessage(content=result.text)
+        finish = result.finish_reason
         parser = p.tools.parser()
         if parser is not None:
-            parser.feed(p.result.text)
+            parser.feed(result.text)
             parser.finish()
             calls = parser.complete_calls
             if calls:
@@ -125,51 +168,20 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
                         for c in calls
                     ],
                 )
-            finish = finish_reason(finish, bool(calls))
+            finish = finish_reason(finish, bool(calls), named=p.tools.choice == "named")
         logprobs = None
         if p.generation.logprobs is not None:
-            logprobs = LogprobFormatter(p.tokenizer).chat(p.result.logprobs)
-        return ChatCompletion(
-            id=p.generation.request_id,
-            created=p.created,
-            model=p.request.model,
-            choices=[ChatChoice(message=message, finish_reason=finish, logprobs=logprobs)],
-            usage=usage_of(p.result),
-        )
+            logprobs = LogprobFormatter(p.tokenizer).chat(result.logprobs)
+        return ChatChoice(index=i, message=message, finish_reason=finish, logprobs=logprobs)
 
     async def events(self, p: PreparedChat) -> AsyncIterator[ChatCompletionChunk | bytes]:
         """The response for SSE: plain content deltas come as encoded ``data:`` events
-        (one ``json.dumps`` a delta), everything else as chunk models."""
-        formatter = LogprobFormatter(p.tokenizer) if p.generation.logprobs is not None else None
-        sent = 0  # logprobs already sent: each chunk carries those of the tokens since
-
-        def chunk(delta: ChoiceDelta, finish: str | None = None) -> ChatCompletionChunk:
-            nonlocal sent
-            logprobs = None
-            if formatter is not None and len(p.result.logprobs) > sent:
-                logprobs = formatter.chat(p.result.logprobs[sent:])
-                sent = len(p.result.logprobs)
-            return ChatCompletionChunk(
-                id=p.generation.request_id,
-                created=p.created,
-                model=p.request.model,
-                choices=[ChunkChoice(delta=delta, finish_reason=finish, logprobs=logprobs)],
-            )
-
-        yield chunk(ChoiceDelta(role="assistant", content=""))
-        tools = ToolStream(p.tools.parser())
-        # the pre-encoded fast path has no room for logprobs
-        fast = formatter is None
-        text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if fast else None
-        async for text in stream_text(p.engine, p.tokenizer, p.generation, p.stops, p.result):
-            if text_event is not None and tools.parser is None:
-                yield text_event(text)
-                continue
-            for delta in tools.feed(text):
-                yield chunk(delta)
-        for delta in tools.finish():
-            yield chunk(delta)
-        yield chunk(ChoiceDelta(), tools.finish_reason(p.result.finish_reason))
+        (one ``json.dumps`` a delta), everything else as chunk models. With ``n`` choices
+        their chunks interleave as they are generated, each with its own ``index``."""
+        choices = [self._choice_events(p, i) for i in range(len(p.generations))]
+        async with aclosing(merged(choices)) as chunks:
+            async for _, chunk in chunks:
+                yield chunk
         opts = p.request.stream_options
         if opts and opts.include_usage:
             yield ChatCompletionChunk(
@@ -177,5 +189,44 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
                 created=p.created,
                 model=p.request.model,
                 choices=[],
-                usage=usage_of(p.result),
+                usage=usage_of(p.results),
+                service_tier=p.request.echoed_service_tier,
             )
+
+    async def _choice_events(
+        self, p: PreparedChat, i: int
+    ) -> AsyncIterator[ChatCompletionChunk | bytes]:
+        result = p.results[i]
+        formatter = LogprobFormatter(p.tokenizer) if p.generation.logprobs is not None else None
+        sent = 0  # logprobs already sent: each chunk carries those of the tokens since
+
+        def chunk(delta: ChoiceDelta, finish: str | None = None) -> ChatCompletionChunk:
+            nonlocal sent
+            logprobs = None
+            if formatter is not None and len(result.logprobs) > sent:
+                logprobs = formatter.chat(result.logprobs[sent:])
+                sent = len(result.logprobs)
+            return ChatCompletionChunk(
+                id=p.generation.request_id,
+                created=p.created,
+                model=p.request.model,
+                choices=[
+                    ChunkChoice(index=i, delta=delta, finish_reason=finish, logprobs=logprobs)
+                ],
+                service_tier=p.request.echoed_service_tier,
+            )
+
+        yield chunk(ChoiceDelta(role="assistant", content=""))
+        tools = ToolStream(p.tools.parser(), named=p.tools.choice == "named")
+        # the pre-encoded fast path has no room for logprobs
+        fast = formatter is None
+        text_event = TextEvents(chunk(ChoiceDelta(content=TextEvents.SLOT))) if fast else None
+        async for text in stream_text(p.engine, p.tokenizer, p.generations[i], p.stops, result):
+            if text_event is not None and tools.parser is None:
+                yield text_event(text)
+                continue
+            for delta in tools.feed(text):
+                yield chunk(delta)
+        for delta in tools.finish():
+            yield chunk(delta)
+        yield chunk(ChoiceDelta(), tools.finish_reason(result.finish_reason))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +16,17 @@ from ..wire.common import CompletionLogprobs, Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
 from ..wire.json_limits import MAX_INPUTS_PER_REQUEST
-from .generation import GenerationResult, new_request_id, stream_text
+from .generation import GenerationResult, choice_results, merged, new_request_id, stream_text
 from .logprobs import LogprobFormatter, requested
 from .run import InferenceService
-from .sampling import fit_to_context, max_tokens_requested, sampling_params, stop_sequences
+from .sampling import (
+    check_token_ids,
+    choice_copies,
+    fit_to_context,
+    max_tokens_requested,
+    model_sampling,
+    stop_sequences,
+)
 
 
 @dataclass
@@ -53,20 +61,36 @@ class CompletionService(
         engine, base, adapter = target.engine, target.model, target.adapter
         tokenizer = engine.tokenizer(base)
         stops = stop_sequences(req)
-        params = sampling_params(req)
+        params = model_sampling(req, tokenizer)
         logprobs = requested(req, engine)
-        prompts = [req.prompt] if isinstance(req.prompt, str) else list(req.prompt)
-        if len(prompts) > MAX_INPUTS_PER_REQUEST:
+        if req.suffix:
             raise InvalidRequestError(
-                f"'prompt' accepts at most {MAX_INPUTS_PER_REQUEST} prompts, got {len(prompts)}",
+                f"'suffix' is not supported: the model '{req.model}' has no fill-in-the-middle"
+                " (send the text before the completion as the prompt)",
+                param="suffix",
+                code="unsupported_parameter",
+            )
+        given = req.prompt_list()
+        if len(given) * req.choices_wanted > MAX_INPUTS_PER_REQUEST:
+            raise InvalidRequestError(
+                f"'prompt' accepts at most {MAX_INPUTS_PER_REQUEST} prompts (times 'n'),"
+                f" got {len(given)} x {req.choices_wanted}",
                 param="prompt",
             )
         info = next((m for m in engine.models() if m.id == base), None)
-        gens = []
-        for prompt in prompts:
-            ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] or [
-                tokenizer.eos_token_id
-            ]
+        gens: list[GenerationRequest] = []
+        results: list[GenerationResult] = []
+        prompts: list[str] = []
+        for prompt in given:
+            if isinstance(prompt, str):
+                ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] or [
+                    tokenizer.eos_token_id
+                ]
+            else:  # token ids: generated from as they are; echoed as their text
+                check_token_ids(prompt, tokenizer, "prompt")
+                ids = list(prompt)
+                prompt = tokenizer.decode(ids, skip_special_tokens=False)
+            prompts.append(prompt)
             fitted = fit_to_context(
                 len(ids),
                 params,
@@ -74,18 +98,19 @@ class CompletionService(
                 requested=max_tokens_requested(req),
                 prompt_param="prompt",
             )
-            gens.append(
-                GenerationRequest(
-                    request_id=new_request_id("cmpl"),
-                    model=base,
-                    prompt_token_ids=ids,
-                    sampling=fitted,
-                    adapter=adapter,
-                    priority=call.priority,
-                    logprobs=logprobs,
-                )
+            gen = GenerationRequest(
+                request_id=new_request_id("cmpl"),
+                model=base,
+                prompt_token_ids=ids,
+                sampling=fitted,
+                adapter=adapter,
+                priority=call.priority,
+                logprobs=logprobs,
             )
-        results = [GenerationResult() for _ in prompts]
+            # OpenAI's order: the n choices of the first prompt, then those of the next
+            gens.extend(choice_copies(gen, req.choices_wanted))
+            results.extend(choice_results(req.choices_wanted))
+        prompts = [prompt for prompt in prompts for _ in range(req.choices_wanted)]
         return PreparedCompletion(req, engine, gens, prompts, stops, tokenizer, results)
 
     async def _run_one(self, p: PreparedCompletion, i: int) -> None:
@@ -104,33 +129,52 @@ class CompletionService(
             for i, r in enumerate(p.results)
         ]
         return Completion(
-            id=p.id, created=p.created, model=p.request.model, choices=choices, usage=p.usage()
+            id=p.id,
+            created=p.created,
+            model=p.request.model,
+            choices=choices,
+            usage=p.usage(),
+            service_tier=p.request.echoed_service_tier,
         )
 
     async def events(self, p: PreparedCompletion) -> AsyncIterator[Completion | bytes]:
-        """The stream for SSE: text deltas come as encoded ``data:`` events."""
-        for i, gen in enumerate(p.generations):
-            if p.request.echo:
-                yield self._chunk(p, i, p.prompts[i], None)
-            fast = gen.logprobs is None  # the pre-encoded path has no logprobs
-            text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if fast else None
-            sent = 0
-            async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, p.results[i]):
-                if text_event is not None:
-                    yield text_event(text)
-                    continue
-                entries = p.results[i].logprobs[sent:]
-                sent += len(entries)
-                start = len(p.results[i].text) - len(text)  # where this delta starts
-                yield self._chunk(p, i, text, None, self._logprobs(p, i, entries, start))
-            rest = p.results[i].logprobs[sent:]
-            logprobs = self._logprobs(p, i, rest, len(p.results[i].text)) if rest else None
-            yield self._chunk(p, i, "", p.results[i].finish_reason, logprobs)
+        """The stream for SSE: text deltas come as encoded ``data:`` events. The choices
+        (prompts times ``n``) run concurrently; their chunks interleave, each with its index."""
+        choices = [self._choice_events(p, i) for i in range(len(p.generations))]
+        async with aclosing(merged(choices)) as chunks:
+            async for _, chunk in chunks:
+                yield chunk
         opts = p.request.stream_options
         if opts and opts.include_usage:
             yield Completion(
-                id=p.id, created=p.created, model=p.request.model, choices=[], usage=p.usage()
+                id=p.id,
+                created=p.created,
+                model=p.request.model,
+                choices=[],
+                usage=p.usage(),
+                service_tier=p.request.echoed_service_tier,
             )
+
+    async def _choice_events(
+        self, p: PreparedCompletion, i: int
+    ) -> AsyncIterator[Completion | bytes]:
+        gen = p.generations[i]
+        if p.request.echo:
+            yield self._chunk(p, i, p.prompts[i], None)
+        fast = gen.logprobs is None  # the pre-encoded path has no logprobs
+        text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if fast else None
+        sent = 0
+        async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, p.results[i]):
+            if text_event is not None:
+                yield text_event(text)
+                continue
+            entries = p.results[i].logprobs[sent:]
+            sent += len(entries)
+            start = len(p.results[i].text) - len(text)  # where this delta starts
+            yield self._chunk(p, i, text, None, self._logprobs(p, i, entries, start))
+        rest = p.results[i].logprobs[sent:]
+        logprobs = self._logprobs(p, i, rest, len(p.results[i].text)) if rest else None
+        yield self._chunk(p, i, "", p.results[i].finish_reason, logprobs)
 
     @staticmethod
     def _logprobs(
@@ -156,4 +200,5 @@ class CompletionService(
             created=p.created,
             model=p.request.model,
             choices=[CompletionChoice(index=i, text=text, finish_reason=finish, logprobs=logprobs)],
+            service_tier=p.request.echoed_service_tier,
         )

@@ -1,7 +1,8 @@
 """Embeddings: texts -> the engine's embedder -> vectors (cut to ``dimensions``), metered.
 
-The same checks for every door: at most ``MAX_INPUTS`` non-empty texts, and ``dimensions`` no
-more than the model has (a 400, never silently truncated vectors). Admission holds the cost of
+The same checks for every door: at most ``MAX_INPUTS`` non-empty texts, and ``dimensions`` only
+for a model that declares it was trained for shortened vectors, no more than the model has (a
+400, never silently truncated vectors). Admission holds the cost of
 the texts' real token counts (the model's tokenizer, special tokens included), so a wallet
 cannot be overdrawn by text that tokenizes densely (Chinese, code).
 """
@@ -35,8 +36,30 @@ def check_inputs(req: EmbeddingRequest) -> list[str]:
     return texts
 
 
+#: What a model's ``ModelInfo.extra`` says when it was trained for shortened embeddings
+#: (Matryoshka): its vectors may be cut to ``dimensions``; any other model refuses it.
+SHORTENS = "supports_dimensions"
+
+
+def check_dimensions(target: Target, dimensions: int | None) -> None:
+    """``dimensions`` is a 400 unless the model declares it supports shortening (as OpenAI
+    answers it for a model without: ``text-embedding-ada-002``)."""
+    if dimensions is None:
+        return
+    info = next((m for m in target.engine.models() if m.id == target.model), None)
+    if info is not None and info.extra.get(SHORTENS):
+        return
+    raise InvalidRequestError(
+        f"'dimensions' is not supported by '{target.model}': it was not trained for shortened"
+        " embeddings (leave 'dimensions' out for its full vectors)",
+        param="dimensions",
+        code="unsupported_parameter",
+    )
+
+
 def shorten(vectors: list[list[float]], dimensions: int | None) -> list[list[float]]:
-    """The first ``dimensions`` components of each vector, renormalised."""
+    """The first ``dimensions`` components of each vector, renormalised (for a model that
+    declares it supports shortening, see :func:`check_dimensions`)."""
     if dimensions is None:
         return vectors
     size = len(vectors[0]) if vectors else 0
@@ -86,6 +109,7 @@ class EmbeddingService(
     def prepare(self, req: EmbeddingRequest, call: Call) -> PreparedEmbedding:
         texts = check_inputs(req)
         target = self.core.resolve_model(req.model, "embedding", call.principal)
+        check_dimensions(target, req.dimensions)
         return PreparedEmbedding(req, target, texts, count_tokens(target, texts))
 
     async def complete(self, p: PreparedEmbedding) -> EmbeddingResponse:

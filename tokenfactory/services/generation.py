@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from ..engine.protocol import Engine, GenerationOutput, GenerationRequest, TokenLogprob
 from .detokenize import incremental_detokenizer
 from .stops import StopMatcher
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -25,6 +29,8 @@ class GenerationResult:
     first_token_at: float | None = None
     finished_at: float | None = None
     logprobs: list[TokenLogprob] = field(default_factory=list)  # when the request asked
+    #: False for the 2nd..nth choice of one prompt (``n``): its prompt is billed once
+    counts_prompt: bool = True
 
     @property
     def ttft_s(self) -> float | None:
@@ -37,6 +43,53 @@ class GenerationResult:
 
 def new_request_id(prefix: str = "req") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:24]}"
+
+
+def choice_results(n: int) -> list[GenerationResult]:
+    """The results of one prompt's ``n`` choices (only the first counts the prompt)."""
+    return [GenerationResult(counts_prompt=i == 0) for i in range(n)]
+
+
+async def merged(streams: list[AsyncIterator[T]]) -> AsyncGenerator[tuple[int, T], None]:
+    """Items of several streams as they come, each with its stream's index. The streams run
+    concurrently (one task each); closing this generator (or a failing stream) closes them
+    all, so their engine requests are aborted."""
+    if len(streams) == 1:
+        async with aclosing(streams[0]) as only:  # type: ignore[type-var]
+            async for item in only:
+                yield 0, item
+        return
+    queue: asyncio.Queue[tuple[int, T | _Done]] = asyncio.Queue()
+
+    async def pump(i: int, stream: AsyncIterator[T]) -> None:
+        try:
+            async for item in stream:
+                await queue.put((i, item))
+        except BaseException as exc:
+            await queue.put((i, _Done(exc)))
+            raise
+        await queue.put((i, _Done(None)))
+
+    tasks = [asyncio.create_task(pump(i, s)) for i, s in enumerate(streams)]
+    try:
+        running = len(tasks)
+        while running:
+            i, got = await queue.get()
+            if isinstance(got, _Done):
+                if got.error is not None:
+                    raise got.error
+                running -= 1
+                continue
+            yield i, got
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@dataclass
+class _Done:
+    error: BaseException | None
 
 
 async def stream_text(
@@ -53,7 +106,8 @@ async def stream_text(
     """
     detok = incremental_detokenizer(tokenizer)
     matcher = StopMatcher(stops)
-    result.prompt_tokens = len(request.prompt_token_ids)
+    if result.counts_prompt:
+        result.prompt_tokens = len(request.prompt_token_ids)
     # Engine.generate's contract: an async generator, whose closing aborts the request
     outputs = cast("AsyncGenerator[GenerationOutput, None]", engine.generate(request))
     try:
@@ -62,7 +116,7 @@ async def stream_text(
                 if result.first_token_at is None:
                     result.first_token_at = time.perf_counter()
                 result.completion_tokens += len(out.token_ids)
-            if out.num_prompt_tokens:
+            if out.num_prompt_tokens and result.counts_prompt:
                 result.prompt_tokens = out.num_prompt_tokens
             if out.logprobs:
                 result.logprobs.extend(out.logprobs)

@@ -59,7 +59,8 @@ class InferenceService(Generic[Req, P, Out, Chunk]):
         self.core = core
 
     async def start(self, req: Req, call: Call) -> Run[Out, Chunk]:
-        call.user = call.user or req.user  # usage is attributed to the request's end user
+        # usage is attributed to the request's end user (OpenAI's newer name for it too)
+        call.user = call.user or req.user or getattr(req, "safety_identifier", None)
         real = self.core.real_model(req.model)
         if real != req.model:  # an alias: answered, echoed and metered as the model it names
             req = req.model_copy(update={"model": real})

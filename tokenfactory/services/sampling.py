@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
-from ..engine.protocol import SamplingParams
+from ..engine.protocol import GenerationRequest, SamplingParams
 from ..errors import InvalidRequestError
-from ..wire.common import SamplingFields
+from ..wire.common import MAX_SEED, SamplingFields
 
 DEFAULT_TEMPERATURE = 0.7
 MAX_STOP_SEQUENCES = 4
@@ -20,7 +22,46 @@ def sampling_params(req: SamplingFields) -> SamplingParams:
         presence_penalty=req.presence_penalty or 0.0,
         frequency_penalty=req.frequency_penalty or 0.0,
         seed=req.seed,
+        top_k=max(req.top_k or 0, 0),
+        min_p=req.min_p or 0.0,
+        repetition_penalty=1.0 if req.repetition_penalty is None else req.repetition_penalty,
+        min_tokens=req.min_tokens or 0,
+        ignore_eos=bool(req.ignore_eos),
+        logit_bias=tuple(sorted(req.token_biases().items())),
     )
+
+
+def check_token_ids(ids: Iterable[int], tokenizer: Any, param: str) -> None:
+    """A 400 naming ``param`` for a token id outside the model's vocabulary."""
+    ids = list(ids)
+    if not ids:
+        return
+    vocab = len(tokenizer)
+    bad = sorted(i for i in ids if not 0 <= i < vocab)
+    if bad:
+        raise InvalidRequestError(
+            f"'{param}' names token id {bad[0]}, outside the model's vocabulary (0..{vocab - 1})",
+            param=param,
+            code="invalid_parameter",
+        )
+
+
+def model_sampling(req: SamplingFields, tokenizer: Any) -> SamplingParams:
+    """:func:`sampling_params`, with ``logit_bias`` checked against the model's vocabulary."""
+    check_token_ids(req.token_biases(), tokenizer, "logit_bias")
+    return sampling_params(req)
+
+
+def choice_copies(gen: GenerationRequest, n: int) -> list[GenerationRequest]:
+    """The ``n`` generations of one prompt: each its own request id and, when the request
+    names a seed, its own seed (seed + i), so the choices differ and still repeat."""
+    copies = [gen]
+    for i in range(1, n):
+        sampling = gen.sampling
+        if sampling.seed is not None:
+            sampling = replace(sampling, seed=(sampling.seed + i) % (MAX_SEED + 1))
+        copies.append(replace(gen, request_id=f"{gen.request_id}-{i}", sampling=sampling))
+    return copies
 
 
 def stop_sequences(req: SamplingFields) -> list[str]:

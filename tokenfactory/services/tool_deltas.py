@@ -6,9 +6,13 @@ from ..wire.chat import ChoiceDelta, ToolCallDelta, ToolCallDeltaFunction
 from .tool_parse import ArgumentsEvent, CallStartEvent, ContentEvent, Event, ToolCallParser
 
 
-def finish_reason(engine_reason: str | None, has_calls: bool) -> str | None:
-    """``tool_calls`` when the model finished normally with calls; ``length`` stays ``length``."""
-    return "tool_calls" if has_calls and engine_reason == "stop" else engine_reason
+def finish_reason(engine_reason: str | None, has_calls: bool, *, named: bool = False) -> str | None:
+    """``tool_calls`` when the model finished normally with calls; ``length`` stays ``length``.
+    A call the request forced by name (``tool_choice: {"type": "function", ...}``) finishes
+    with ``stop``, as OpenAI answers it."""
+    if has_calls and engine_reason == "stop" and not named:
+        return "tool_calls"
+    return engine_reason
 
 
 class ToolStream:
@@ -17,8 +21,9 @@ class ToolStream:
     Without a parser (no tools, or ``tool_choice: "none"``) text passes through unchanged.
     """
 
-    def __init__(self, parser: ToolCallParser | None) -> None:
+    def __init__(self, parser: ToolCallParser | None, *, named: bool = False) -> None:
         self.parser = parser
+        self.named = named  # the request forced one tool by name
 
     def feed(self, text: str) -> list[ChoiceDelta]:
         if self.parser is None:
@@ -30,7 +35,7 @@ class ToolStream:
 
     def finish_reason(self, engine_reason: str | None) -> str | None:
         has_calls = self.parser is not None and bool(self.parser.complete_calls)
-        return finish_reason(engine_reason, has_calls)
+        return finish_reason(engine_reason, has_calls, named=self.named)
 
 
 def _deltas(events: list[Event]) -> list[ChoiceDelta]:

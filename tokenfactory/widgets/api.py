@@ -69,6 +69,11 @@ class GatewayApi:
 
     _request = request  # the name the monitor widgets call
 
+    def sdk(self, fn: Callable[[TokenFactory], T]) -> T:
+        """Any SDK call, e.g. ``api.sdk(lambda c: c.admin.workspaces.list())``; its failure
+        becomes an ``ApiError`` like every other."""
+        return self._call(lambda: fn(self._client))
+
     def models(self) -> list[dict]:
         page = self._call(self._client.models.list)
         return [_dump(m) for m in page.data]

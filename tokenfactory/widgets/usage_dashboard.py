@@ -1,7 +1,9 @@
 """``tf.UsageDashboard()``: the workspace's usage and cost over time, filterable by model and tier.
 
 Plots tokens, cost, latency percentiles (p50/p90/p99) and errors per time bucket from
-``GET /v1/usage/timeseries``, with totals and the wallet balance from ``GET /v1/usage``.
+``GET /v1/usage/timeseries``, with totals and the wallet balance from ``GET /v1/usage``, and
+breaks the cost down by model and by end user (``by_model``, ``by_user``: ``/v1/usage`` grouped
+by ``model`` / ``user``, the ``user`` field or ``X-TF-User`` of each request).
 Changing ``model``, ``tier`` or ``bucket`` fetches again; ``refresh()`` does so on demand and
 ``auto_refresh`` (seconds, 0 = off) keeps it live. The data never includes another
 workspace: the gateway answers for the key's workspace only.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
 
 import traitlets
 
@@ -31,6 +33,8 @@ SERIES = [
     "ttft_p50_ms",
     "ttft_p90_ms",
 ]
+BREAKDOWN = ["requests", "total_tokens", "cost_usd"]
+NO_USER = "(no user)"
 
 
 class UsageDashboard(GatewayWidget):
@@ -49,6 +53,8 @@ class UsageDashboard(GatewayWidget):
     bucket = traitlets.Enum(["minute", "hour", "day"], "minute").tag(sync=True)
     auto_refresh = traitlets.Float(0.0).tag(sync=True)
     updated_at = traitlets.Float(0.0).tag(sync=True)
+    by_model = traitlets.List(traitlets.Dict()).tag(sync=True)  # {"model", "requests", ...}
+    by_user = traitlets.List(traitlets.Dict()).tag(sync=True)  # {"user", "requests", ...}
 
     def __init__(
         self,
@@ -88,18 +94,21 @@ class UsageDashboard(GatewayWidget):
         self._generation += 1
         generation = self._generation
 
-        def fetch(api: GatewayApi) -> tuple[dict, dict]:
+        def fetch(api: GatewayApi) -> tuple[dict, dict, dict[str, list[dict]]]:
             series = api._request("GET", "/v1/usage/timeseries", params=params)
             filters = {k: v for k, v in params.items() if k != "bucket"}
             summary = api._request("GET", "/v1/usage", params={**filters, "group_by": ""})
-            return series, summary
+            breakdown = {group: _breakdown(api, group, filters) for group in ("model", "user")}
+            return series, summary, breakdown
 
         return self.run_in_background(fetch, lambda result: self._apply(generation, result))
 
-    def _apply(self, generation: int, result: tuple[dict, dict]) -> None:
+    def _apply(self, generation: int, result: tuple[dict, dict, dict[str, list[dict]]]) -> None:
         if generation != self._generation:
             return
-        series, summary = result
+        series, summary, breakdown = result
+        self.by_model = breakdown["model"]
+        self.by_user = breakdown["user"]
         self.points = [{k: p.get(k) for k in SERIES} for p in series["data"]]
         self.models = series["models"]
         self.tiers = series["tiers"]
@@ -116,6 +125,13 @@ class UsageDashboard(GatewayWidget):
         frame = pd.DataFrame(self.points, columns=SERIES)
         frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
         return frame.drop(columns="t").set_index("time")
+
+    def cost_by(self, group: str = "model"):
+        """The cost breakdown (``"model"`` or ``"user"``) as a DataFrame, costliest first."""
+        import pandas as pd
+
+        rows = {"model": self.by_model, "user": self.by_user}[group]
+        return pd.DataFrame(rows, columns=[group, *BREAKDOWN]).set_index(group)
 
     # -- live updates
     def _auto(self, _change: Any = None) -> None:
@@ -135,3 +151,19 @@ class UsageDashboard(GatewayWidget):
     def close(self) -> None:
         self._stop.set()
         super().close()
+
+
+def _breakdown(api: GatewayApi, group: Literal["model", "user"], filters: dict) -> list[dict]:
+    """The usage of the filtered window grouped by ``group``, as plain rows, costliest first
+    (requests with no user are ``NO_USER``)."""
+    report = api.sdk(
+        lambda c: c.usage.retrieve(
+            group_by=group, model=filters.get("model"), tier=filters.get("tier")
+        )
+    )
+    rows = []
+    for row in report.data:
+        values = row.model_dump()
+        key = values.get(group)
+        rows.append({group: key if key else NO_USER, **{k: values[k] for k in BREAKDOWN}})
+    return sorted(rows, key=lambda r: (-r["cost_usd"], -r["total_tokens"], str(r[group])))

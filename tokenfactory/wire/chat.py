@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -102,6 +102,16 @@ class ResponseFormat(RequestModel):
         return self
 
 
+UNSUPPORTED_CHAT = {
+    "audio": "audio output is not supported by the models here",
+    "prediction": "predicted outputs are not supported",
+    "web_search_options": "web search is not supported",
+    "verbosity": "verbosity is not supported by the models here",
+    "functions": "the deprecated 'functions' is not supported: send 'tools'",
+    "function_call": "the deprecated 'function_call' is not supported: send 'tool_choice'",
+}
+
+
 class ChatCompletionRequest(SamplingFields):
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
@@ -111,7 +121,37 @@ class ChatCompletionRequest(SamplingFields):
     response_format: ResponseFormat | None = None
     logprobs: StrictBool | None = None
     top_logprobs: StrictInt | None = Field(default=None, ge=0, le=20)
-    metadata: dict[str, str] | None = None  # OpenAI's tags on a request: accepted, not used
+    #: OpenAI's tags on a request (up to 16, values up to 512 characters): accepted, not used
+    metadata: (
+        dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=512)]] | None
+    ) = Field(default=None, max_length=16)
+    store: StrictBool | None = None  # only false: chat completions are not kept here
+    modalities: list[str] | None = None  # only ["text"]
+    prompt_cache_key: str | None = None  # a cache-routing hint: the engines cache prefixes anyway
+    safety_identifier: str | None = None  # recorded as the end user when ``user`` is not given
+    reasoning_effort: str | None = None  # only "none": the models here do not reason
+
+    # OpenAI's fields this gateway cannot honour (``UNSUPPORTED_CHAT``): a 400 naming the field
+    audio: Any = None
+    prediction: Any = None
+    web_search_options: Any = None
+    verbosity: Any = None
+    functions: Any = None
+    function_call: Any = None
+
+    @field_validator(*UNSUPPORTED_CHAT, "store", "modalities", "reasoning_effort")
+    @classmethod
+    def _refuse_unsupported(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name or ""
+        if name == "store" and value:
+            raise ValueError("chat completions are not stored here (use /v1/responses)")
+        if name == "modalities" and value not in (None, ["text"]):
+            raise ValueError('only text output is supported: leave it out or send ["text"]')
+        if name == "reasoning_effort" and value not in (None, "none"):
+            raise ValueError('the models here do not reason; leave it out or send "none"')
+        if name in UNSUPPORTED_CHAT and value is not None:
+            raise ValueError(UNSUPPORTED_CHAT[name])
+        return value
 
     def logprob_alternatives(self) -> int | None:
         """What the engine is asked for: None (no logprobs) or how many alternatives."""
@@ -139,6 +179,7 @@ class ChatCompletion(WireModel):
     choices: list[ChatChoice]
     usage: Usage | None = None
     system_fingerprint: str | None = None
+    service_tier: str | None = None
 
 
 class ToolCallDeltaFunction(WireModel):
@@ -173,3 +214,4 @@ class ChatCompletionChunk(WireModel):
     model: str
     choices: list[ChunkChoice]
     usage: Usage | None = None
+    service_tier: str | None = None

@@ -270,7 +270,12 @@ class TransformersEngine:
         if request.structured is not None:
             constraint = await asyncio.to_thread(runner.grammar.constraint, request.structured)
         sink = OutputSink(asyncio.get_running_loop())
-        sampler = RowSampler.for_params(request.sampling, request.logprobs)
+        sampler = RowSampler.for_params(
+            request.sampling,
+            request.logprobs,
+            prompt_ids=request.prompt_token_ids,
+            eos_ids=runner.loaded.eos_token_ids,
+        )
         seq = Sequence(request, sink, sampler, constraint)
         if request.request_id in self._sequences:
             raise InvalidRequestError(f"Duplicate request id '{request.request_id}'")

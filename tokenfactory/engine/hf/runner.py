@@ -288,7 +288,7 @@ class ChatRunner:
                 return "length"  # cannot happen with the mask applied; never report as valid
             if seq.constraint.completed:
                 return "stop"
-        elif token in self.loaded.eos_token_ids:
+        elif token in self.loaded.eos_token_ids and not seq.request.sampling.ignore_eos:
             return "stop"
         if len(seq.output_ids) >= seq.request.sampling.max_tokens:
             return "length"

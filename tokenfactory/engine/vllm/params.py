@@ -93,6 +93,19 @@ def sampling_kwargs(sampling: SamplingParams) -> dict[str, Any]:
     }
     if sampling.seed is not None:
         kwargs["seed"] = sampling.seed
+    if sampling.top_k > 0:
+        kwargs["top_k"] = sampling.top_k
+    if sampling.min_p > 0:
+        kwargs["min_p"] = sampling.min_p
+    if sampling.repetition_penalty != 1.0:
+        kwargs["repetition_penalty"] = sampling.repetition_penalty
+    if sampling.min_tokens > 0:
+        # the default max_tokens may have shrunk to the room the context leaves
+        kwargs["min_tokens"] = min(sampling.min_tokens, sampling.max_tokens)
+    if sampling.ignore_eos:
+        kwargs["ignore_eos"] = True
+    if sampling.logit_bias:
+        kwargs["logit_bias"] = dict(sampling.logit_bias)
     return kwargs
 
 

@@ -32,8 +32,16 @@ class SamplingParams(RequestOptions, total=False):
     stop: str | list[str] | None
     seed: int | None
     n: int | None
+    logit_bias: Mapping[str, float] | None
     user: str | None
     stream_options: JSONObjectParam | None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None
+    # vLLM's sampling extensions
+    top_k: int | None
+    min_p: float | None
+    repetition_penalty: float | None
+    min_tokens: int | None
+    ignore_eos: bool | None
 
 
 class ChatParams(SamplingParams, total=False):
@@ -46,6 +54,18 @@ class ChatParams(SamplingParams, total=False):
     logprobs: bool | None
     top_logprobs: int | None
     metadata: Mapping[str, str] | None
+    store: bool | None
+    modalities: list[str] | None
+    prompt_cache_key: str | None
+    safety_identifier: str | None
+    reasoning_effort: str | None
+    # OpenAI's fields the gateway refuses (a 400 naming the field): here so the SDK reports it
+    audio: Any
+    prediction: Any
+    web_search_options: Any
+    verbosity: Any
+    functions: Any
+    function_call: Any
 
 
 class CompletionParams(SamplingParams, total=False):
@@ -53,6 +73,8 @@ class CompletionParams(SamplingParams, total=False):
 
     echo: bool | None
     logprobs: int | None
+    suffix: str | None
+    best_of: int | None
 
 
 class EmbeddingParams(RequestOptions, total=False):
@@ -60,4 +82,22 @@ class EmbeddingParams(RequestOptions, total=False):
 
     encoding_format: Literal["float", "base64"] | None
     dimensions: int | None
+    user: str | None
+
+
+class ResponseParams(RequestOptions, total=False):
+    """``tokenfactory.wire.responses.ResponseCreateRequest`` (less ``model``, ``input``,
+    ``stream``; and less the OpenAI fields the gateway refuses, which go in ``extra_body``)."""
+
+    instructions: str | None
+    max_output_tokens: int | None
+    temperature: float | None
+    top_p: float | None
+    tools: Iterable[JSONObjectParam] | None
+    tool_choice: Literal["none", "auto", "required"] | JSONObjectParam | None
+    parallel_tool_calls: bool | None
+    text: JSONObjectParam | None
+    previous_response_id: str | None
+    store: bool | None
+    metadata: Mapping[str, str] | None
     user: str | None

@@ -15,7 +15,9 @@ from ._params import CompletionParams
 PATH = "/completions"
 
 
-def _body(model: str, prompt: str | list[str], params: CompletionParams) -> dict[str, Any]:
+def _body(
+    model: str, prompt: str | list[str] | list[int] | list[list[int]], params: CompletionParams
+) -> dict[str, Any]:
     return {"model": model, "prompt": prompt, **params}
 
 
@@ -25,7 +27,7 @@ class Completions(SyncAPIResource):
         self,
         *,
         model: str,
-        prompt: str | list[str],
+        prompt: str | list[str] | list[int] | list[list[int]],
         stream: Literal[False] = False,
         **params: Unpack[CompletionParams],
     ) -> Completion: ...
@@ -35,7 +37,7 @@ class Completions(SyncAPIResource):
         self,
         *,
         model: str,
-        prompt: str | list[str],
+        prompt: str | list[str] | list[int] | list[list[int]],
         stream: Literal[True],
         **params: Unpack[CompletionParams],
     ) -> Stream[Completion]: ...
@@ -45,7 +47,7 @@ class Completions(SyncAPIResource):
         self,
         *,
         model: str,
-        prompt: str | list[str],
+        prompt: str | list[str] | list[int] | list[list[int]],
         stream: bool,
         **params: Unpack[CompletionParams],
     ) -> Completion | Stream[Completion]: ...
@@ -54,7 +56,7 @@ class Completions(SyncAPIResource):
         self,
         *,
         model: str,
-        prompt: str | list[str],
+        prompt: str | list[str] | list[int] | list[list[int]],
         stream: bool = False,
         **params: Unpack[CompletionParams],
     ) -> Completion | Stream[Completion]:
@@ -71,7 +73,7 @@ class AsyncCompletions(AsyncAPIResource):
         self,
         *,
         model: str,
-        prompt: str | list[str],
+        prompt: str | list[str] | list[int] | list[list[int]],
         stream: Literal[False] = False,
         **params: Unpack[CompletionParams],
     ) -> Completion: ...
@@ -81,7 +83,7 @@ class AsyncCompletions(AsyncAPIResource):
         self,
         *,
         model: str,
-        prompt: str | list[str],
+        prompt: str | list[str] | list[int] | list[list[int]],
         stream: Literal[True],
         **params: Unpack[CompletionParams],
     ) -> AsyncStream[Completion]: ...
@@ -91,7 +93,7 @@ class AsyncCompletions(AsyncAPIResource):
         self,
         *,
         model: str,
-        prompt: str | list[str],
+        prompt: str | list[str] | list[int] | list[list[int]],
         stream: bool,
         **params: Unpack[CompletionParams],
     ) -> Completion | AsyncStream[Completion]: ...
@@ -100,7 +102,7 @@ class AsyncCompletions(AsyncAPIResource):
         self,
         *,
         model: str,
-        prompt: str | list[str],
+        prompt: str | list[str] | list[int] | list[list[int]],
         stream: bool = False,
         **params: Unpack[CompletionParams],
     ) -> Completion | AsyncStream[Completion]:

@@ -78,6 +78,24 @@ function chart(title, points, series, bucket, format) {
   return h("div", { class: "tf-ud-chart" }, h("h4", {}, title), legend, empty || svg);
 }
 
+// Cost per model or per end user: a row each, costliest first, with a bar of its share.
+function breakdown(title, key, rows) {
+  const total = rows.reduce((sum, r) => sum + (r.cost_usd || 0), 0);
+  const body = rows.map((r) => {
+    const share = total > 0 ? (100 * r.cost_usd) / total : 0;
+    return h("tr", { class: "tf-ud-brow", "data-key": r[key] },
+      h("td", { class: "tf-ud-bname" }, r[key]),
+      h("td", { class: "tf-ud-num" }, fmt(r.requests)),
+      h("td", { class: "tf-ud-num" }, fmt(r.total_tokens)),
+      h("td", { class: "tf-ud-num tf-ud-bcost" }, usd(r.cost_usd)),
+      h("td", { class: "tf-ud-bshare" }, h("div", { class: "tf-ud-share", style: `width:${share.toFixed(1)}%` })));
+  });
+  return h("div", { class: `tf-ud-breakdown tf-ud-by-${key}` }, h("h4", {}, title),
+    rows.length
+      ? h("table", {}, h("thead", {}, h("tr", {}, ...[key === "user" ? "User" : "Model", "Requests", "Tokens", "Cost", ""].map((t) => h("th", {}, t)))), h("tbody", {}, ...body))
+      : h("div", { class: "tf-muted" }, "No requests in this window yet."));
+}
+
 function filterSelect(model, name, optionsTrait, allLabel) {
   const select = h("select", { class: `tf-ud-${name}`, "data-filter": name, onchange: () => setTrait(model, name, select.value) });
   const cleanup = watch(model, [optionsTrait, name], () => {
@@ -106,6 +124,11 @@ export default {
 
     const cards = h("div", { class: "tf-ud-cards" });
     const charts = h("div", { class: "tf-ud-charts" });
+    const breakdowns = h("div", { class: "tf-ud-breakdowns" });
+    cleanups.push(watch(model, ["by_model", "by_user"], () => breakdowns.replaceChildren(
+      breakdown("Cost by model", "model", model.get("by_model") || []),
+      breakdown("Cost by user", "user", model.get("by_user") || []),
+    )));
     const card = (label, value, cls) => h("div", { class: `tf-ud-card ${cls}` }, h("div", { class: "tf-label" }, label), h("div", { class: "tf-ud-value" }, value));
 
     cleanups.push(watch(model, ["points", "totals", "workspace", "workspace_tier", "balance_usd", "busy"], () => {
@@ -129,7 +152,7 @@ export default {
       );
     }));
 
-    el.append(h("div", { class: "tf-widget tf-usage" }, banner.el, toolbar, cards, charts));
+    el.append(h("div", { class: "tf-widget tf-usage" }, banner.el, toolbar, cards, breakdowns, charts));
     return () => cleanups.forEach((fn) => fn());
   },
 };
