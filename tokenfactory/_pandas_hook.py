@@ -30,8 +30,11 @@ class _PandasWatcher(importlib.abc.MetaPathFinder):
     ) -> Any:
         if fullname != "pandas":
             return None
-        sys.meta_path.remove(self)
+        # ``importlib.util.find_spec("pandas")`` (torch does it) asks without importing: stay
+        # on the path until pandas has really been executed
         for finder in sys.meta_path:
+            if finder is self:
+                continue
             find = getattr(finder, "find_spec", None)
             spec = find(fullname, path, target) if find else None
             if spec is not None:
@@ -45,6 +48,8 @@ class _PandasWatcher(importlib.abc.MetaPathFinder):
 
         def exec_module(module: ModuleType) -> None:
             original(module)
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
             _register()
 
         loader.exec_module = exec_module

@@ -11,6 +11,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import expect
 
 from tests.browser.conftest import open_notebook, run_command, run_in_kernel, screenshot
+from tests.browser.contrast import low_contrast
 from tests.widgets.live import live_gateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -63,6 +64,12 @@ def test_workspace_admin_creates_a_key_and_tops_up_a_wallet(page, lab, gateway):
     expect(widget.locator(".tf-wa-notice")).to_contain_text("Added $2.50")
     expect(widget.locator(".tf-error")).to_be_hidden()
     screenshot(widget, "workspace-admin.png")
+    front = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    for theme in ("JupyterLab Dark", "JupyterLab Light"):  # readable in both
+        run_command(page, "apputils:change-theme", {"theme": theme})
+        page.wait_for_timeout(500)  # the theme's CSS applied
+        count, problems = low_contrast(page, f"[id='{front}'] .tf-workspace-admin")
+        assert count > 10 and problems == [], (theme, problems)
     widget.locator(".tf-wa-dismiss").click()
     expect(widget.locator(".tf-wa-key")).to_have_count(0)
     assert run_in_kernel(page, "assert admin.new_key == {}") is None

@@ -111,10 +111,16 @@ def test_a_run_above_max_cost_asks_first(client, gateway, monkeypatch):
     assert len(result.frame) == 3
 
 
-def test_import_tokenfactory_registers_the_accessor_without_importing_pandas():
+@pytest.mark.parametrize(
+    "before_import",
+    ["", "import importlib.util; importlib.util.find_spec('pandas')\n"],  # torch asks so
+    ids=["import", "find_spec-then-import"],
+)
+def test_import_tokenfactory_registers_the_accessor_without_importing_pandas(before_import):
     code = (
         "import sys, tokenfactory\n"
         "assert 'pandas' not in sys.modules and 'torch' not in sys.modules\n"
+        f"{before_import}"
         "import pandas as pd\n"
         "print(type(pd.DataFrame({'a': [1]}).tf).__name__)\n"
     )

@@ -322,7 +322,7 @@ class VLLMEngine:
         served = self._require_loaded(request.model, "chat")
         params = self._sampling_params(request)
         adapter = self._adapter_for(request)
-        lora = _make_lora_request(adapter) if adapter is not None else None
+        lora = adapter.request() if adapter is not None else None
         await self._awake.wait()
         await served.open.wait()  # a LoRA switch that restarts in place holds requests here
         self._check_open()
@@ -446,7 +446,7 @@ class VLLMEngine:
         # then cannot serve the old weights or KV blocks computed with them (see vllm_lora)
         adapter = self._adapters.new(name, base_model, str(path))
         try:
-            await served.llm.add_lora(_make_lora_request(adapter))
+            await served.llm.add_lora(adapter.request())
         except ValueError as exc:
             raise InvalidRequestError(f"vLLM cannot load adapter '{name}': {exc}") from exc
         previous = self._adapters.commit(adapter)
@@ -595,7 +595,3 @@ def _guess_modality(model: str) -> Modality:
 
     packaged = PACKAGED_MODELS.get(model)
     return packaged.modality if packaged else "chat"
-
-
-def _make_lora_request(adapter: vllm_lora.Registration) -> Any:
-    return vllm_compat.lora_request(adapter.vllm_name, adapter.int_id, adapter.path)

@@ -68,6 +68,12 @@ class Registration:
     def vllm_name(self) -> str:
         return f"{self.name}#{self.int_id}"
 
+    def request(self) -> Any:
+        """vLLM's ``LoRARequest`` for this registration."""
+        from . import compat
+
+        return compat.lora_request(self.vllm_name, self.int_id, self.path)
+
 
 class Registrations:
     """The engine's loaded adapters by name; each load gets an int id never used before."""
