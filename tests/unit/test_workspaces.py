@@ -181,6 +181,11 @@ def test_cli_manages_workspaces_and_keys(capsys):
     assert cli(["workspaces", "set-tier", "carol", "pro"]) == 0
     assert cli(["workspaces", "set-balance", "carol", "none"]) == 0
     assert cli(["workspaces", "set-balance", "carol", "lots"]) == 1
+    assert cli(["workspaces", "top-up", "carol", "1.25"]) == 0  # no wallet: now one of $1.25
+    assert cli(["workspaces", "top-up", "carol", "0.5"]) == 0
+    assert cli(["workspaces", "top-up", "carol", "0"]) == 1
+    assert "$1.75" in capsys.readouterr().out.splitlines()[-1]
+    assert cli(["workspaces", "set-balance", "carol", "none"]) == 0
     capsys.readouterr()
     assert cli(["workspaces", "list"]) == 0
     listing = capsys.readouterr().out

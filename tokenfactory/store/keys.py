@@ -107,7 +107,9 @@ class KeyStore:
         )
         return self.workspace(ws.id)
 
-    def top_up(self, name_or_id: str, amount_micros: int, *, limit_micros: int) -> Workspace:
+    def top_up(
+        self, name_or_id: str, amount_micros: int, *, limit_micros: int = 10**15
+    ) -> Workspace:
         """Add to the wallet in one statement (a request charged meanwhile is not lost); a
         workspace with no wallet gets one holding ``amount_micros``."""
         ws = self.workspace(name_or_id)
