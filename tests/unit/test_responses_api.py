@@ -424,3 +424,22 @@ async def test_closing_a_stream_aborts_the_generation_and_meters_what_ran(
     (row,) = fake_gateway.store.all("SELECT status, completion_tokens FROM usage_records")
     assert row["status"] == 499 and 0 < row["completion_tokens"] < 400
     assert fake_gateway.store.all("SELECT id FROM responses") == []
+
+
+async def test_an_error_after_the_stream_started_is_an_error_event():
+    from tokenfactory.errors import InvalidRequestError
+    from tokenfactory.gateway.sse import typed_sse_events
+    from tokenfactory.wire.responses import ResponseStreamEvent
+
+    async def failing():
+        yield ResponseStreamEvent(type="response.created", sequence_number=0)
+        raise InvalidRequestError("the schema cannot be enforced", param="text.format")
+
+    out = [chunk async for chunk in typed_sse_events(failing())]
+    assert out[0].startswith(b"event: response.created\ndata: ")
+    name, data = out[1].decode().strip().split("\n")
+    event = json.loads(data.removeprefix("data: "))
+    assert name == "event: error" and event["type"] == "error"
+    assert event["sequence_number"] == 1 and event["param"] == "text.format"
+    # what OpenAI's client reads to raise an APIError
+    assert event["error"]["message"] == "the schema cannot be enforced"
