@@ -105,3 +105,33 @@ def test_min_tokens_and_ignore_eos_fix_the_length(client):
     # min_tokens below max_tokens: the end may come after it
     r = greedy(client, SHORT, max_tokens=n + 40, extra_body={"min_tokens": n})
     assert r.usage.completion_tokens >= n
+
+
+@pytest.mark.parametrize(
+    ("create", "fields", "param"),
+    [
+        ("chat", {"audio": {"voice": "alloy", "format": "wav"}}, "audio"),
+        ("chat", {"modalities": ["text", "audio"]}, "modalities"),
+        ("chat", {"prediction": {"type": "content", "content": "x"}}, "prediction"),
+        ("chat", {"logit_bias": {"999999": 1}}, "logit_bias"),  # outside the vocabulary
+        ("completions", {"suffix": "!"}, "suffix"),
+        ("completions", {"best_of": 2}, "best_of"),
+        ("embeddings", {"dimensions": 64}, "dimensions"),
+        ("embeddings", {"input": [[101, 2023, 102]]}, "input"),
+    ],
+)
+def test_fields_no_model_here_can_honour_are_a_400_naming_them(client, create, fields, param):
+    calls = {
+        "chat": lambda: client.chat.completions.create(
+            model=CHAT, messages=QUESTION, max_tokens=1, **fields
+        ),
+        "completions": lambda: client.completions.create(
+            model=CHAT, prompt="Hi", max_tokens=1, **fields
+        ),
+        "embeddings": lambda: client.embeddings.create(
+            model="sentence-transformers/all-MiniLM-L6-v2", **{"input": "Hi", **fields}
+        ),
+    }
+    with pytest.raises(openai.BadRequestError) as err:
+        calls[create]()
+    assert err.value.body["param"] == param, err.value.body

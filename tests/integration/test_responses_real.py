@@ -131,7 +131,8 @@ def test_store_false_workspaces_and_bad_input(client, transformers_server):
 
 
 async def test_agents_sdk_agent_calls_its_function_tool(transformers_server):
-    agents = pytest.importorskip("agents")
+    import agents  # openai-agents, in the test extra
+
     agents.set_tracing_disabled(True)
     asked: list[str] = []
 

@@ -30,6 +30,7 @@ def refused(api, path: str, body: dict, param: str) -> dict:
         ({"top_p": 0}, "top_p"),
         ({"top_p": 1.5}, "top_p"),
         ({"logit_bias": {"hello": 5}}, "logit_bias"),
+        ({"logit_bias": {"\u00b2": 5}}, "logit_bias"),
         ({"logit_bias": {"65": 101}}, "logit_bias"),
         ({"logit_bias": {"65": "1"}}, "logit_bias"),
         ({"top_k": -2}, "top_k"),
@@ -259,3 +260,25 @@ def test_closing_merged_choices_closes_every_choice():
 
     seen = asyncio.run(main())
     assert set(seen) == {0, 1, 2} and sorted(closed) == [0, 1, 2]
+
+
+def test_a_failing_choice_stops_the_others():
+    import asyncio
+
+    from tokenfactory.services.generation import run_all
+
+    stopped: list[str] = []
+
+    async def endless() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.append("endless")
+
+    async def failing() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("engine failed")
+
+    with pytest.raises(ValueError, match="engine failed"):
+        asyncio.run(run_all([endless(), failing()]))
+    assert stopped == ["endless"]

@@ -97,3 +97,19 @@ def test_remote_models_get_the_openai_fields_and_the_same_refusals(front, upstre
         r = front.post("/v1/chat/completions", json={**CHAT, **extra})
         assert r.status_code == 400 and r.json()["error"]["param"] == param
     assert len(upstream.engine.requests) == sent
+
+
+def test_responses_on_a_remote_model_go_up_as_chat_and_come_back_as_responses(front, upstream):
+    body = {"model": "test/chat", "input": "hi", "instructions": "Be brief."}
+    r = front.post("/v1/responses", json={**body, "max_output_tokens": 5})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["object"] == "response" and answer["output"][0]["content"][0]["text"]
+    assert answer["usage"]["output_tokens"] == upstream.engine.requests[-1].sampling.max_tokens
+    assert front.get(f"/v1/responses/{answer['id']}").json()["output"] == answer["output"]
+    with front.stream("POST", "/v1/responses", json={**body, "stream": True}) as s:
+        names = [line[7:] for line in s.iter_lines() if line.startswith("event: ")]
+    assert names[0] == "response.created" and names[-1] == "response.completed"
+    assert "response.output_text.delta" in names
+    assert [(u.endpoint, u.status) for u in front.seen] == [("/v1/responses", 200)] * 2
+    assert all(u.completion_tokens > 0 for u in front.seen)

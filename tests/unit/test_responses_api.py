@@ -47,6 +47,8 @@ def test_create_answers_a_stored_response_in_the_responses_shape(api, fake_engin
             "instructions": "Answer in French.",
             "max_output_tokens": 32,
             "metadata": {"run": "7"},
+            "service_tier": "default",
+            "truncation": "disabled",
         },
     )
     assert r.status_code == 200, r.text
@@ -61,6 +63,7 @@ def test_create_answers_a_stored_response_in_the_responses_shape(api, fake_engin
     assert usage["input_tokens"] == len(fake_engine.requests[-1].prompt_token_ids)
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
     assert body["metadata"] == {"run": "7"} and body["instructions"] == "Answer in French."
+    assert body["service_tier"] == "default" and body["truncation"] == "disabled"
     assert prompt_of(fake_engine) == "<system>Answer in French.\n<user>Say hello\n<assistant>"
     assert fake_engine.requests[-1].sampling.max_tokens == 32
 
@@ -311,6 +314,8 @@ def test_metered_under_its_endpoint(api, fake_gateway):
         ({"model": MODEL, "input": "x", "tools": [{"type": "web_search"}]}, "tools[0].type"),
         ({"model": MODEL, "input": "x", "background": True}, "background"),
         ({"model": MODEL, "input": "x", "reasoning": {"effort": "high"}}, "reasoning"),
+        ({"model": MODEL, "input": "x", "truncation": "auto"}, "truncation"),
+        ({"model": MODEL, "input": "x", "top_logprobs": 3}, "top_logprobs"),
         ({"model": MODEL, "input": "x", "max_output_tokens": 0}, "max_output_tokens"),
         ({"model": MODEL, "input": "x", "top_p": 0}, "top_p"),
         ({"model": MODEL, "input": "x", "text": {"format": {"type": "xml"}}}, "text.format"),

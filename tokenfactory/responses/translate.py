@@ -189,6 +189,7 @@ def draft(req: ResponseCreateRequest) -> ResponseObject:
         store=req.store,
         metadata=req.metadata or {},
         user=req.user,
+        service_tier=req.service_tier,
     )
 
 

@@ -7,7 +7,6 @@ with a 400 before anything is generated, streaming or not.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -34,6 +33,7 @@ from .generation import (
     choice_results,
     merged,
     new_request_id,
+    run_all,
     stream_text,
 )
 from .logprobs import LogprobFormatter, requested
@@ -140,7 +140,7 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
             pass
 
     async def complete(self, p: PreparedChat) -> ChatCompletion:
-        await asyncio.gather(*(self._run_one(p, i) for i in range(len(p.generations))))
+        await run_all([self._run_one(p, i) for i in range(len(p.generations))])
         return ChatCompletion(
             id=p.generation.request_id,
             created=p.created,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -16,7 +15,14 @@ from ..wire.common import CompletionLogprobs, Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
 from ..wire.json_limits import MAX_INPUTS_PER_REQUEST
-from .generation import GenerationResult, choice_results, merged, new_request_id, stream_text
+from .generation import (
+    GenerationResult,
+    choice_results,
+    merged,
+    new_request_id,
+    run_all,
+    stream_text,
+)
 from .logprobs import LogprobFormatter, requested
 from .run import InferenceService
 from .sampling import (
@@ -118,7 +124,7 @@ class CompletionService(
             pass
 
     async def complete(self, p: PreparedCompletion) -> Completion:
-        await asyncio.gather(*(self._run_one(p, i) for i in range(len(p.generations))))
+        await run_all([self._run_one(p, i) for i in range(len(p.generations))])
         choices = [
             CompletionChoice(
                 index=i,

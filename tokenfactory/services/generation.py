@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -48,6 +48,18 @@ def new_request_id(prefix: str = "req") -> str:
 def choice_results(n: int) -> list[GenerationResult]:
     """The results of one prompt's ``n`` choices (only the first counts the prompt)."""
     return [GenerationResult(counts_prompt=i == 0) for i in range(n)]
+
+
+async def run_all(runs: list[Awaitable[None]]) -> None:
+    """Run the choices' generations concurrently; the first failure stops the others (their
+    engine requests are aborted) and is raised as it came."""
+    tasks = [asyncio.ensure_future(run) for run in runs]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def merged(streams: list[AsyncIterator[T]]) -> AsyncGenerator[tuple[int, T], None]:

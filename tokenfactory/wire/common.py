@@ -94,7 +94,7 @@ class SamplingFields(RequestModel):
         if len(value) > MAX_LOGIT_BIAS_ENTRIES:
             raise ValueError(f"at most {MAX_LOGIT_BIAS_ENTRIES} tokens may be biased")
         for key, bias in value.items():
-            if not key.isdigit():
+            if not (key.isascii() and key.isdigit()):
                 raise ValueError(f"keys are token ids (non-negative integers), got {key!r}")
             if not -MAX_LOGIT_BIAS <= bias <= MAX_LOGIT_BIAS:
                 raise ValueError(f"the bias of token {key} is {bias}, outside [-100, 100]")

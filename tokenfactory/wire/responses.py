@@ -174,7 +174,12 @@ UNSUPPORTED = {
     "prompt": "stored prompt templates are not supported",
     "include": "extra output (include) is not supported",
     "max_tool_calls": "built-in tools are not supported, so max_tool_calls is not either",
+    "truncation": "only 'disabled' is supported: a conversation longer than the model's "
+    "context is a 400, never cut silently",
+    "top_logprobs": "logprobs are not offered on /v1/responses; use /v1/chat/completions",
 }
+#: The value of an ``UNSUPPORTED`` field that asks for nothing the gateway lacks.
+HARMLESS: dict[str, object] = {"truncation": "disabled", "top_logprobs": 0}
 
 
 #: A string, or a list of items (an error in an item names the item, not "not a string").
@@ -202,6 +207,7 @@ class ResponseCreateRequest(RequestModel):
         default=None, max_length=16
     )
     user: str | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
 
     # OpenAI's fields this gateway cannot honour (``UNSUPPORTED``): a 400 naming the field
     background: Any = None
@@ -209,6 +215,8 @@ class ResponseCreateRequest(RequestModel):
     prompt: Any = None
     include: Any = None
     max_tool_calls: Any = None
+    truncation: Any = None
+    top_logprobs: Any = None
     reasoning: Any = None
 
     @field_validator(*UNSUPPORTED, "reasoning")
@@ -219,7 +227,7 @@ class ResponseCreateRequest(RequestModel):
             effort = value.get("effort") if isinstance(value, dict) else value
             if effort not in (None, "none"):
                 raise ValueError("this model does not reason; leave reasoning out")
-        elif value not in (None, False, []):
+        elif value not in (None, False, []) and value != HARMLESS.get(name):
             raise ValueError(UNSUPPORTED[name])
         return value
 
@@ -315,6 +323,7 @@ class ResponseObject(WireModel):
     metadata: dict[str, str] = Field(default_factory=dict)
     usage: ResponseUsage | None = None
     user: str | None = None
+    service_tier: str | None = None
 
     @property
     def output_text(self) -> str:

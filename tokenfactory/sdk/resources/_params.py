@@ -101,3 +101,4 @@ class ResponseParams(RequestOptions, total=False):
     store: bool | None
     metadata: Mapping[str, str] | None
     user: str | None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None
