@@ -46,3 +46,18 @@ embeddings = client.embeddings.create(
     model=EMBED, input=["First document about machine learning", "Second about deep learning"]
 )
 print([len(item.embedding) for item in embeddings.data])
+
+# the Responses API: a response, the next turn chained to it, and a stream of typed events
+first = client.responses.create(
+    model=CHAT, input="Name a planet.", instructions="Answer in one word.", max_output_tokens=10
+)
+print(first.output_text, first.usage.input_tokens, first.usage.output_tokens)
+second = client.responses.create(
+    model=CHAT, input="And another one?", previous_response_id=first.id, max_output_tokens=10
+)
+print(second.output_text)
+with client.responses.stream(model=CHAT, input="Say hello.", max_output_tokens=10) as events:
+    for event in events:
+        if event.type == "response.output_text.delta":
+            print(event.delta, end="", flush=True)
+print()

@@ -89,7 +89,7 @@ def test_function_tool_round_trip(client):
         ],
         tools=[WEATHER],
         tool_choice="none",
-        max_output_tokens=12,
+        max_output_tokens=4,
         temperature=0,
     )
     assert second.previous_response_id == first.id
