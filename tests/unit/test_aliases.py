@@ -147,3 +147,27 @@ def test_serve_refuses_an_alias_of_an_unknown_model_before_it_starts(tf_home, ca
     err = capsys.readouterr().err
     assert "Alias 'gpt-4o' names 'remote/nope', which is not a model this gateway serves" in err
     assert "served models: remote/m" in err
+
+
+def test_tf_serve_takes_aliases_and_cors_origins(tf_home):
+    import httpx
+
+    from tokenfactory.server import serve
+
+    handle = serve(
+        upstreams=["remote/m=http://127.0.0.1:9/v1"],
+        aliases={"gpt-4o": "remote/m"},
+        cors_origins=["http://app.example:3000"],
+        new=True,
+        quiet=True,
+        wait=False,
+    )
+    try:
+        headers = {"Authorization": f"Bearer {handle.api_key}", "Origin": "http://app.example:3000"}
+        r = httpx.get(handle.base_url + "/models", headers=headers, timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.headers["access-control-allow-origin"] == "http://app.example:3000"
+        models = {m["id"]: m for m in r.json()["data"]}
+        assert models["gpt-4o"]["alias_for"] == "remote/m"
+    finally:
+        handle.stop(drain_s=0)

@@ -1,7 +1,7 @@
 """``client.admin``: the gateway's control plane, for an admin key (others get 403).
 
-``workspaces`` (tier, wallet, usage), ``keys``, ``prices`` (per model), ``monthly_caps`` and
-``webhooks``; each is a resource of its own module.
+``workspaces`` (tier, wallet, usage), ``keys``, ``prices`` (per model), ``monthly_caps``,
+``webhooks`` and model ``aliases``; each is a resource of its own module.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from .._resource import AsyncAPIResource, SyncAPIResource
+from .aliases import AsyncModelAliases, ModelAliases
 from .billing import AsyncModelPrices, AsyncMonthlyCaps, ModelPrices, MonthlyCaps
 from .webhooks import AsyncWebhooks, Webhooks
 from .workspaces import AsyncKeys, AsyncWorkspaces, Keys, Workspaces
@@ -35,6 +36,10 @@ class Admin(SyncAPIResource):
     def webhooks(self) -> Webhooks:
         return Webhooks(self._client)
 
+    @cached_property
+    def aliases(self) -> ModelAliases:
+        return ModelAliases(self._client)
+
 
 class AsyncAdmin(AsyncAPIResource):
     @cached_property
@@ -56,3 +61,7 @@ class AsyncAdmin(AsyncAPIResource):
     @cached_property
     def webhooks(self) -> AsyncWebhooks:
         return AsyncWebhooks(self._client)
+
+    @cached_property
+    def aliases(self) -> AsyncModelAliases:
+        return AsyncModelAliases(self._client)
