@@ -14,19 +14,11 @@ from urllib.parse import urlparse
 
 from ..errors import InvalidRequestError
 from ..store import Store
+from ..wire.webhooks import EVENT_TYPES
 from .delivery import Dispatcher
 from .repository import WebhookRepository
 from .signing import new_secret
 
-EVENT_TYPES = (
-    "batch.completed",
-    "batch.failed",
-    "batch.cancelled",
-    "batch.expired",
-    "fine_tuning.job.succeeded",
-    "fine_tuning.job.failed",
-    "fine_tuning.job.cancelled",
-)
 TEST_EVENT = "webhook.test"
 
 

@@ -9,6 +9,17 @@ from pydantic import ConfigDict, Field
 
 from .common import WireModel
 
+#: the events an endpoint can subscribe to (the test event is sent on request only)
+EVENT_TYPES = (
+    "batch.completed",
+    "batch.failed",
+    "batch.cancelled",
+    "batch.expired",
+    "fine_tuning.job.succeeded",
+    "fine_tuning.job.failed",
+    "fine_tuning.job.cancelled",
+)
+
 
 class WebhookCreate(WireModel):
     model_config = ConfigDict(extra="forbid")

@@ -16,21 +16,12 @@ from collections.abc import Iterable, Iterator
 from typing_extensions import Unpack
 
 from tokenfactory.wire import webhooks as wire
+from tokenfactory.wire.webhooks import EVENT_TYPES
 
 from .._request import APIRequest, RequestOptions
 from .._resource import AsyncAPIResource, SyncAPIResource, get_request, post_request
 from ..types import ResponseMeta
 from .workspaces import ws_path
-
-EVENT_TYPES = (
-    "batch.completed",
-    "batch.failed",
-    "batch.cancelled",
-    "batch.expired",
-    "fine_tuning.job.succeeded",
-    "fine_tuning.job.failed",
-    "fine_tuning.job.cancelled",
-)
 
 
 class WebhookEndpoint(ResponseMeta, wire.WebhookEndpoint):
