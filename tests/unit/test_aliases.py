@@ -41,12 +41,15 @@ def test_every_endpoint_answers_an_alias_as_its_model(aliased, fake_gateway):
     assert emb.status_code == 200 and emb.json()["model"] == "test/embed"
     tok = aliased.post("/tokenize", json={"model": CHAT_ALIAS, "prompt": "abc"})
     assert tok.status_code == 200 and tok.json()["tokens"] == [97, 98, 99]
+    response = aliased.post("/v1/responses", json={"model": CHAT_ALIAS, "input": "hi"})
+    assert response.status_code == 200 and response.json()["model"] == "test/chat"
     assert usage_models(fake_gateway) == [
         ("/v1/chat/completions", "test/chat"),
         ("/v1/chat/completions", "test/chat"),
         ("/v1/completions", "test/chat"),
         ("/v1/embeddings", "test/embed"),
         ("/v1/tokenize", "test/chat"),
+        ("/v1/responses", "test/chat"),
     ]
     by_model = aliased.get("/v1/usage", params={"group_by": "model"}).json()["data"]
     assert {row["model"] for row in by_model} == {"test/chat", "test/embed"}

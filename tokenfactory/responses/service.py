@@ -50,7 +50,8 @@ class ResponsesService:
         # a refusal here (an unknown previous response) is metered as the chat service's are
         chat = await admitted(self.core, call, req.model, translated)
         run = await self.core.service(CHAT).start(chat, call)
-        response = draft(req)
+        # the model that answers, as chat echoes it (an alias's target)
+        response = draft(req).model_copy(update={"model": self.core.real_model(req.model)})
 
         def keep(done: ResponseObject) -> None:
             if req.store:
