@@ -82,7 +82,9 @@ def test_a_job_is_created_on_a_lora_job_and_listed_in_openais_shape(client, api)
     assert any("queued" in e.message for e in events.data)
 
 
-def test_a_job_that_fails_says_why_and_cancel_answers_in_the_dialect(client):
+def test_a_job_that_fails_says_why_and_cancel_answers_in_the_dialect(client, fake_gateway):
+    ended = []
+    fake_gateway.job_observers.append(ended.append)
     training = upload(client)
     job = client.fine_tuning.jobs.create(model=MODEL, training_file=training.id)
     deadline = time.monotonic() + 60
@@ -97,6 +99,8 @@ def test_a_job_that_fails_says_why_and_cancel_answers_in_the_dialect(client):
 
     with pytest.raises(BadRequestError, match="only a queued or running job"):
         client.fine_tuning.jobs.cancel(job.id)
+    # the job's webhook event names it as OpenAI's do: by its ftjob- id
+    assert [(e.type, e.job_id) for e in ended] == [("fine_tuning.job.failed", job.id)]
 
 
 def test_jobs_page_newest_first(client):

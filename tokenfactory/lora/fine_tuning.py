@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.validation import parse_body
 from ..errors import InvalidRequestError, ResourceNotFoundError
-from ..store import Principal
+from ..store import Principal, Store
 from ..wire.adapters import AdapterCreate
 from ..wire.fine_tuning import FineTuningJobCreate, SupervisedHyperparameters
 from .dataset import TrainingDataError, parse_jsonl
@@ -82,6 +82,14 @@ def chosen_hyperparameters(body: FineTuningJobCreate) -> SupervisedHyperparamete
     if body.method is not None and body.method.supervised.hyperparameters.model_fields_set:
         return body.method.supervised.hyperparameters
     return body.hyperparameters or SupervisedHyperparameters()
+
+
+def openai_job_id(store: Store, adapter_id: str) -> str | None:
+    """The ``ftjob-…`` id of the job that trains ``adapter_id``, if it was created in OpenAI's
+    dialect (its webhook events name that id, as OpenAI's do)."""
+    store.ensure_schema("fine_tuning", SCHEMA)
+    row = store.one("SELECT id FROM fine_tuning_jobs WHERE adapter_id = ?", (adapter_id,))
+    return str(row["id"]) if row else None
 
 
 class FineTuningJobs:

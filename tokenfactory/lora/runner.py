@@ -248,8 +248,7 @@ class TrainingRunner:
             adapter_id, status=status, finished_at=time.time(), error=message if error else None
         )
         self.repository.add_event(adapter_id, "status", message=f"{status}: {message}")
-        workspace = self.repository.reload(adapter_id).workspace_id
-        self.core.job_ended(JobEvent(workspace, f"fine_tuning.job.{status}", adapter_id))
+        self.core.job_ended(job_event(self.repository, adapter_id, status))
 
     def _validation(self, adapter_id: str) -> list:
         path = self.repository.validation_file(adapter_id)
@@ -270,3 +269,13 @@ class TrainingRunner:
 def _log_failure(future: Future) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning("preparing the engine for adapters failed: %s", future.exception())
+
+
+def job_event(repository: AdapterRepository, adapter_id: str, status: str) -> JobEvent:
+    """The ``fine_tuning.job.<status>`` event of a finished job, named by its ``ftjob-`` id
+    when it was created in OpenAI's dialect, else by the adapter's id."""
+    from .fine_tuning import openai_job_id
+
+    workspace = repository.reload(adapter_id).workspace_id
+    job_id = openai_job_id(repository.store, adapter_id) or adapter_id
+    return JobEvent(workspace, f"fine_tuning.job.{status}", job_id)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.records import JobEvent, Target
+from ..core.records import Target
 from ..core.validation import parse_body
 from ..errors import (
     InvalidRequestError,
@@ -28,7 +28,7 @@ from .dataset import parse_jsonl, to_jsonl
 from .params import TrainingParams, check_name
 from .peft_folder import read_peft_folder
 from .repository import ACTIVE, AdapterRecord, AdapterRepository
-from .runner import TrainingRunner
+from .runner import TrainingRunner, job_event
 
 if TYPE_CHECKING:
     from ..core import Core
@@ -202,9 +202,7 @@ class LoraService:
         if record.status in ("validating", "queued") and not busy:
             self.repository.update(record.id, status="cancelled", finished_at=time.time())
             self.repository.add_event(record.id, "status", message="cancelled: before it started")
-            self.core.job_ended(
-                JobEvent(record.workspace_id, "fine_tuning.job.cancelled", record.id)
-            )
+            self.core.job_ended(job_event(self.repository, record.id, "cancelled"))
             return self.repository.reload(record.id)
         if record.status != "running" and not busy:
             raise InvalidRequestError(
