@@ -131,6 +131,52 @@ def test_a_batch_larger_than_the_cap_left_is_refused_at_submission(api, admin):
     assert r.status_code == 429 and r.json()["error"]["code"] == "monthly_cap_exceeded"
 
 
+
+def test_a_batch_that_meets_the_cap_mid_job_marks_the_lines_left_and_bills_none_of_them(
+    api, admin, fake_gateway
+):
+    """The cap is lowered while a job runs: lines admitted before run and are billed; every
+    line after is marked 429 ``monthly_cap_exceeded`` in the results, ran nowhere and costs
+    nothing; the job still ends with a result per line."""
+    import time
+
+    cap_url = "/v1/admin/workspaces/default/monthly-cap"
+    api.put(cap_url, json={"monthly_tokens": 100_000}, headers=admin)
+    fake_gateway.engine.delay = 0.05  # each line takes a while: the cap moves mid-job
+    rows = [
+        {"custom_id": f"r{i}", "body": {"model": MODEL, "max_tokens": 8,
+                                        "messages": [{"role": "user", "content": "x"}]}}
+        for i in range(80)
+    ]  # fmt: skip
+    data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    job = api.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "24h"})
+    assert job.status_code == 200, job.text
+    batch_id = job.json()["id"]
+    deadline = time.monotonic() + 30
+    while api.get(f"/v1/batch/{batch_id}").json()["completed_requests"] < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    api.put(cap_url, json={"monthly_tokens": 1}, headers=admin)
+    while (state := api.get(f"/v1/batch/{batch_id}").json())["status"] not in (
+        "completed",
+        "failed",
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    results = [json.loads(x) for x in api.get(f"/v1/batch/{batch_id}/results").text.splitlines()]
+    assert sorted(r["custom_id"] for r in results) == sorted(r["custom_id"] for r in rows)
+    refused = [r for r in results if r["response"]["status_code"] == 429]
+    ran = [r for r in results if r["response"]["status_code"] == 200]
+    assert refused and ran and len(refused) + len(ran) == len(rows)
+    assert {r["response"]["body"]["error"]["code"] for r in refused} == {"monthly_cap_exceeded"}
+    assert state["failed_requests"] == len(refused)
+    rows_by_status = {200: 0, 429: 0}
+    for u in usage_rows(fake_gateway):
+        rows_by_status[u["status"]] += 1
+        if u["status"] == 429:
+            assert u["prompt_tokens"] + u["completion_tokens"] == 0 and u["cost_pico"] == 0
+    assert rows_by_status[200] == len(ran)
+
 def test_caps_are_admin_only_and_bounded(api, admin):
     url = "/v1/admin/workspaces/default/monthly-cap"
     assert api.put(url, json={"monthly_tokens": 5}).status_code == 403
