@@ -131,7 +131,6 @@ def test_a_batch_larger_than_the_cap_left_is_refused_at_submission(api, admin):
     assert r.status_code == 429 and r.json()["error"]["code"] == "monthly_cap_exceeded"
 
 
-
 def test_a_batch_that_meets_the_cap_mid_job_marks_the_lines_left_and_bills_none_of_them(
     api, admin, fake_gateway
 ):
@@ -176,6 +175,7 @@ def test_a_batch_that_meets_the_cap_mid_job_marks_the_lines_left_and_bills_none_
         if u["status"] == 429:
             assert u["prompt_tokens"] + u["completion_tokens"] == 0 and u["cost_pico"] == 0
     assert rows_by_status[200] == len(ran)
+
 
 def test_caps_are_admin_only_and_bounded(api, admin):
     url = "/v1/admin/workspaces/default/monthly-cap"
