@@ -251,7 +251,7 @@ def test_closing_merged_choices_closes_every_choice():
     async def main() -> list[int]:
         seen = []
         stream = merged([endless(0), endless(1), endless(2)])
-        async for i, _ in stream:
+        async for i in stream:
             seen.append(i)
             if len(seen) == 9:
                 break

@@ -180,7 +180,7 @@ class ChatService(InferenceService[ChatCompletionRequest, PreparedChat, ChatComp
         their chunks interleave as they are generated, each with its own ``index``."""
         choices = [self._choice_events(p, i) for i in range(len(p.generations))]
         async with aclosing(merged(choices)) as chunks:
-            async for _, chunk in chunks:
+            async for chunk in chunks:
                 yield chunk
         opts = p.request.stream_options
         if opts and opts.include_usage:

@@ -148,7 +148,7 @@ class CompletionService(
         (prompts times ``n``) run concurrently; their chunks interleave, each with its index."""
         choices = [self._choice_events(p, i) for i in range(len(p.generations))]
         async with aclosing(merged(choices)) as chunks:
-            async for _, chunk in chunks:
+            async for chunk in chunks:
                 yield chunk
         opts = p.request.stream_options
         if opts and opts.include_usage:

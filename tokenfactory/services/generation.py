@@ -62,37 +62,37 @@ async def run_all(runs: list[Awaitable[None]]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def merged(streams: list[AsyncIterator[T]]) -> AsyncGenerator[tuple[int, T], None]:
-    """Items of several streams as they come, each with its stream's index. The streams run
+async def merged(streams: list[AsyncIterator[T]]) -> AsyncGenerator[T, None]:
+    """Items of several streams as they come (each chunk names its own choice). The streams run
     concurrently (one task each); closing this generator (or a failing stream) closes them
     all, so their engine requests are aborted."""
     if len(streams) == 1:
         async with aclosing(streams[0]) as only:  # type: ignore[type-var]
             async for item in only:
-                yield 0, item
+                yield item
         return
-    queue: asyncio.Queue[tuple[int, T | _Done]] = asyncio.Queue()
+    queue: asyncio.Queue[T | _Done] = asyncio.Queue()
 
-    async def pump(i: int, stream: AsyncIterator[T]) -> None:
+    async def pump(stream: AsyncIterator[T]) -> None:
         try:
             async for item in stream:
-                await queue.put((i, item))
+                await queue.put(item)
         except BaseException as exc:
-            await queue.put((i, _Done(exc)))
+            await queue.put(_Done(exc))
             raise
-        await queue.put((i, _Done(None)))
+        await queue.put(_Done(None))
 
-    tasks = [asyncio.create_task(pump(i, s)) for i, s in enumerate(streams)]
+    tasks = [asyncio.create_task(pump(s)) for s in streams]
     try:
         running = len(tasks)
         while running:
-            i, got = await queue.get()
+            got = await queue.get()
             if isinstance(got, _Done):
                 if got.error is not None:
                     raise got.error
                 running -= 1
                 continue
-            yield i, got
+            yield got
     finally:
         for task in tasks:
             task.cancel()
