@@ -10,6 +10,7 @@ from ...store import Principal
 from ...wire.batches import SlaBatch, SlaBatchCreated, SlaBatchList
 from ..auth import authenticate
 from ..deps import batch_of
+from ..json_body import off_loop_if_large
 from ..responses import AUTHENTICATED, JSONL, METERED, multipart_upload
 from ..uploads import upload_field
 from .batch_jobs import Dialect, job_routes
@@ -29,8 +30,14 @@ async def create_batch(
 ) -> SlaBatchCreated:
     service = batch_of(request)
     data, filename, fields = await upload_field(request, service.limits.max_bytes)
-    job = service.submit(
-        principal, data, fields.get("sla"), filename=filename, endpoint=fields.get("endpoint")
+    job = await off_loop_if_large(
+        len(data),
+        service.submit,
+        principal,
+        data,
+        fields.get("sla"),
+        filename=filename,
+        endpoint=fields.get("endpoint"),
     )
     view = sla_view(job)
     return SlaBatchCreated(
