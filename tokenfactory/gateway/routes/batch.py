@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
@@ -10,7 +12,6 @@ from ...store import Principal
 from ...wire.batches import SlaBatch, SlaBatchCreated, SlaBatchList
 from ..auth import authenticate
 from ..deps import batch_of
-from ..json_body import off_loop_if_large
 from ..responses import AUTHENTICATED, JSONL, METERED, multipart_upload
 from ..uploads import upload_field
 from .batch_jobs import Dialect, job_routes
@@ -30,8 +31,8 @@ async def create_batch(
 ) -> SlaBatchCreated:
     service = batch_of(request)
     data, filename, fields = await upload_field(request, service.limits.max_bytes)
-    job = await off_loop_if_large(
-        len(data),
+    # parses, validates and counts every line's tokens (the wallet check): on a worker thread
+    job = await asyncio.to_thread(
         service.submit,
         principal,
         data,
