@@ -43,7 +43,9 @@ def engine_kind(kind: str = "auto", workload: Workload = "notebook", chat: bool 
 
     # the rule and its numbers: this module's docstring and benchmarks/README.md
     backend = vllm_platform.backend()
-    if backend == "cuda" or (backend == "cpu" and workload == "server" and chat):
+    if backend == "cuda":
+        return "vllm"
+    if backend == "cpu" and workload == "server" and chat and vllm_platform.cpu_serves_fast():
         return "vllm"
     return "transformers"
 
