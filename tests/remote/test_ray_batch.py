@@ -95,7 +95,7 @@ def test_ray_lines_are_admitted_like_local_ones(ray_gateway):
     are not counted against the per-minute limits, and each holds its worst-case cost against
     the wallet while it runs. Two jobs that each fit the wallet, but not both at once: the
     lines that found the wallet held by the other job's lines end with 402 in our shape."""
-    from tokenfactory.core.endpoints import CHAT, estimated_tokens
+    from tokenfactory.core.endpoints import CHAT, upper_bound_tokens
     from tokenfactory.store import KeyStore, Store
     from tokenfactory.usage.prices import PriceTable
 
@@ -106,7 +106,7 @@ def test_ray_lines_are_admitted_like_local_ones(ray_gateway):
     per_line = PriceTable().estimate_pico(
         "batch_24h",
         "/v1/chat/completions",
-        estimated_tokens(CHAT.request.model_validate(first[0]["body"])),
+        upper_bound_tokens(CHAT.request.model_validate(first[0]["body"])),
     )
     keys.set_balance("default", int(1.5 * len(first) * per_line) // 1_000_000)
     try:
