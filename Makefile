@@ -12,7 +12,8 @@ STAMP  := $(VENV)/.installed-stamp
 TORCH_CPU ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps screenshots typecheck lint \
+.PHONY: setup lab serve test test-unit test-notebooks test-browser-deps screenshots typecheck \
+	typecheck-package lint \
 	format bench clean
 
 THIRD_PARTY_CLIENTS := instructor==1.17.0 llama-index-core==0.14.25 llama-index-workflows==2.26.1 \
@@ -52,9 +53,11 @@ test-browser-deps:
 
 # the type checker over the package (configured in pyproject.toml's [tool.mypy]); the SDK and
 # its typed example also pass --strict (tests/sdk/test_typing.py runs the same in `make test`)
-typecheck: setup
-	$(BIN)/python -m mypy
+typecheck: typecheck-package
 	$(BIN)/python -m mypy --strict tokenfactory/sdk examples/typed_sdk.py
+
+typecheck-package: setup
+	$(BIN)/python -m mypy
 
 # The JupyterLab extension's build (tokenfactory/labextension, what the browser tests serve),
 # redone when its sources change: the editable install builds it once, then skips it.
@@ -63,7 +66,7 @@ $(LABEXT): extension/package.json $(wildcard extension/src/*.ts extension/style/
 	cd extension && PATH="$(abspath $(BIN)):$$PATH" jlpm install && PATH="$(abspath $(BIN)):$$PATH" jlpm build:prod
 
 # Tests write under test-artifacts/ (ignored); a run that changes the checkout fails.
-test: setup test-browser-deps $(LABEXT) typecheck
+test: setup test-browser-deps $(LABEXT) typecheck-package
 	$(BIN)/ruff check .
 	@git status --porcelain --untracked-files=all > $(VENV)/.status-before 2>/dev/null || true
 	# a fresh data directory per run, so notebooks never resume an earlier run's jobs; a fresh

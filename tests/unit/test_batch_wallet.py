@@ -33,3 +33,30 @@ def test_batch_within_the_wallet_is_accepted(api, fake_gateway):
 
 def test_no_wallet_means_no_check(api):
     assert upload(api, 50, max_tokens=4096).status_code == 200
+
+
+def test_the_upload_check_counts_chinese_and_emoji_with_the_models_tokenizer(api, fake_gateway):
+    """What admission will hold for each line: the model's tokenizer over the chat template plus
+    ``max_tokens`` (not characters); the line then runs on that wallet and leaves it >= 0."""
+    import time
+
+    from tests.fakes import FakeTokenizer
+
+    messages = [{"role": "user", "content": "数据😀" * 100}]
+    row = {"custom_id": "r", "body": {"model": "test/chat", "max_tokens": 5, "messages": messages}}
+    data = (json.dumps(row) + "\n").encode()
+    tokens = len(FakeTokenizer().apply_chat_template(messages)) + 5
+    cost_micros = tokens * 0.05  # batch_24h: $0.05 per million tokens
+    fake_gateway.keys.set_balance("default", int(cost_micros))  # a fraction of a line short
+    r = api.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "24h"})
+    assert r.status_code == 402, r.text
+    fake_gateway.keys.set_balance("default", int(cost_micros) + 1)
+    r = api.post("/v1/batch", files={"file": ("b.jsonl", data)}, data={"sla": "24h"})
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 30
+    while api.get(f"/v1/batch/{r.json()['id']}").json()["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (line,) = [json.loads(x) for x in api.get(f"/v1/batch/{r.json()['id']}/results").iter_lines()]
+    assert line["response"]["status_code"] == 200
+    assert fake_gateway.keys.workspace("default").balance_micros >= 0

@@ -66,6 +66,14 @@ def test_batch_tiers_discount_a_model_price(api, admin):
     assert unpriced["data"]["batch_24h"] == {"input": 0.05, "output": 0.05}
 
 
+def test_a_model_lists_only_the_tiers_it_is_billed_at(api):
+    chat_tiers = api.get("/v1/prices", params={"model": MODEL}).json()["data"]
+    assert set(chat_tiers) == {"realtime", "batch_1h", "batch_24h"}
+    embed_tiers = api.get("/v1/prices", params={"model": "test/embed"}).json()["data"]
+    assert set(embed_tiers) == {"embeddings"}
+    assert "embeddings" in api.get("/v1/prices").json()["data"]
+
+
 def test_prices_are_admin_only_finite_and_can_be_unset(api, admin, fake_gateway):
     url = f"/v1/admin/prices/models/{MODEL}"
     assert api.put(url, json={"input": 1, "output": 1}).status_code == 403

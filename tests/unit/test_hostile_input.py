@@ -448,3 +448,91 @@ def test_a_large_body_is_decoded_off_the_event_loop_under_the_same_rules(api, mo
     assert_error(broken, 400, "seed")
     loop_thread, *off_loop = threads
     assert all(name != loop_thread for name in off_loop) and len(off_loop) == 2
+
+
+LARGE_TEXT = "word " * (256 * 1024 // 5)  # past json_body.OFF_LOOP_BYTES once encoded
+LARGE_BODIES = [
+    # (path, a large valid body, the same with a field of the wrong JSON type, that field)
+    (CHAT, chat(max_tokens=2, messages=[{"role": "user", "content": LARGE_TEXT}]), "max_tokens"),
+    ("/v1/completions", {"model": "test/chat", "prompt": LARGE_TEXT, "max_tokens": 2}, "n"),
+    ("/v1/embeddings", {"model": "test/embed", "input": LARGE_TEXT.split()}, "dimensions"),
+    ("/v1/responses", {"model": "test/chat", "input": LARGE_TEXT}, "max_output_tokens"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), LARGE_BODIES, ids=[b[0] for b in LARGE_BODIES])
+def test_a_large_body_is_validated_off_the_event_loop_with_the_same_errors(
+    api, monkeypatch, path, body, field
+):
+    import threading
+
+    from fastapi.routing import APIRoute
+
+    route = next(r for r in api.app.router.routes if isinstance(r, APIRoute) and r.path == path)
+    (body_field,) = route.dependant.body_params
+    adapter = body_field._type_adapter
+    threads: list[threading.Thread] = []
+
+    class RecordingAdapter:  # the pydantic validation of the route's wire model
+        def validate_python(self, *args, **kwargs):
+            threads.append(threading.current_thread())
+            return adapter.validate_python(*args, **kwargs)
+
+    monkeypatch.setattr(body_field, "_type_adapter", RecordingAdapter())
+    loop_thread = api.portal.call(threading.current_thread)
+    small = {**body, "input": "hi"} if "input" in body else chat(max_tokens=2)
+    if path == "/v1/completions":
+        small = {**body, "prompt": "hi"}
+    assert api.post(path, json=small).status_code == 200
+    assert threads == [loop_thread]  # a small body: validated in place, as always
+    threads.clear()
+    valid = api.post(path, json=body)
+    assert valid.status_code in (200, 400), valid.text  # 400: longer than the test model's context
+    if valid.status_code == 400:
+        assert valid.json()["error"]["param"] != field
+    wrong_type = api.post(path, json={**body, field: "4"})
+    assert_error(wrong_type, 400, field)  # the error FastAPI would have made on the loop
+    assert len(threads) == 2 and loop_thread not in threads
+    # still after authentication: a large body without a key is a 401, not a 400
+    anonymous = api.post(path, json={**body, field: "4"}, headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+
+
+def test_large_uploads_are_parsed_and_validated_off_the_event_loop(api, fake_gateway, monkeypatch):
+    import threading
+
+    from tokenfactory.batch import service as batch_service
+    from tokenfactory.gateway.routes import openai_batches
+    from tokenfactory.lora import service as lora_service
+
+    threads: dict[str, list[threading.Thread]] = {}
+
+    def recording(name, work):
+        def run(*args, **kwargs):
+            threads.setdefault(name, []).append(threading.current_thread())
+            return work(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(batch_service, "parse_batch", recording("batch", batch_service.parse_batch))
+    monkeypatch.setattr(lora_service, "parse_jsonl", recording("lora", lora_service.parse_jsonl))
+    monkeypatch.setattr(
+        openai_batches, "parse_jsonl", recording("files", openai_batches.parse_jsonl)
+    )
+    loop_thread = api.portal.call(threading.current_thread)
+    fake_gateway.keys.set_balance("default", 1)  # parsed and priced, then refused: nothing runs
+    line = {"custom_id": "a", "body": chat(messages=[{"role": "user", "content": LARGE_TEXT}])}
+    batch = (json.dumps(line) + "\n").encode()
+    r = api.post("/v1/batch", files={"file": ("b.jsonl", batch)}, data={"sla": "24h"})
+    assert_error(r, 402, None)
+    turns = [{"role": r, "content": LARGE_TEXT[:20_000]} for r in ("user", "assistant")]
+    conversation = {"messages": turns}
+    training = "".join(json.dumps(conversation) + "\n" for _ in range(10)).encode()
+    r = api.post("/v1/files", files={"file": ("t.jsonl", training)}, data={"purpose": "fine-tune"})
+    assert r.status_code == 200, r.text
+    assert api.post("/v1/adapters", json={"name": "big"}).status_code == 200
+    r = api.post("/v1/adapters/big/training_data", files={"file": ("t.jsonl", training)})
+    assert r.status_code == 200, r.text
+    assert r.json()["training_examples"] == 10
+    assert set(threads) == {"batch", "files", "lora"}
+    assert loop_thread not in [t for ts in threads.values() for t in ts]

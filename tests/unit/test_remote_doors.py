@@ -113,3 +113,32 @@ def test_responses_on_a_remote_model_go_up_as_chat_and_come_back_as_responses(fr
     assert "response.output_text.delta" in names
     assert [(u.endpoint, u.status) for u in front.seen] == [("/v1/responses", 200)] * 2
     assert all(u.completion_tokens > 0 for u in front.seen)
+
+
+def test_chinese_and_emoji_on_a_remote_model_cannot_overdraw_a_small_wallet(front, upstream):
+    """No tokenizer here for a remote model: admission holds a bound the upstream's count cannot
+    pass. The upstream counts one token per UTF-8 byte (the most a byte-level BPE counts), which
+    a count of characters (``// 3``) undercounts for Chinese text and emoji."""
+    from tests.fakes import FakeTokenizer
+
+    class ByteTokenizer(FakeTokenizer):
+        def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+            return list(text.encode())
+
+    upstream.engine._tokenizer = ByteTokenizer()
+    keys = front.app.state.core.keys
+    keys.set_balance("default", 500)  # $0.0005: four of these requests, not five
+    body = {**CHAT, "messages": [{"role": "user", "content": "数据😀" * 100}]}
+    for _ in range(10):
+        r = front.post("/v1/chat/completions", json=body)
+        if r.status_code == 402:
+            break
+        assert r.status_code == 200, r.text
+        assert r.json()["usage"]["prompt_tokens"] > 1000  # 1,000 bytes of text
+    assert r.status_code == 402 and r.json()["error"]["type"] == "insufficient_balance"
+    assert keys.workspace("default").balance_micros >= 0
+    # unasked, the output limit the wallet held for is the one sent upstream
+    del body["max_tokens"]
+    keys.set_balance("default", None)
+    assert front.post("/v1/chat/completions", json=body).status_code == 200
+    assert upstream.engine.requests[-1].sampling.max_tokens == 1024

@@ -107,21 +107,45 @@ def endpoint_for_modality(modality: str) -> Endpoint[Any, Any]:
     return EMBEDDINGS if modality == "embedding" else CHAT
 
 
-def estimated_tokens(request: BaseModel) -> int:
-    """An upper bound of what a request may spend, before it runs (admission, wallet checks):
-    its text at ~3 characters a token plus the output it may generate (none for embeddings)."""
-    if isinstance(request, ChatCompletionRequest):
-        text: object = [m.model_dump(mode="json", exclude_none=True) for m in request.messages]
-    elif isinstance(request, ResponseCreateRequest):
-        text = [request.instructions, request.model_dump(mode="json", include={"input"})]
-    else:
-        text = getattr(request, "prompt", None) or getattr(request, "input", None) or ""
+#: Tokens a chat template may add beyond the request's own JSON, where no tokenizer can say (a
+#: remote model): a default system prompt and the instructions some templates put around tools
+#: (Qwen's, Llama 3's: under 200 tokens). Each message's own markers are covered by the bytes of
+#: its ``{"role": ..., "content": ...}``.
+TEMPLATE_TOKENS = 512
+#: what a tokenizer adds to each text it is given (BOS/EOS, [CLS]/[SEP])
+SPECIAL_TOKENS_PER_TEXT = 2
+
+
+def upper_bound_tokens(request: BaseModel) -> int:
+    """The most tokens a request may spend, with no tokenizer at hand (a remote model's, or a
+    batch line's when its model cannot prepare it now), for admission and wallet checks.
+
+    Never fewer than a byte-level tokenizer counts: each token covers at least one byte of UTF-8
+    (a byte-level BPE's, and a SentencePiece's with byte fallback), so the UTF-8 bytes of the
+    request's JSON (every message, tool and schema, with the keys and quotes around them) bound
+    its text's tokens; on top come the template's own (:data:`TEMPLATE_TOKENS`), each text's
+    special tokens, and the output it may generate: ``max_tokens`` (or the API default, which a
+    remote request is sent with) for each choice of each prompt. Counting characters (``// 3``)
+    undercounts Chinese text and emoji (one character, up to four tokens).
+    """
+    text_bytes = len(
+        json.dumps(request.model_dump(mode="json", exclude_none=True), ensure_ascii=False).encode()
+    )
     output = 0
-    if isinstance(request, SamplingFields):
+    texts = 1
+    template = 0
+    if isinstance(request, CompletionRequest):
+        texts = len(request.prompt_list())
+        output = request.output_limit * request.choices_wanted * texts
+    elif isinstance(request, SamplingFields):  # chat
+        template = TEMPLATE_TOKENS
         output = request.output_limit * request.choices_wanted
     elif isinstance(request, ResponseCreateRequest):
+        template = TEMPLATE_TOKENS
         output = request.output_limit
-    return len(json.dumps(text)) // 3 + 1 + output
+    elif isinstance(request, EmbeddingRequest):
+        texts = len(request.texts())
+    return text_bytes + template + SPECIAL_TOKENS_PER_TEXT * texts + output
 
 
 class InferenceDoor(Protocol[Req_contra, Resp]):

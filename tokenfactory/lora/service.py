@@ -123,20 +123,26 @@ class LoraService:
     def upload(
         self, principal: Principal, name: str, data: bytes, purpose: str = "training"
     ) -> AdapterRecord:
-        record = self.get(principal, name)
-        if record.source != "trained":
-            raise InvalidRequestError(f"Adapter '{name}' was imported; it takes no training data")
-        if record.status in ACTIVE:
-            raise InvalidRequestError(
-                f"Adapter '{name}' is {record.status}; cancel it before changing its data",
-                code="adapter_busy",
-            )
-        if purpose not in ("training", "validation"):
-            raise InvalidRequestError(
-                "'purpose' must be 'training' or 'validation'", param="purpose"
-            )
+        examples = self.parse_upload(principal, name, data, purpose)
+        return self.store_upload(principal, name, examples, purpose)
+
+    def parse_upload(
+        self, principal: Principal, name: str, data: bytes, purpose: str = "training"
+    ) -> builtins.list[builtins.list[dict[str, str]]]:
+        """Check the adapter takes this data now and parse it (read-only: a route runs it on a
+        worker thread for a large file, then ``store_upload`` on the event loop)."""
+        self._takes_data(principal, name, purpose)
         minimum = 10 if purpose == "training" else 1
-        examples = parse_jsonl(data, minimum=minimum, purpose=purpose)
+        return parse_jsonl(data, minimum=minimum, purpose=purpose)
+
+    def store_upload(
+        self,
+        principal: Principal,
+        name: str,
+        examples: builtins.list[builtins.list[dict[str, str]]],
+        purpose: str,
+    ) -> AdapterRecord:
+        record = self._takes_data(principal, name, purpose)  # again: it may have started since
         target = (
             self.repository.training_file(record.id)
             if purpose == "training"
@@ -150,6 +156,21 @@ class LoraService:
             record.id, "info", message=f"{purpose} data uploaded: {len(examples)} examples"
         )
         return self.repository.reload(record.id)
+
+    def _takes_data(self, principal: Principal, name: str, purpose: str) -> AdapterRecord:
+        record = self.get(principal, name)
+        if record.source != "trained":
+            raise InvalidRequestError(f"Adapter '{name}' was imported; it takes no training data")
+        if record.status in ACTIVE:
+            raise InvalidRequestError(
+                f"Adapter '{name}' is {record.status}; cancel it before changing its data",
+                code="adapter_busy",
+            )
+        if purpose not in ("training", "validation"):
+            raise InvalidRequestError(
+                "'purpose' must be 'training' or 'validation'", param="purpose"
+            )
+        return record
 
     # -- training ------------------------------------------------------------------------
     def start(self, principal: Principal, name: str, resume: bool = False) -> AdapterRecord:

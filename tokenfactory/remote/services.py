@@ -16,10 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..core.endpoints import ENDPOINTS, estimated_tokens
+from ..config import DEFAULT_MAX_TOKENS
+from ..core.endpoints import ENDPOINTS, upper_bound_tokens
 from ..engine.catalog import a_modality
 from ..errors import InvalidRequestError
 from ..services.generation import GenerationResult
+from ..wire.common import SamplingFields
 from .errors import UpstreamFailed
 from .pool import ReplicaPool, UpstreamStream
 from .registry import RemoteModels
@@ -82,7 +84,11 @@ class RemoteService:
                 param="model",
                 code="model_not_supported",
             )
-        call = RemoteCall(endpoint, model, body, pool, estimated_tokens=estimated_tokens(request))
+        if isinstance(request, SamplingFields) and request.asked_max_tokens is None:
+            # the output the wallet holds for: the API default, as a local model generates
+            body["max_tokens"] = DEFAULT_MAX_TOKENS
+        # no tokenizer here: a bound on what the upstream can count (see upper_bound_tokens)
+        call = RemoteCall(endpoint, model, body, pool, estimated_tokens=upper_bound_tokens(request))
         if body.get("stream"):
             call.stream = True
             opts = body.get("stream_options") or {}

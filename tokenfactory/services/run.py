@@ -15,8 +15,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from ..core.endpoints import upper_bound_tokens
 from ..core.records import Admission
 from ..core.run import Run, admitted
+from ..errors import ServiceError
 from ..wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from .generation import GenerationResult
 
@@ -87,6 +89,21 @@ class InferenceService(Generic[Req, P, Out, Chunk]):
             )
 
         return await admitted(self.core, call, req.model, admit)
+
+    def admission_tokens(self, req: Req, call: Call) -> int:
+        """The tokens admission will hold for ``req``, counted before it runs (a batch's upload
+        check): its prepared count (the model's tokenizer, chat template included); for a model
+        another backend serves, or one that cannot be prepared now (not loaded yet), a bound
+        that never undercounts (``upper_bound_tokens``)."""
+        real = self.core.real_model(req.model)
+        if real != req.model:
+            req = req.model_copy(update={"model": real})
+        if self.core.backend_for(req.model) is None:
+            try:
+                return self.prepare(req, call).estimated_tokens
+            except ServiceError:
+                pass
+        return upper_bound_tokens(req)
 
     def prepare(self, req: Req, call: Call) -> P:
         raise NotImplementedError

@@ -23,6 +23,7 @@ from ...store import Principal
 from ...wire.adapters import AdapterCreate, AdapterImport, TrainAdapter
 from ..auth import authenticate, require_admin
 from ..deps import core_of, lora_of
+from ..json_body import off_loop_if_large
 from ..responses import ADMIN, AUTHENTICATED, multipart_upload
 
 if TYPE_CHECKING:
@@ -121,8 +122,7 @@ async def upload_training_data(
     name: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> Adapter:
     data, purpose = await _upload_bytes(request)
-    record = lora_of(request).upload(principal, name, data, purpose or "training")
-    return view(request, record)
+    return view(request, await _take_data(request, principal, name, data, purpose or "training"))
 
 
 @router.post("/v1/adapters/{name}/validation_data", openapi_extra=TRAINING_FILE)
@@ -130,7 +130,18 @@ async def upload_validation_data(
     name: str, request: Request, principal: Principal = Depends(authenticate)
 ) -> Adapter:
     data, _ = await _upload_bytes(request)
-    return view(request, lora_of(request).upload(principal, name, data, "validation"))
+    return view(request, await _take_data(request, principal, name, data, "validation"))
+
+
+async def _take_data(
+    request: Request, principal: Principal, name: str, data: bytes, purpose: str
+) -> AdapterRecord:
+    """Parse (on a worker thread when large), then store on the loop."""
+    service = lora_of(request)
+    examples = await off_loop_if_large(
+        len(data), service.parse_upload, principal, name, data, purpose
+    )
+    return service.store_upload(principal, name, examples, purpose)
 
 
 @router.post("/v1/adapters/{name}/train")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
@@ -29,8 +31,14 @@ async def create_batch(
 ) -> SlaBatchCreated:
     service = batch_of(request)
     data, filename, fields = await upload_field(request, service.limits.max_bytes)
-    job = service.submit(
-        principal, data, fields.get("sla"), filename=filename, endpoint=fields.get("endpoint")
+    # parses, validates and counts every line's tokens (the wallet check): on a worker thread
+    job = await asyncio.to_thread(
+        service.submit,
+        principal,
+        data,
+        fields.get("sla"),
+        filename=filename,
+        endpoint=fields.get("endpoint"),
     )
     view = sla_view(job)
     return SlaBatchCreated(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +22,7 @@ from ...wire.batches import (
 )
 from ..auth import authenticate
 from ..deps import batch_of
+from ..json_body import off_loop_if_large
 from ..responses import AUTHENTICATED, JSONL, METERED, multipart_upload
 from ..uploads import upload_field
 from .batch_jobs import Dialect, job_routes
@@ -37,7 +39,7 @@ async def create_file(request: Request, principal: Principal = Depends(authentic
     data, filename, fields = await upload_field(request, service.limits.max_bytes)
     purpose = fields.get("purpose", "")
     if purpose == "fine-tune":  # chat JSONL: every bad line named now, not when training starts
-        parse_jsonl(data, minimum=1, purpose="training")
+        await off_loop_if_large(len(data), parse_jsonl, data, minimum=1, purpose="training")
     return file_view(service.upload(principal, data, filename, purpose))
 
 
@@ -89,8 +91,14 @@ async def file_content(
 async def create_batch(
     body: CreateBatchRequest, request: Request, principal: Principal = Depends(authenticate)
 ) -> OpenAIBatch:
-    job = batch_of(request).submit_file(
-        principal, body.input_file_id, body.endpoint, body.completion_window, body.metadata
+    # reads and validates the whole file: on a worker thread, whatever its size
+    job = await asyncio.to_thread(
+        batch_of(request).submit_file,
+        principal,
+        body.input_file_id,
+        body.endpoint,
+        body.completion_window,
+        body.metadata,
     )
     return openai_view(job)
 

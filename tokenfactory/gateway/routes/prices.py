@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from ...core.app import Core
 from ...store import Principal
+from ...usage.prices import PriceTable
 from ...wire.tokenize import PriceEntry, PriceList
 from ..auth import authenticate
-from ..deps import prices_of
+from ..deps import core_of, prices_of
 from ..responses import AUTHENTICATED
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -22,7 +24,7 @@ async def prices(
 ) -> PriceList:
     table = prices_of(request)
     tiers = {}
-    for tier in table.prices:
+    for tier in tiers_for(core_of(request), model, table):
         price = table.price(tier, "", model)
         tiers[tier] = PriceEntry(input=float(price.input), output=float(price.output))
     models = {
@@ -30,3 +32,14 @@ async def prices(
         for name, p in table.models.items()
     }
     return PriceList(data=tiers, models=models, model=model)
+
+
+def tiers_for(core: Core, model: str | None, table: PriceTable) -> list[str]:
+    """The tiers a model is billed at: an embedding model's is the embeddings tier, a chat
+    model's are the others; every tier when no model (or an unknown one) is named."""
+    info = core.find_model(core.real_model(model)) if model else None
+    if info is None:
+        return list(table.prices)
+    if info.modality == "embedding":
+        return [tier for tier in table.prices if tier == "embeddings"]
+    return [tier for tier in table.prices if tier != "embeddings"]
