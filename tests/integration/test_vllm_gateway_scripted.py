@@ -157,20 +157,29 @@ def test_embeddings_come_back_normalised(client):
     assert response.usage.prompt_tokens > 0
 
 
-def test_imported_adapter_is_served_through_lora_requests(scripted, client, tmp_path):
-    import httpx
-
-    handle, llms = scripted
-    folder = tmp_path / "pirate"
+def peft_folder(folder):
+    """A PEFT LoRA folder as the import reads it (the scripted vLLM never opens the weights)."""
     folder.mkdir()
     (folder / "adapter_config.json").write_text(
         json.dumps({"peft_type": "LORA", "r": 8, "lora_alpha": 16,
                     "base_model_name_or_path": DEFAULT_CHAT_MODEL})
     )  # fmt: skip
     (folder / "adapter_model.safetensors").write_bytes(b"")
-    http = httpx.Client(
+    return folder
+
+
+def admin_http(handle):
+    import httpx
+
+    return httpx.Client(
         base_url=handle.base_url, headers={"Authorization": f"Bearer {handle.api_key}"}
     )
+
+
+def test_imported_adapter_is_served_through_lora_requests(scripted, client, tmp_path):
+    handle, llms = scripted
+    folder = peft_folder(tmp_path / "pirate")
+    http = admin_http(handle)
     imported = http.post(
         "/adapters/import",
         json={"name": "pirate", "path": str(folder), "base_model": DEFAULT_CHAT_MODEL},
@@ -192,3 +201,46 @@ def test_imported_adapter_is_served_through_lora_requests(scripted, client, tmp_
 
     assert http.delete("/adapters/pirate").status_code == 200
     assert adapters() == {}
+
+
+def test_an_adapter_follows_its_base_through_unload_and_load(scripted, client, tmp_path):
+    """Issue 26, item 1, on the VLLMEngine (last here: it reloads the base): unloading the base
+    takes its adapter away; loading the base gives the new vLLM instance the adapter again;
+    loading the adapter loads its base first."""
+    handle, llms = scripted
+    http = admin_http(handle)
+    imported = http.post(
+        "/adapters/import", json={"name": "parrot", "path": str(peft_folder(tmp_path / "p"))}
+    )
+    assert imported.status_code == 200, imported.text
+    first = llms[DEFAULT_CHAT_MODEL]
+
+    def served() -> tuple[bool, bool]:
+        ids = {m["id"] for m in http.get("/models").json()["data"]}
+        return "parrot" in ids, http.get("/adapters/parrot").json()["loaded"]
+
+    def answer() -> str | None:
+        reply = client.chat.completions.create(
+            model="parrot", messages=[{"role": "user", "content": "Hi"}]
+        )
+        return reply.choices[0].message.content
+
+    unloaded = http.post("/models/unload", json={"model": DEFAULT_CHAT_MODEL})
+    assert unloaded.status_code == 200, unloaded.text
+    assert first.shut and served() == (False, False)
+    loaded = http.post("/models/load", json={"model": DEFAULT_CHAT_MODEL})
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["adapters"] == ["parrot"]
+    second = llms[DEFAULT_CHAT_MODEL]
+    assert second is not first and served() == (True, True)
+    assert answer() == ADAPTER_REPLY
+    assert second.calls[-1]["lora"].lora_int_id not in second.pinned
+
+    assert http.post("/models/unload", json={"model": DEFAULT_CHAT_MODEL}).status_code == 200
+    pulled = http.post("/models/load", json={"model": "parrot"})
+    assert pulled.status_code == 200, pulled.text
+    assert (pulled.json()["id"], pulled.json()["parent"]) == ("parrot", DEFAULT_CHAT_MODEL)
+    third = llms[DEFAULT_CHAT_MODEL]
+    assert third is not second and served() == (True, True)
+    assert answer() == ADAPTER_REPLY
+    assert http.delete("/adapters/parrot").status_code == 200

@@ -213,20 +213,23 @@ def test_auto_selection_picks_transformers_without_cuda(monkeypatch, backend):
 
 
 @pytest.mark.parametrize(
-    ("backend", "workload", "chat", "expected"),
+    ("backend", "avx512", "workload", "chat", "expected"),
     [
-        ("cpu", "notebook", True, "transformers"),  # tf.serve(): the fast start
-        ("cpu", "server", True, "vllm"),  # tokenfactory serve: many streams
-        ("cpu", "server", False, "transformers"),  # an embedding-only server
-        (None, "server", True, "transformers"),
-        ("cuda", "notebook", True, "vllm"),
+        ("cpu", True, "notebook", True, "transformers"),  # tf.serve(): the fast start
+        ("cpu", True, "server", True, "vllm"),  # tokenfactory serve: many streams
+        ("cpu", False, "server", True, "transformers"),  # vLLM's CPU kernels want AVX-512
+        ("cpu", True, "server", False, "transformers"),  # an embedding-only server
+        (None, True, "server", True, "transformers"),
+        ("cuda", False, "notebook", True, "vllm"),
     ],
 )
-def test_auto_picks_per_workload(monkeypatch, backend, workload, chat, expected):
-    from tokenfactory.engine import select
+def test_auto_picks_per_workload(monkeypatch, backend, avx512, workload, chat, expected):
+    from tokenfactory.engine import cpu, select
     from tokenfactory.engine.vllm import platform as vllm_platform
 
     monkeypatch.setattr(vllm_platform, "backend", lambda: backend)
+    flags = frozenset({"avx2", "avx512f"} if avx512 else {"avx2"})
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: flags)
     assert select.engine_kind("auto", workload, chat) == expected
     assert select.engine_kind("transformers", workload, chat) == "transformers"
     with pytest.raises(InvalidRequestError, match="workload"):
@@ -405,3 +408,36 @@ def test_vllm_sampling_extensions_and_logit_bias_are_passed_on():
     assert kwargs["logit_bias"] == {3: -100.0, 7: 100.0}
     plain = vllm_params.sampling_kwargs(SamplingParams())
     assert not {"top_k", "min_p", "repetition_penalty", "min_tokens", "ignore_eos"} & set(plain)
+
+
+def test_cpu_flags_are_read_from_cpuinfo():
+    from tokenfactory.engine import cpu
+    from tokenfactory.engine.vllm import platform as vllm_platform
+
+    amd = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx2 fma\n"
+    intel = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_tile\n"
+    assert cpu.cpu_flags(amd) == {"fpu", "sse2", "avx2", "fma"}
+    assert not vllm_platform.cpu_serves_fast(cpu.cpu_flags(amd))
+    assert not cpu.cpu_has_fast_bf16(cpu.cpu_flags(amd))
+    assert vllm_platform.cpu_serves_fast(cpu.cpu_flags(intel))
+    assert cpu.cpu_has_fast_bf16(cpu.cpu_flags(intel))
+    assert cpu.cpu_flags("no flags here") == frozenset()
+
+
+@pytest.mark.parametrize(("flags", "dtype"), [({"avx2"}, "float32"), ({"amx_bf16"}, None)])
+def test_vllm_on_a_cpu_runs_float32_where_bf16_is_emulated(monkeypatch, flags, dtype):
+    from tokenfactory.engine import cpu
+    from tokenfactory.engine.vllm import engine as vllm_engine
+    from tokenfactory.engine.vllm import platform as vllm_platform
+
+    monkeypatch.setattr(vllm_platform, "backend", lambda: "cpu")
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset(flags))
+    engine = vllm_engine.VLLMEngine(["a/b"], [])
+    assert engine._settings.dtype == dtype
+    args = vllm_params.chat_engine_args("a/b", "/m", engine._settings)
+    assert args.get("dtype") == dtype
+    chosen = vllm_engine.VLLMEngine(["a/b"], [], dtype="bfloat16")
+    assert (
+        vllm_params.chat_engine_args("a/b", "/m", chosen._settings, chosen._extra_args)["dtype"]
+        == "bfloat16"
+    )

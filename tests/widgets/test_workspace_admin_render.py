@@ -74,3 +74,61 @@ def test_a_non_admin_key_sees_a_message_not_the_tables(page, tmp_path):  # noqa:
     assert render(page, WorkspaceAdmin, traits, tmp_path) == []
     assert page.inner_text(".tf-wa-denied") == "WorkspaceAdmin needs an admin key."
     assert not page.is_visible(".tf-wa-body")
+
+
+def test_a_refresh_keeps_what_the_user_is_typing(page, tmp_path):  # noqa: F811
+    """Issue 22: a refresh landing while the user types redraws the tables, not the forms."""
+    traits = traits_of(
+        WorkspaceAdmin, workspaces=WORKSPACES, selected="alice", api_keys=KEYS, webhooks=HOOKS,
+        prices=[{"model": "test/chat", "input": 1.5, "output": 3.0}], models=["test/chat"],
+        tier_prices={"realtime": {"input": 0.1, "output": 0.1}},
+    )  # fmt: skip
+    assert render(page, WorkspaceAdmin, traits, tmp_path) == []
+    assert page.input_value(".tf-wa-cap-tokens") == "1000"
+    typed = {
+        ".tf-wa-new-workspace": "research-te",
+        ".tf-wa-key-name": "half a na",
+        ".tf-wa-amount": "12.5",
+        ".tf-wa-cap-tokens": "2000",
+        ".tf-wa-hook-url": "https://hooks.example/",
+        ".tf-wa-price[data-model='test/chat'] .tf-wa-price-out": "4",
+    }
+    for selector, text in typed.items():
+        page.fill(selector, text)
+    page.focus(".tf-wa-key-name")
+    richer = {**WORKSPACES[1], "balance_usd": 9.0, "active_keys": 2}
+    second = {**KEYS[0], "id": "key_2", "name": "ci"}
+    page.evaluate(  # what refresh() sends: every data trait anew
+        """([workspaces, keys]) => {
+            window.model.set("workspaces", workspaces);
+            window.model.set("selected", "alice");
+            window.model.set("api_keys", keys);
+            window.model.set("webhooks", [...window.model.get("webhooks")]);
+            window.model.set("prices", [{model: "test/chat", input: 1.75, output: 3.0}]);
+            window.model.set("models", ["test/chat", "test/other"]);
+        }""",
+        [[WORKSPACES[0], richer], [*KEYS, second]],
+    )
+    # the data views show the new data
+    assert "$9.000000" in page.inner_text(".tf-wa-row[data-workspace='alice']")
+    assert page.locator(".tf-wa-keyrow").count() == 2
+    assert page.locator(".tf-wa-price").count() == 2
+    assert page.input_value(".tf-wa-price[data-model='test/chat'] .tf-wa-price-in") == "1.75"
+    # ... and every field still holds what was typed, the cursor still in the one in use
+    for selector, text in typed.items():
+        assert page.input_value(selector) == text, selector
+    assert page.evaluate("document.activeElement.classList.contains('tf-wa-key-name')")
+
+    # a failed action keeps the text; one that went through empties its form
+    page.click(".tf-wa-create_key-button")
+    page.evaluate("window.model.set('error', 'Workspace is archived')")
+    assert page.input_value(".tf-wa-key-name") == "half a na"
+    page.click(".tf-wa-create_key-button")
+    page.evaluate("window.model.set('notice', 'Created key tf-ab… for \\'alice\\'')")
+    assert page.input_value(".tf-wa-key-name") == ""
+    assert page.input_value(".tf-wa-amount") == "12.5"  # other forms keep theirs
+    # another workspace shows its own cap, not the one typed for alice
+    page.click(".tf-wa-row[data-workspace='default']")
+    page.evaluate("window.model.set('selected', 'default')")
+    assert page.input_value(".tf-wa-cap-tokens") == ""
+    assert page.get_attribute(".tf-wa-detail", "data-workspace") == "default"

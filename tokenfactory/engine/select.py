@@ -6,12 +6,13 @@
   TransformersEngine against 48.9 s for vLLM's CPU build (eager), 84.2 s compiled
   (``benchmarks/bench_vllm_cpu.py``).
 - **A long-lived server** (``tokenfactory serve``, the gateway ``tokenfactory lab`` starts;
-  ``workload="server"``) on a CPU where vLLM's CPU build is installed and a chat model is
-  served: the VLLMEngine. It starts once and then serves many streams, where vLLM's CPU
-  backend without LoRA slots (the VLLMEngine's default until an adapter is loaded) serves more:
-  622 tok/s at 64 streams against 333 for the TransformersEngine with 32 rows
-  (``bench_serving_cpu.py``, benchmarks/README.md; ``bench_engine_defaults.py`` re-measures it
-  against the 64-row TransformersEngine). An embedding-only server keeps the
+  ``workload="server"``) on a CPU with AVX-512 where vLLM's CPU build is installed and a chat
+  model is served: the VLLMEngine. It starts once and then serves many streams, where vLLM's
+  CPU backend without LoRA slots (the VLLMEngine's default until an adapter is loaded) serves
+  more there: 622 tok/s at 64 streams against 333 for the TransformersEngine with 32 rows
+  (``bench_serving_cpu.py``, benchmarks/README.md). On an AVX2-only CPU the TransformersEngine
+  served more at 64 streams (80.2 against 71.4 tok/s, ``bench_engine_defaults.py``) and
+  started in 22.6 s against 64.0 s, so it stays. An embedding-only server keeps the
   TransformersEngine, whose embeddings batch many texts in one pass.
 
 ``engine="transformers"`` or ``"vllm"`` forces one.
@@ -43,7 +44,9 @@ def engine_kind(kind: str = "auto", workload: Workload = "notebook", chat: bool 
 
     # the rule and its numbers: this module's docstring and benchmarks/README.md
     backend = vllm_platform.backend()
-    if backend == "cuda" or (backend == "cpu" and workload == "server" and chat):
+    if backend == "cuda":
+        return "vllm"
+    if backend == "cpu" and workload == "server" and chat and vllm_platform.cpu_serves_fast():
         return "vllm"
     return "transformers"
 

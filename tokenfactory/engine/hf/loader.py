@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import torch
 
 from ...errors import InvalidRequestError, ModelNotFoundError
-from .. import model_files
+from .. import cpu, model_files
 from ..model_files import Modality
 
 #: Contexts larger than this are capped: the CPU engine is not meant for 128k prompts, and a
@@ -40,15 +40,6 @@ def pick_device(device: str | None = None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def cpu_has_fast_bf16() -> bool:
-    """bf16 is ~2x fp32 on CPUs with AVX512-BF16 or AMX; elsewhere it is slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def pick_dtype(device: str, dtype: str | torch.dtype | None = None) -> torch.dtype:
     if isinstance(dtype, torch.dtype):
         return dtype
@@ -61,7 +52,7 @@ def pick_dtype(device: str, dtype: str | torch.dtype | None = None) -> torch.dty
             raise InvalidRequestError(f"Unknown dtype {dtype!r}") from None
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
+    return torch.bfloat16 if cpu.cpu_has_fast_bf16() else torch.float32
 
 
 def detect_modality(source: str) -> Modality:

@@ -35,6 +35,7 @@ from ...errors import (
     ResourceNotFoundError,
     UnavailableError,
 )
+from .. import cpu
 from ..input_limits import check_embedding_inputs
 from ..protocol import (
     EmbeddingResult,
@@ -147,6 +148,7 @@ class VLLMEngine:
                 _first(enforce_eager, env.enforce_eager),
                 not self.capabilities.compile_by_default,
             ),
+            dtype=cpu.cpu_dtype() if on_cpu else None,
             kv_cache_memory_bytes=cpu_kv_bytes,
             embedding_kv_cache_memory_bytes=(
                 vllm_platform.CPU_EMBEDDING_KV_BYTES if cpu_kv_bytes is not None else None

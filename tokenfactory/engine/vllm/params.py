@@ -157,6 +157,8 @@ class EngineSettings:
     #: None: the backend's default (compiled on CUDA, eager on the CPU; see vllm_platform)
     enforce_eager: bool | None = None
     seed: int = 0
+    #: None: the model's own; float32 on a CPU whose bf16 is emulated (``engine.cpu``)
+    dtype: str | None = None
     #: Explicit KV cache sizes (the CPU backend sizes from these instead of a RAM fraction).
     kv_cache_memory_bytes: int | None = None
     embedding_kv_cache_memory_bytes: int | None = None
@@ -235,6 +237,8 @@ def chat_engine_args(
     }
     if settings.kv_cache_memory_bytes is not None:
         args["kv_cache_memory_bytes"] = settings.kv_cache_memory_bytes
+    if settings.dtype is not None:
+        args["dtype"] = settings.dtype
     if settings.max_model_len is not None:
         args["max_model_len"] = settings.max_model_len
     if settings.enable_lora:
@@ -273,5 +277,7 @@ def embedding_engine_args(
     }
     if settings.embedding_kv_cache_memory_bytes is not None:
         args["kv_cache_memory_bytes"] = settings.embedding_kv_cache_memory_bytes
+    if settings.dtype is not None:
+        args["dtype"] = settings.dtype
     args.update(extra or {})
     return args

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Literal
 
+from .. import cpu
+
 Backend = Literal["cuda", "cpu"]
 
 GiB = 1024**3
@@ -116,6 +118,13 @@ def backend() -> Backend | None:
     if cpu_build():
         return "cpu"
     return "cuda" if cuda_available() else None
+
+
+def cpu_serves_fast(flags: frozenset[str] | None = None) -> bool:
+    """Whether vLLM's CPU backend outserves the TransformersEngine on this CPU: it needs
+    AVX-512 (its bf16 kernels; AMX helps further). On an AVX2-only CPU it served a fifth of the
+    TransformersEngine's tokens at 16 streams (``bench_engine_defaults.py``)."""
+    return "avx512f" in (cpu.cpu_flags() if flags is None else flags)
 
 
 def capabilities(kind: Backend | None = None) -> Capabilities:
