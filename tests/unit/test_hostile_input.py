@@ -455,7 +455,7 @@ LARGE_BODIES = [
     # (path, a large valid body, the same with a field of the wrong JSON type, that field)
     (CHAT, chat(max_tokens=2, messages=[{"role": "user", "content": LARGE_TEXT}]), "max_tokens"),
     ("/v1/completions", {"model": "test/chat", "prompt": LARGE_TEXT, "max_tokens": 2}, "n"),
-    ("/v1/embeddings", {"model": "test/embed", "input": LARGE_TEXT.split()}, "dimensions"),
+    ("/v1/embeddings", {"model": "test/embed", "input": [LARGE_TEXT[:150]] * 2000}, "dimensions"),
     ("/v1/responses", {"model": "test/chat", "input": LARGE_TEXT}, "max_output_tokens"),
 ]
 

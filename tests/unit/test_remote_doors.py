@@ -41,6 +41,7 @@ def front(upstream, tf_home):
     with TestClient(create_app(core), headers={"Authorization": f"Bearer {key}"}) as client:
         client.portal.call(core.start_engine)
         client.seen = seen
+        client.core = core
         yield client
         client.portal.call(core.shutdown)
 
@@ -126,7 +127,7 @@ def test_chinese_and_emoji_on_a_remote_model_cannot_overdraw_a_small_wallet(fron
             return list(text.encode())
 
     upstream.engine._tokenizer = ByteTokenizer()
-    keys = front.app.state.core.keys
+    keys = front.core.keys
     keys.set_balance("default", 500)  # $0.0005: four of these requests, not five
     body = {**CHAT, "messages": [{"role": "user", "content": "数据😀" * 100}]}
     for _ in range(10):

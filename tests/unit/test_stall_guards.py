@@ -131,14 +131,15 @@ async def wait_for(predicate, timeout: float = 30.0) -> None:
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("/chat/completions", {"messages": [{"role": "user", "content": "hi"}]}),
-        ("/completions", {"prompt": [f"p{i}" for i in range(40)]}),
+        ("/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 400}),
+        ("/completions", {"prompt": [f"p{i}" for i in range(40)], "max_tokens": 400}),
+        ("/responses", {"input": "hi", "max_output_tokens": 400}),
     ],
 )
 async def test_a_client_that_hangs_up_has_its_work_cancelled(live, path, body):
     engine = FakeEngine(replies=["z" * 400], delay=0.02)  # 8 s a generation
     handle = live(engine)
-    request = {"model": "test/chat", "max_tokens": 400, **body}
+    request = {"model": "test/chat", **body}
     async with httpx.AsyncClient(headers=headers(handle)) as client:
         with pytest.raises(httpx.TimeoutException):
             await client.post(handle.base_url + path, json=request, timeout=1.0)
@@ -148,6 +149,38 @@ async def test_a_client_that_hangs_up_has_its_work_cancelled(live, path, body):
     assert row["status"] == 499
     prompts = len(body.get("prompt", [None]))
     assert row["completion_tokens"] < 400 * prompts / 2  # billed for what ran, not the rest
+
+
+class SlowEmbeddings(FakeEngine):
+    """Embedding a list takes 8 s, unless it is cancelled (which it records)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = threading.Event()
+        self.cancelled = False
+
+    async def embed(self, model: str, texts: list[str]):
+        self.embedding.set()
+        try:
+            await asyncio.sleep(8)
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        return await super().embed(model, texts)
+
+
+async def test_a_client_that_hangs_up_has_its_embeddings_list_cancelled(live):
+    engine = SlowEmbeddings()
+    handle = live(engine)
+    request = {"model": "test/embed", "input": [f"text {i}" for i in range(100)]}
+    async with httpx.AsyncClient(headers=headers(handle)) as client:
+        with pytest.raises(httpx.TimeoutException):
+            await client.post(handle.base_url + "/embeddings", json=request, timeout=1.0)
+    assert engine.embedding.is_set()
+    await wait_for(lambda: engine.cancelled, timeout=5)  # not the 8 s the work would take
+    await wait_for(lambda: bool(usage_rows(handle)))
+    (row,) = usage_rows(handle)
+    assert (row["endpoint"], row["status"], row["prompt_tokens"]) == ("/v1/embeddings", 499, 0)
 
 
 async def test_parallel_embeddings_cannot_overdraw_a_small_wallet(live):

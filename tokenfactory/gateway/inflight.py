@@ -2,9 +2,10 @@
 
 Each request's app runs in a task of its own, so that:
 
-- an inference request (chat, completions, embeddings) whose client hangs up is cancelled,
-  its queued and running generations with it (the engine aborts them); a non-streamed one
-  too, which nothing else would notice until it finished. Its usage counts what ran.
+- an inference request (chat, completions, embeddings, responses) whose client hangs up is
+  cancelled, its queued and running generations with it (the engine aborts them); a
+  non-streamed one too, which nothing else would notice until it finished. Its usage counts
+  what ran.
 - on shutdown (:meth:`Drain.begin`), requests already running may finish for ``drain_s``
   seconds; new ones are answered 503. Once that time is up, what still runs is cut: a stream
   ends with an error event in the API's error shape (then ``[DONE]``), a request not answered
@@ -26,7 +27,9 @@ from .limits import refusal
 log = logging.getLogger("tokenfactory.gateway")
 
 #: paths whose work is cancelled when the client leaves (an inference run holds the engine)
-CANCEL_ON_DISCONNECT = frozenset({"/v1/chat/completions", "/v1/completions", "/v1/embeddings"})
+CANCEL_ON_DISCONNECT = frozenset(
+    {"/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"}
+)
 
 
 def shutting_down() -> UnavailableError:
