@@ -1,5 +1,7 @@
-"""The workbench on the real TransformersEngine (SmolLM2-135M): the judge's verdict is
-grammar-enforced JSON, and ``/tokenize`` counts exactly what a chat completion is billed."""
+"""The workbench on each real engine (SmolLM2-135M on the TransformersEngine, then on the
+VLLMEngine): the judge's verdict is grammar-enforced JSON, an unenforceable schema is refused
+before the run, extract and classify read confidences and label probabilities from the token
+logprobs, and ``/tokenize`` counts exactly what a chat completion is billed."""
 
 from __future__ import annotations
 
@@ -15,10 +17,10 @@ pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
-def client(server):
+def client(engine_server):
     from tokenfactory.sdk import TokenFactory
 
-    with TokenFactory(base_url=server.base_url, api_key=server.api_key) as c:
+    with TokenFactory(base_url=engine_server.base_url, api_key=engine_server.api_key) as c:
         yield c
 
 
