@@ -172,3 +172,23 @@ def open_notebook(page, path: str):
 def screenshot(locator, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     locator.screenshot(path=str(SCREENSHOTS / name))
+
+
+def open_demo(page, timeout_ms: int = 360_000):
+    """The demo notebook in front with its cells run (run here when no earlier test ran them,
+    so each test file also runs alone): its Playground ``pg`` has the chat model, the kernel
+    is idle. Returns the notebook's panel."""
+    from playwright.sync_api import expect
+
+    panel = open_notebook(page, DEMO)
+    if run_in_kernel(page, "pg") is not None:  # NameError: the notebook has not run yet
+        run_command(page, "notebook:run-all-cells", wait=False)
+    expect(panel.locator(".tf-playground .tf-pg-model")).to_have_value(
+        "HuggingFaceTB/SmolLM2-135M-Instruct", timeout=timeout_ms
+    )
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        " === 'idle'",
+        timeout=timeout_ms,
+    )
+    return panel

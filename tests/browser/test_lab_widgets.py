@@ -10,8 +10,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
-    DEMO,
     current_panel,
+    open_demo,
     open_notebook,
     run_command,
     run_in_kernel,
@@ -108,6 +108,12 @@ def test_the_sidebar_lists_the_jobs_and_opens_a_monitor(page):
     before = panel.locator(".tf-batch-monitor").count()
     job.locator(".tf-job-open").click()
     expect(panel.locator(".tf-batch-monitor")).to_have_count(before + 1, timeout=60_000)
+    before = panel.locator(".tf-training-monitor").count()
+    training.locator(".tf-job-open").click()
+    expect(panel.locator(".tf-training-monitor")).to_have_count(before + 1, timeout=60_000)
+    expect(panel.locator(".tf-training-monitor").last.locator(".tf-tm-status")).to_have_text(
+        "cancelled"
+    )
     # launcher cards: one icon each
     run_command(page, "launcher:create")
     launcher = current_panel(page)
@@ -117,6 +123,52 @@ def test_the_sidebar_lists_the_jobs_and_opens_a_monitor(page):
     )
     assert len(icons) == 4 and len(set(icons)) == 4
     run_command(page, "application:close")
+
+
+ADAPTERS = ["support-tickets-in-a-pirate-voice-v2", "summaries-de"]
+IMPORT_ADAPTERS = """
+from pathlib import Path
+
+from tests.lora_adapters import make_random_adapter
+from tokenfactory.engine.model_files import resolve
+
+folder = make_random_adapter(resolve("HuggingFaceTB/SmolLM2-135M-Instruct"), Path({out!r}), 1)
+for name in {names!r}:
+    tf.TokenFactory().adapters.import_folder(name, folder)
+"""
+
+
+def test_the_sidebar_lists_each_adapter_on_its_own_readable_row(page, lab):
+    """Two adapters served (imported: a PEFT folder made on the spot, in the demo kernel that
+    has the model's libraries loaded already): each is a row of its own, its whole name shown
+    inside the sidebar's default width."""
+    open_demo(page, MODEL_WAIT)
+    code = IMPORT_ADAPTERS.format(out=str(lab.root_dir.parent / "peft"), names=ADAPTERS)
+    assert run_in_kernel(page, code) is None
+    page.evaluate("() => window.jupyterapp.shell.activateById('tokenfactory-sidebar')")
+    sidebar = page.locator("#tokenfactory-sidebar")
+    adapters = sidebar.locator(".tf-gateway .tf-adapter")
+    expect(adapters).to_have_count(2, timeout=30_000)
+    expect(sidebar.locator(".tf-adapters > .tf-fact-label")).to_have_text("adapters (2)")
+    rows = adapters.evaluate_all(
+        """items => items.map((item) => {
+            const box = item.getBoundingClientRect();
+            const card = item.closest(".tf-gateway").getBoundingClientRect();
+            return {
+                name: item.dataset.adapter,
+                text: item.innerText.trim(),
+                top: box.top,
+                bottom: box.bottom,
+                inside: box.right <= card.right + 0.5 && box.left >= card.left - 0.5,
+                clipped: item.scrollWidth > item.clientWidth + 1,
+            };
+        })"""
+    )
+    assert [r["name"] for r in rows] == sorted(ADAPTERS)
+    for row in rows:
+        assert row["text"] == row["name"], row  # the whole name, no ellipsis
+        assert row["inside"] and not row["clipped"], row
+    assert rows[1]["top"] >= rows[0]["bottom"] - 0.5, rows  # one row each, one under the other
 
 
 def test_the_batch_cell_runs_in_a_fresh_notebook(page):
@@ -140,7 +192,7 @@ def test_the_batch_cell_runs_in_a_fresh_notebook(page):
 
 
 def test_the_model_library_keeps_its_buttons_inside_at_900px(page):
-    panel = open_notebook(page, DEMO)
+    panel = open_demo(page, MODEL_WAIT)
     page.set_viewport_size({"width": 900, "height": 900})
     try:
         library = panel.locator(".tf-model-library")
@@ -168,11 +220,22 @@ def test_every_widget_is_readable_in_jupyterlab_dark(page):
     page.wait_for_timeout(500)  # the theme's CSS applied
     problems: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
-    demo = open_notebook(page, DEMO)
+    demo = open_demo(page, MODEL_WAIT)
     demo.locator(".tf-model-library .tf-ml-row").first.click()  # a selected row and its details
-    turns = [{"role": "user", "content": "A color?"}, {"role": "assistant", "content": "Blue."}]
-    assert run_in_kernel(page, f"pg.history = [*pg.history, *{turns!r}]") is None  # both bubbles
-    demo.locator(".tf-playground [data-role='user']").first.wait_for()
+    # a real answer streamed in the dark theme (both bubbles to measure, and the screenshot),
+    # on the settings of the light one, not what the earlier tests left
+    assert run_in_kernel(page, "pg.clear(); pg.temperature = 0.2; pg.max_tokens = 32") is None
+    pg = demo.locator(".tf-playground")
+    pg.locator(".tf-pg-input").fill("Name a color.")
+    pg.locator(".tf-pg-send").click()
+    expect(pg.locator("[data-role='assistant'] .tf-pg-stats")).to_contain_text(
+        "tok/s", timeout=MODEL_WAIT
+    )
+    assert pg.locator("[data-role='assistant'] .tf-pg-text").inner_text().strip()
+    expect(pg.locator(".tf-pg-field-error:visible")).to_have_count(0)
+    if pg.locator(".tf-pg-code").is_hidden():
+        pg.locator(".tf-pg-view-code").click()
+    pg.locator(".tf-pg-tab[data-tab='python']").click()
     for selector in (".tf-model-library", ".tf-playground"):
         demo.locator(selector).first.scroll_into_view_if_needed()
         counts[selector], problems[selector] = measure(page, selector)
@@ -183,7 +246,7 @@ def test_every_widget_is_readable_in_jupyterlab_dark(page):
         jobs.locator(selector).first.scroll_into_view_if_needed()
         counts[selector], problems[selector] = measure(page, selector)
     screenshot(jobs.locator(".tf-batch-monitor").first, "batch-monitor-dark.png")
-    screenshot(jobs.locator(".tf-training-monitor"), "training-monitor-dark.png")
+    screenshot(jobs.locator(".tf-training-monitor").first, "training-monitor-dark.png")
     page.evaluate("() => window.jupyterapp.shell.activateById('tokenfactory-sidebar')")
     counts["sidebar"], problems["sidebar"] = low_contrast(page, "#tokenfactory-sidebar")
     screenshot(page, "sidebar-dark.png")
