@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -116,8 +118,9 @@ def bench_extract(client, df: pd.DataFrame, concurrency: int) -> dict:
 
     def workbench():
         return df.tf.extract(
-            Review, column="text", max_tokens=32, interactive=True, client=client, progress=False
-        )
+            Review, column="text", max_tokens=32, interactive=True, client=client,
+            progress=False, concurrency=concurrency,
+        )  # fmt: skip
 
     times = {"by_hand": [], "extract": []}
     for _ in range(2):
@@ -176,6 +179,9 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
+    # a data directory of its own: the default one would resume an earlier run's batch jobs
+    # (they are durable) ahead of this run's
+    os.environ["TOKENFACTORY_HOME"] = tempfile.mkdtemp(prefix="tf-bench-workbench-")
     tf.serve(engine=args.engine)
     client = tf.TokenFactory()
     df = data(args.rows)

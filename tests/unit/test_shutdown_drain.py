@@ -1,8 +1,9 @@
 """A stop with work in flight, on a real uvicorn server over the fake engine (the same drain as
-``tests/integration/test_graceful_shutdown.py`` on a real ``tokenfactory serve``, in seconds):
-a stream still running is ended with an error event in the API's error shape, a request not
-answered yet gets a 503 in that shape, a batch line in flight commits nothing and runs again at
-the next start, and the stop report says what was cut."""
+``tests/integration/test_graceful_shutdown.py`` on a real ``tokenfactory serve``, in seconds): a
+request that ends within the drain time is answered; then a stream still running is ended with
+an error event in the API's error shape, a request not answered yet gets a 503 in that shape, a
+batch line in flight commits nothing (it runs again at the next start), and the stop report says
+what was cut."""
 
 from __future__ import annotations
 
@@ -61,13 +62,22 @@ def test_a_stop_cuts_streams_and_requests_in_the_error_shape_and_leaves_batch_li
     )
     assert batch.status_code == 200, batch.text
     wait_until(lambda: engine.running == 1)  # the batch line
-    clients = [threading.Thread(target=stream), threading.Thread(target=plain)]
+
+    def short() -> None:  # 20 tokens: done well within the drain time
+        answers["short"] = httpx.post(
+            handle.base_url + "/chat/completions",
+            json={**LONG, "max_tokens": 20},
+            headers=auth,
+            timeout=60,
+        )
+
+    clients = [threading.Thread(target=f) for f in (stream, plain, short)]
     for t in clients:
         t.start()
     try:
-        wait_until(lambda: engine.running == 3)  # and the stream and the plain request
+        wait_until(lambda: engine.running == 4)  # and the stream and the two plain requests
     finally:
-        handle.stop(drain_s=0.2)
+        handle.stop(drain_s=1.5)
         for t in clients:
             t.join(30)
 
@@ -76,7 +86,9 @@ def test_a_stop_cuts_streams_and_requests_in_the_error_shape_and_leaves_batch_li
     assert events[-1] == "[DONE]"
     assert answers["plain"].status_code == 503
     assert answers["plain"].json()["error"]["code"] == "shutting_down"
+    assert answers["short"].status_code == 200, answers["short"].text
     report = handle.stop_report or ""
+    assert "1 request(s) finished while draining" in report, report
     assert "1 stream(s) ended with an error event" in report, report
     assert "1 request(s) answered 503" in report, report
     assert "1 batch line(s) in flight left" in report, report

@@ -36,6 +36,7 @@ def classify(
     confirm: bool | None = None,
     client: TokenFactory | None = None,
     progress: bool = True,
+    concurrency: int = 16,
 ) -> pd.DataFrame:
     """A copy of ``df`` with ``output`` (the label), ``p_<label>`` per label (summing to 1 on
     each answered row) and ``<output>_error``."""
@@ -76,6 +77,7 @@ def classify(
             desc="classify",
             max_cost=max_cost,
             confirm=confirm,
+            concurrency=concurrency,
         ),
     )
     chosen: list[str | None] = [None] * len(df)

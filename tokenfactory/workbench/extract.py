@@ -69,6 +69,7 @@ def extract(
     confirm: bool | None = None,
     client: TokenFactory | None = None,
     progress: bool = True,
+    concurrency: int = 16,
 ) -> pd.DataFrame:
     """A copy of ``df`` with one typed column per field (named ``prefix + field``), a
     ``<field>_confidence`` column each, and ``extract_error``."""
@@ -108,6 +109,7 @@ def extract(
             desc="extract",
             max_cost=max_cost,
             confirm=confirm,
+            concurrency=concurrency,
         ),
     )
     values: dict[str, list[Any]] = {n: [None] * len(df) for n in names}
