@@ -187,6 +187,11 @@ def test_the_batch_cell_runs_in_a_fresh_notebook(page):
     run_command(page, "notebook:run-all-cells", wait=False)
     panel.locator(".tf-batch-monitor").wait_for(timeout=120_000)
     assert "UsageError" not in panel.inner_text()
+    # its job runs to the end here, so the later tests (and their screenshots) find the engine
+    # idle, not decoding this batch
+    expect(panel.locator(".tf-batch-monitor .tf-bm-status")).to_have_text(
+        "completed", timeout=MODEL_WAIT
+    )
     run_command(page, "notebook:close-and-shutdown", wait=False)  # it awaits its dialog
     page.locator(".jp-Dialog .jp-mod-accept").click()
 
