@@ -23,12 +23,17 @@ HOOKS = [
 ]  # fmt: skip
 
 
-def test_tables_buttons_and_the_new_key(page, tmp_path):  # noqa: F811
-    traits = traits_of(
+def admin_traits() -> dict:
+    """An admin's view: two workspaces (alice selected), a key, a webhook and a model price."""
+    return traits_of(
         WorkspaceAdmin, workspaces=WORKSPACES, selected="alice", api_keys=KEYS, webhooks=HOOKS,
         prices=[{"model": "test/chat", "input": 1.5, "output": 3.0}], models=["test/chat"],
         tier_prices={"realtime": {"input": 0.1, "output": 0.1}},
     )  # fmt: skip
+
+
+def test_tables_buttons_and_the_new_key(page, tmp_path):  # noqa: F811
+    traits = admin_traits()
     assert render(page, WorkspaceAdmin, traits, tmp_path) == []
     alice = page.locator(".tf-wa-row[data-workspace='alice']")
     assert alice.get_attribute("aria-selected") == "true"
@@ -78,11 +83,7 @@ def test_a_non_admin_key_sees_a_message_not_the_tables(page, tmp_path):  # noqa:
 
 def test_a_refresh_keeps_what_the_user_is_typing(page, tmp_path):  # noqa: F811
     """Issue 22: a refresh landing while the user types redraws the tables, not the forms."""
-    traits = traits_of(
-        WorkspaceAdmin, workspaces=WORKSPACES, selected="alice", api_keys=KEYS, webhooks=HOOKS,
-        prices=[{"model": "test/chat", "input": 1.5, "output": 3.0}], models=["test/chat"],
-        tier_prices={"realtime": {"input": 0.1, "output": 0.1}},
-    )  # fmt: skip
+    traits = admin_traits()
     assert render(page, WorkspaceAdmin, traits, tmp_path) == []
     assert page.input_value(".tf-wa-cap-tokens") == "1000"
     typed = {
