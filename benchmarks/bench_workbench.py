@@ -9,7 +9,8 @@
 - estimate: ``tf.estimate`` before a batch run against what the run used: prompt tokens (exact),
   cost (within 15%), time (within 30%).
 
-Phases alternate (plain, workbench, plain, workbench) so load drift on a shared machine hits both.
+Phases alternate (plain, workbench, plain, workbench with ``--rounds 2``) so load drift on a
+shared machine hits both.
 
     .venv/bin/python -m benchmarks.bench_workbench [--engine transformers|vllm] [--rows 500]
 
@@ -66,7 +67,7 @@ def timed(fn):
     return out, time.perf_counter() - started
 
 
-def bench_evaluate(client, df: pd.DataFrame, max_tokens: int) -> dict:
+def bench_evaluate(client, df: pd.DataFrame, max_tokens: int, rounds: int) -> dict:
     from tokenfactory.workbench.candidates import as_candidates
 
     cands = as_candidates(CANDIDATES)
@@ -88,7 +89,7 @@ def bench_evaluate(client, df: pd.DataFrame, max_tokens: int) -> dict:
         )  # fmt: skip
 
     times = {"plain": [], "workbench": []}
-    for _ in range(2):
+    for _ in range(rounds):
         times["plain"].append(timed(plain)[1])
         times["workbench"].append(timed(workbench)[1])
     plain_s, bench_s = min(times["plain"]), min(times["workbench"])
@@ -101,7 +102,7 @@ def bench_evaluate(client, df: pd.DataFrame, max_tokens: int) -> dict:
     }
 
 
-def bench_extract(client, df: pd.DataFrame, concurrency: int) -> dict:
+def bench_extract(client, df: pd.DataFrame, concurrency: int, rounds: int) -> dict:
     schema = Review.model_json_schema()
     fmt = {"type": "json_schema", "json_schema": {"name": "extracted", "schema": schema}}
 
@@ -123,7 +124,7 @@ def bench_extract(client, df: pd.DataFrame, concurrency: int) -> dict:
         )  # fmt: skip
 
     times = {"by_hand": [], "extract": []}
-    for _ in range(2):
+    for _ in range(rounds):
         times["by_hand"].append(timed(by_hand)[1])
         times["extract"].append(timed(workbench)[1])
     hand_s, bench_s = min(times["by_hand"]), min(times["extract"])
@@ -138,8 +139,10 @@ def bench_extract(client, df: pd.DataFrame, concurrency: int) -> dict:
 
 
 def bench_estimate(client, df: pd.DataFrame, max_tokens: int) -> dict:
-    forecast = tf.estimate(
-        df, "{question}", DEFAULT_CHAT_MODEL, max_tokens=max_tokens, client=client
+    forecast, estimate_s = timed(
+        lambda: tf.estimate(
+            df, "{question}", DEFAULT_CHAT_MODEL, max_tokens=max_tokens, client=client
+        )
     )
     result, seconds = timed(
         lambda: tf.evaluate(
@@ -166,6 +169,9 @@ def bench_estimate(client, df: pd.DataFrame, max_tokens: int) -> dict:
         "cost_predicted": predicted_cost,
         "cost_actual": actual_cost,
         "cost_error": abs(predicted_cost - actual_cost) / actual_cost,
+        "estimate_took_s": estimate_s,
+        "sampled": forecast.sampled,
+        "sampled_at_once": forecast.concurrency,
         "time_predicted_s": forecast.seconds,
         "time_actual_s": seconds,
         "time_error": abs(forecast.seconds - seconds) / seconds if forecast.seconds else None,
@@ -178,6 +184,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     # a data directory of its own: the default one would resume an earlier run's batch jobs
     # (they are durable) ahead of this run's
@@ -189,8 +196,9 @@ def main() -> None:
         "engine": args.engine,
         "rows": args.rows,
         "max_tokens": args.max_tokens,
-        "evaluate": bench_evaluate(client, df, args.max_tokens),
-        "extract": bench_extract(client, df, args.concurrency),
+        "rounds": args.rounds,
+        "evaluate": bench_evaluate(client, df, args.max_tokens, args.rounds),
+        "extract": bench_extract(client, df, args.concurrency, args.rounds),
         "estimate": bench_estimate(client, df, args.max_tokens),
     }
     RESULTS.mkdir(exist_ok=True)

@@ -78,6 +78,7 @@ class FakeEngine:
         self._tokenizer = FakeTokenizer()
         self.started = False
         self.running = 0
+        self.most_running = 0  # the most generate() calls ever running at once
 
     async def start(self) -> None:
         self.started = True
@@ -93,6 +94,7 @@ class FakeEngine:
         ids = [ord(c) for c in reply]
         limit = request.sampling.max_tokens
         self.running += 1
+        self.most_running = max(self.most_running, self.running)
         try:
             for i, tok in enumerate(ids[:limit]):
                 if self.delay:

@@ -95,6 +95,29 @@ def test_estimate_counts_prompt_tokens_exactly_and_prices_every_tier(client, gat
     assert "prompt tokens (exact)" in str(forecast)
 
 
+def test_estimate_samples_at_the_concurrency_the_batch_runner_keeps(client, gateway):
+    from tokenfactory.batch.service import BatchService
+    from tokenfactory.running import probe
+
+    in_flight = gateway.core.installed[BatchService].runner.max_in_flight
+    assert probe(gateway.base_url, gateway.api_key)["batch_lines_in_flight"] == in_flight
+    rows = pd.DataFrame({"text": [f"row {i}" for i in range(in_flight + 8)]})
+    gateway.engine.delay = 0.1  # answers long enough to overlap
+    forecast = tf.estimate(rows, "{text}", "test/chat", client=client, max_tokens=4)
+    assert forecast.sampled == forecast.concurrency == in_flight
+    assert gateway.engine.most_running > 8  # the old fixed sample size
+    # Little's law: N requests kept C at a time take N x mean latency / C
+    assert forecast.seconds == pytest.approx(len(rows) * forecast.mean_latency_s / in_flight)
+    interactive = tf.estimate(rows, "{text}", "test/chat", client=client, concurrency=4)
+    assert interactive.sampled == interactive.concurrency == 4
+
+
+def test_a_sample_of_every_row_is_the_run_itself(client, gateway):
+    forecast = tf.estimate(TEXTS, "{text}", "test/chat", client=client, max_tokens=4)
+    assert forecast.sampled == forecast.requests == 3
+    assert forecast.seconds == forecast.sample_elapsed_s
+
+
 def test_a_run_above_max_cost_asks_first(client, gateway, monkeypatch):
     with pytest.raises(CostLimitError, match="above max_cost"):
         tf.evaluate(

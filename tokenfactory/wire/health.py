@@ -23,3 +23,4 @@ class Health(WireModel):
     adapters: list[str] = []
     upstreams: list[dict[str, Any]] = []
     uptime_s: float = 0.0
+    batch_lines_in_flight: int | None = None

@@ -5,7 +5,9 @@
 - output tokens: predicted from ``max_tokens`` and a sample of real answers (``sample`` rows
   asked for real, at the realtime tier; ``sample=0`` assumes every answer uses ``max_tokens``);
 - cost per tier (realtime, batch 1h, batch 24h) from the gateway's price table;
-- time from the throughput this engine showed on the sample (answers run concurrently).
+- time from the sample too: it is asked at the run's concurrency (the lines the gateway's batch
+  runner keeps in flight, from ``/health``; or ``concurrency=`` for an interactive run), and by
+  Little's law a run of N requests that keeps C in flight takes N x (mean latency) / C.
 
 ``confirm_cost`` is the question ``tf.evaluate``, ``df.tf.extract``/``classify`` and
 ``%%tf_batch`` ask before a run whose estimate is above ``max_cost``
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from tokenfactory.sdk import TokenFactory
 
 MAX_COST_ENV = "TOKENFACTORY_MAX_COST_USD"
+DEFAULT_SAMPLE = 8  # requests at once when the gateway does not say how many a batch runs
 
 
 @dataclass
@@ -40,7 +43,9 @@ class Estimate:
     output_tokens: float  # predicted
     max_tokens: int
     sampled: int = 0  # real answers the prediction is based on
-    throughput_tok_s: float | None = None
+    concurrency: int = 1  # requests the sample ran at once (the run's, unless sample was smaller)
+    mean_latency_s: float | None = None  # of the sampled requests
+    sample_elapsed_s: float | None = None
     prices: Prices | None = None
     models: list[str] = field(default_factory=list)
 
@@ -49,9 +54,16 @@ class Estimate:
 
     @property
     def seconds(self) -> float | None:
-        if not self.throughput_tok_s:
+        if self.mean_latency_s is None:
             return None
-        return self.output_tokens / self.throughput_tok_s
+        if self.sampled >= self.requests and self.sample_elapsed_s is not None:
+            return self.sample_elapsed_s  # the sample was the whole run
+        return self.requests * self.mean_latency_s / self.concurrency
+
+    @property
+    def throughput_tok_s(self) -> float | None:
+        seconds = self.seconds
+        return self.output_tokens / seconds if seconds else None
 
     @property
     def output_bound(self) -> int:
@@ -90,7 +102,8 @@ class Estimate:
             lines.append(f"  {tier:<9} ${cost:.6f}" if cost is not None else f"  {tier}: -")
         if self.seconds is not None:
             lines.append(
-                f"  time ~{self.seconds:,.0f} s at {self.throughput_tok_s:,.1f} output tok/s"
+                f"  time ~{self.seconds:,.0f} s at {self.throughput_tok_s or 0:,.1f} output tok/s"
+                f" ({self.concurrency} requests at once)"
             )
         return "\n".join(lines)
 
@@ -125,7 +138,8 @@ def estimate_lines(
     prices: Prices | None = None,
     concurrency: int = 8,
 ) -> Estimate:
-    prompt = sum(count_prompt_tokens(client, bodies, concurrency))
+    """Forecast ``bodies``; ``sample`` of them are asked for real, ``concurrency`` at once."""
+    prompt = sum(count_prompt_tokens(client, bodies))
     max_tokens = max(int(b.get("max_tokens") or 0) for b in bodies) if bodies else 0
     forecast = Estimate(
         requests=len(bodies),
@@ -136,29 +150,47 @@ def estimate_lines(
         models=sorted({b["model"] for b in bodies}),
     )
     if sample > 0 and bodies:
-        _sample(client, bodies, sample, forecast)
+        _sample(client, bodies, sample, max(1, concurrency), forecast)
     return forecast
 
 
+def batch_lines_in_flight(client: TokenFactory) -> int | None:
+    """The lines the gateway's batch runner keeps running at once (its ``/health`` says)."""
+    from tokenfactory.running import probe
+
+    health = probe(str(client.base_url), client.api_key, timeout=10.0) or {}
+    value = health.get("batch_lines_in_flight")
+    return int(value) if value else None
+
+
 def _sample(
-    client: TokenFactory, bodies: Sequence[dict[str, Any]], sample: int, forecast: Estimate
+    client: TokenFactory,
+    bodies: Sequence[dict[str, Any]],
+    sample: int,
+    concurrency: int,
+    forecast: Estimate,
 ) -> None:
-    """Ask ``sample`` evenly spread bodies for real, all at once; predict from their answers."""
+    """Ask ``sample`` evenly spread bodies for real, ``concurrency`` at once; predict the answer
+    lengths and the time from them."""
     step = max(1, len(bodies) // sample)
     chosen = list(bodies[::step][:sample])
 
-    def ask(body: dict[str, Any]) -> int:
+    def ask(body: dict[str, Any]) -> tuple[int, float]:
+        started = time.perf_counter()
         response = client.chat.completions.create(**body)
-        return int(response.usage.completion_tokens if response.usage else 0)
+        tokens = int(response.usage.completion_tokens if response.usage else 0)
+        return tokens, time.perf_counter() - started
 
+    at_once = min(concurrency, len(chosen))
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
-        produced = list(pool.map(ask, chosen))
-    elapsed = time.perf_counter() - started
-    total = float(sum(produced))
-    forecast.output_tokens = total / len(produced) * forecast.requests
-    forecast.sampled = len(produced)
-    forecast.throughput_tok_s = total / elapsed if elapsed > 0 and total > 0 else None
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        answers = list(pool.map(ask, chosen))
+    forecast.sample_elapsed_s = time.perf_counter() - started
+    produced = [tokens for tokens, _ in answers]
+    forecast.output_tokens = sum(produced) / len(produced) * forecast.requests
+    forecast.sampled = len(answers)
+    forecast.concurrency = at_once
+    forecast.mean_latency_s = sum(latency for _, latency in answers) / len(answers)
 
 
 def estimate(
@@ -169,14 +201,21 @@ def estimate(
     tier: str | None = None,
     system: str | None = None,
     max_tokens: int = 128,
-    sample: int = 8,
+    sample: int | None = None,
+    concurrency: int | None = None,
     client: TokenFactory | None = None,
     **params: Any,
 ) -> Estimate:
     """Forecast running ``template`` over every row of ``data`` with ``model``: exact prompt
     tokens, predicted output tokens, cost per tier and time. ``tier`` (``realtime``,
     ``batch_1h``, ``batch_24h``) only picks the line printed first; all tiers are in the
-    result. ``sample`` rows are asked for real to predict answer lengths and throughput."""
+    result.
+
+    ``concurrency`` is how many requests the run keeps in flight: by default what the gateway's
+    batch runner keeps (a batch run); pass the ``concurrency=`` of an interactive run.
+    ``sample`` rows (default: that many, at most the rows) are asked for real, that many at
+    once, to predict answer lengths and the time; ``sample=0`` asks none and assumes every
+    answer uses ``max_tokens``."""
     from tokenfactory.config import DEFAULT_CHAT_MODEL
 
     from .candidates import Candidate
@@ -197,7 +236,9 @@ def estimate(
         from .checks import check_models
 
         check_models(client, [c.model])
-        return estimate_lines(client, bodies, sample=sample)
+        at_once = concurrency or batch_lines_in_flight(client) or DEFAULT_SAMPLE
+        size = min(at_once, len(bodies)) if sample is None else sample
+        return estimate_lines(client, bodies, sample=size, concurrency=at_once)
 
     return with_client(client, work)
 

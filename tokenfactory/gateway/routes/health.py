@@ -2,8 +2,9 @@
 
 It needs no key, and what it shows depends on who asks:
 - no valid key: readiness only (``service``, ``status``, ``ready``, ``version``);
-- a workspace's key: the engine, its load, the shared models (public fields, no paths or error
-  details, which can name paths) and that workspace's own adapters, by name;
+- a workspace's key: the engine, its load, the batch lines it runs at once, the shared models
+  (public fields, no paths or error details, which can name paths) and that workspace's own
+  adapters, by name;
 - an admin key: everything, with the engine's adapter ids and paths.
 Any valid key sees the upstreams (the operator's replicas, no workspace's data).
 """
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..._version import __version__
+from ...batch.service import BatchService
 from ...errors import UnavailableError
 from ...store import Principal
 from ...wire.health import Health
@@ -73,4 +75,14 @@ def _details(request: Request, principal: Principal) -> dict[str, Any]:
         "adapters": adapters,
         "upstreams": remote.snapshot() if remote else [],
         "uptime_s": round(request.app.state.clock() - gw.started_at, 1),
+        "batch_lines_in_flight": _batch_lines_in_flight(request),
     }
+
+
+def _batch_lines_in_flight(request: Request) -> int | None:
+    """How many batch-job lines run at once (what ``tf.estimate`` samples at)."""
+    gw = core_of(request)
+    batches = gw.installed.get(BatchService)
+    if batches is None or not gw.ready:
+        return None
+    return int(batches.runner.max_in_flight)
