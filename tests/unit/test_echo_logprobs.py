@@ -140,6 +140,11 @@ def test_max_tokens_below_1_without_echo_is_still_a_400(api, body):
     assert error["type"] == "invalid_request"
 
 
+def test_min_tokens_above_a_max_tokens_of_0_is_a_400(api):
+    r = complete(api, prompt="Say:", echo=True, max_tokens=0, min_tokens=3)
+    assert r.status_code == 400 and r.json()["error"]["param"] == "min_tokens"
+
+
 def test_an_engine_without_prompt_logprobs_answers_400(api, fake_gateway):
     fake_gateway.engine.supports_prompt_logprobs = False
     r = complete(api, prompt="Say:", echo=True, logprobs=1)

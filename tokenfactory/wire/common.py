@@ -103,7 +103,8 @@ class SamplingFields(RequestModel):
     @field_validator("min_tokens")
     @classmethod
     def _min_tokens_within_max(cls, value: int | None, info: ValidationInfo) -> int | None:
-        asked = info.data.get("max_completion_tokens") or info.data.get("max_tokens")
+        asked = info.data.get("max_completion_tokens")
+        asked = info.data.get("max_tokens") if asked is None else asked
         if value is not None and asked is not None and value > asked:
             raise ValueError(f"min_tokens ({value}) must not exceed max_tokens ({asked})")
         return value
