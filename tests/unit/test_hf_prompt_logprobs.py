@@ -11,6 +11,11 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from tokenfactory.engine.hf import prompt_logprobs as module  # noqa: E402
+from tokenfactory.engine.hf.loader import LoadedChatModel  # noqa: E402
+from tokenfactory.engine.hf.runner import ChatRunner  # noqa: E402
+from tokenfactory.engine.hf.sampler import RowSampler  # noqa: E402
+from tokenfactory.engine.hf.sequence import Sequence  # noqa: E402
+from tokenfactory.engine.protocol import GenerationRequest, SamplingParams  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +73,48 @@ def test_output_logits_apply_the_familys_soft_capping_and_scaling():
     assert logits(final_logit_softcapping=5.0) == pytest.approx(capped)
     assert logits(logit_scale=0.5) == pytest.approx([5.0, 0.5, -2.0])
     assert logits(logits_scaling=2.0) == pytest.approx([5.0, 0.5, -2.0])
+
+
+class ListSink:
+    closed = False
+
+    def __init__(self) -> None:
+        self.items: list = []
+
+    def put(self, item) -> bool:
+        self.items.append(item)
+        return True
+
+
+def test_the_runner_scores_left_padded_prompts_in_one_prefill(tiny_model):
+    """Rows of different lengths share a left-padded prefill; each row's prompt logprobs are
+    its own forward pass's, sent once, with its first token. A row that did not ask gets none."""
+    loaded = LoadedChatModel(
+        tiny_model, SimpleNamespace(pad_token_id=0), 64, 40, frozenset(), "cpu", torch.float32, ""
+    )
+    runner = ChatRunner("tiny", loaded)
+    prompts = [[5, 1, 33, 7], [9, 2, 8, 8, 3, 1, 30, 12], [4, 4, 4]]
+    asked = [2, 0, None]
+    rows = []
+    for i, (prompt, alternatives) in enumerate(zip(prompts, asked, strict=True)):
+        sampling = SamplingParams(max_tokens=3, temperature=0)
+        request = GenerationRequest(f"r{i}", "tiny", prompt, sampling, prompt_logprobs=alternatives)
+        seq = Sequence(request, ListSink(), RowSampler.for_params(sampling))  # type: ignore[arg-type]
+        runner.add(seq)
+        rows.append(seq)
+    runner.step()  # one prefill of the three, then a decode step
+    assert all(len(seq.sink.items) == 2 for seq in rows)
+    for seq, prompt, alternatives in zip(rows, prompts, asked, strict=True):
+        first, *rest = seq.sink.items
+        assert all(out.prompt_logprobs is None for out in rest)
+        if alternatives is None:
+            assert first.prompt_logprobs is None
+            continue
+        with torch.inference_mode():
+            reference = tiny_model(torch.tensor([prompt])).logits[0].float().log_softmax(-1)
+        entries = first.prompt_logprobs
+        assert len(entries) == len(prompt) and entries[0] is None
+        for position, entry in enumerate(entries[1:], start=1):
+            expected = float(reference[position - 1, prompt[position]])
+            assert entry.logprob == pytest.approx(expected, abs=1e-4)
+            assert len(entry.top) == alternatives
