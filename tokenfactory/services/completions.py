@@ -52,9 +52,9 @@ class PreparedCompletion:
 
     @property
     def estimated_tokens(self) -> int:
-        output = 0 if self.request.prompt_only else None
+        nothing = self.request.prompt_only  # its one engine token is dropped, not billed
         return sum(
-            len(g.prompt_token_ids) + (g.sampling.max_tokens if output is None else output)
+            len(g.prompt_token_ids) + (0 if nothing else g.sampling.max_tokens)
             for g in self.generations
         )
 
