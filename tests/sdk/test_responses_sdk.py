@@ -1,6 +1,6 @@
 """``client.responses`` against the real gateway app over the fake engine: create (JSON and
-typed events), retrieve, input_items, delete; the async twin; and its arguments match the
-wire's request model."""
+typed events), retrieve, input_items, delete, logprobs; the async twin; and its arguments
+match the wire's request model."""
 
 from __future__ import annotations
 
@@ -9,12 +9,24 @@ import pytest
 
 import tokenfactory.sdk as sdk
 from tests.sdk.test_params_match_wire import sdk_fields
+from tests.unit.test_logprobs_api import LogprobEngine
 from tokenfactory.sdk.resources._params import ResponseParams
-from tokenfactory.sdk.resources.responses import AsyncResponses, Responses
+from tokenfactory.sdk.resources.responses import (
+    AsyncResponses,
+    OutputTextDeltaEvent,
+    ResponseLogprob,
+    Responses,
+)
 from tokenfactory.sdk.types import Response
 from tokenfactory.wire.responses import UNSUPPORTED, ResponseCreateRequest
 
 REPLY = "Hello from the fake engine."
+INCLUDE: list = ["message.output_text.logprobs"]
+
+
+@pytest.fixture
+def fake_engine():
+    return LogprobEngine(replies=[REPLY])  # the fake engine, able to give logprobs
 
 
 @pytest.fixture
@@ -53,6 +65,17 @@ def test_stream_of_typed_events(client):
     assert [e.sequence_number for e in events] == list(range(len(events)))
 
 
+def test_logprobs_are_typed(client):
+    r = client.responses.create(model="test/chat", input="hi", include=INCLUDE, top_logprobs=1)
+    logprobs = r.output[0].content[0].logprobs
+    assert all(isinstance(lp, ResponseLogprob) for lp in logprobs)
+    assert "".join(lp.token for lp in logprobs) == REPLY
+    assert logprobs[0].top_logprobs[0].token == "x"
+    assert (
+        client.responses.create(model="test/chat", input="hi").output[0].content[0].logprobs is None
+    )
+
+
 async def test_async_client(fake_gateway):
     from tokenfactory.gateway.app import create_app
 
@@ -69,9 +92,14 @@ async def test_async_client(fake_gateway):
         )
         assert second.previous_response_id == first.id
         assert (await client.responses.retrieve(second.id)).output_text == REPLY
-        stream = await client.responses.create(model="test/chat", input="x", stream=True)
-        kinds = [event.type async for event in stream]
-        assert kinds[-1] == "response.completed"
+        stream = await client.responses.create(
+            model="test/chat", input="x", stream=True, include=INCLUDE
+        )
+        events = [event async for event in stream]
+        assert events[-1].type == "response.completed"
+        deltas = [e for e in events if e.type == "response.output_text.delta"]
+        assert all(isinstance(e, OutputTextDeltaEvent) for e in deltas)
+        assert "".join(lp.token for e in deltas for lp in e.logprobs) == REPLY
         assert (await client.responses.delete(first.id)).deleted
 
 

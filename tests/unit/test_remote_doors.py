@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from tests.unit.test_logprobs_api import LogprobEngine
+from tests.unit.test_responses_api import events
 from tests.widgets.live import live_gateway
 
 
@@ -162,3 +164,24 @@ def test_chinese_and_emoji_on_a_remote_model_cannot_overdraw_a_small_wallet(fron
     keys.set_balance("default", None)
     assert front.post("/v1/chat/completions", json=body).status_code == 200
     assert upstream.engine.requests[-1].sampling.max_tokens == 1024
+
+
+def test_responses_logprobs_come_from_the_upstream_as_chat_logprobs_do(front, upstream):
+    """``include`` goes up as chat's ``logprobs``; an upstream that cannot give them answers
+    the 400 it answers chat's (here the upstream is a gateway: param ``logprobs``)."""
+    body = {"model": "test/chat", "input": "hi", "include": ["message.output_text.logprobs"]}
+    refused = front.post("/v1/responses", json=body)
+    chat = front.post("/v1/chat/completions", json={**CHAT, "logprobs": True})
+    assert refused.status_code == chat.status_code == 400
+    assert refused.json()["error"]["code"] == chat.json()["error"]["code"]
+
+    upstream.engine.__class__ = LogprobEngine  # the same fake engine, now giving logprobs
+    r = front.post("/v1/responses", json={**body, "top_logprobs": 1})
+    assert r.status_code == 200, r.text
+    part = r.json()["output"][0]["content"][0]
+    assert "".join(lp["token"] for lp in part["logprobs"]) == part["text"]
+    assert upstream.engine.requests[-1].logprobs == 1
+    with front.stream("POST", "/v1/responses", json={**body, "stream": True}) as s:
+        s.read()
+    deltas = [d for name, d in events(s) if name == "response.output_text.delta"]
+    assert "".join(lp["token"] for d in deltas for lp in d["logprobs"]) == part["text"]

@@ -5,6 +5,10 @@ chained through ``previous_response_id``, then its own input) and started on the
 service, which validates, admits (rate limits, wallet), runs and meters it as it would a chat
 completion; the run's answer, or its stream, is translated back, and the finished response is
 stored for its workspace unless the request said ``store: false``.
+
+Logprobs (``include: ["message.output_text.logprobs"]``) are chat's: asked for as chat's
+``logprobs``/``top_logprobs``, refused as chat refuses them where the engine cannot give them
+(the 400 then names ``include``, the field this request set).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.endpoints import CHAT
 from ..core.run import Run, admitted
+from ..errors import InvalidRequestError
 from ..wire.chat import ChatCompletion, ChatCompletionRequest
 from ..wire.responses import (
     ResponseCreateRequest,
@@ -49,7 +54,12 @@ class ResponsesService:
 
         # a refusal here (an unknown previous response) is metered as the chat service's are
         chat = await admitted(self.core, call, req.model, translated)
-        run = await self.core.service(CHAT).start(chat, call)
+        try:
+            run = await self.core.service(CHAT).start(chat, call)
+        except InvalidRequestError as exc:
+            if exc.param == "logprobs":  # chat's name for what ``include`` asked
+                exc.param = "include"
+            raise
         # the model that answers, as chat echoes it (an alias's target)
         response = draft(req).model_copy(update={"model": self.core.real_model(req.model)})
 

@@ -6,6 +6,10 @@
 (``….done`` events, then ``response.output_item.done``); ``response.completed`` (or
 ``response.incomplete``) carries the finished response. Every event has its
 ``sequence_number``.
+
+Logprobs (when ``include`` asked for them, chat's chunks carry them): each text delta carries
+those that came since the previous one, and the message's text collects them all. Those of a
+chunk that carries a tool call are the call's tokens, not the text's, and are left out.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..wire.responses import (
     OutputTextDeltaEvent,
     OutputTextDoneEvent,
     ResponseLifecycleEvent,
+    ResponseLogprob,
     ResponseObject,
     ResponseStreamEvent,
     ResponseUsage,
@@ -58,6 +63,8 @@ class ResponseEvents:
         self.output: list[OutputItem] = []
         self.message: OutputMessage | None = None  # the message being written, if any
         self.calls: dict[int, FunctionToolCall] = {}  # open tool calls by their chat index
+        self.logprobs = False  # the chat stream carries logprobs
+        self.pending: list[ResponseLogprob] = []  # the text's logprobs not yet sent
 
     def _event(self, cls: type[ResponseStreamEvent], kind: str, **fields: Any) -> Any:
         event = cls(type=kind, sequence_number=self.sequence, **fields)
@@ -81,7 +88,7 @@ class ResponseEvents:
     def _open_message(self) -> list[ResponseStreamEvent]:
         self.message = OutputMessage(id=new_id("msg"), status="in_progress")
         added = self._added(self.message)
-        self.message.content.append(OutputText(text=""))
+        self.message.content.append(OutputText(text="", logprobs=[] if self.logprobs else None))
         part = self._event(
             ContentPartEvent,
             "response.content_part.added",
@@ -97,7 +104,10 @@ class ResponseEvents:
             return []
         self.message = None
         index = self.output.index(message)
-        text = message.content[0].text
+        part = message.content[0]
+        if part.logprobs is not None:
+            part.logprobs += self.pending
+        self.pending = []
         message.status = "completed"
         return [
             self._event(
@@ -105,14 +115,15 @@ class ResponseEvents:
                 "response.output_text.done",
                 item_id=message.id,
                 output_index=index,
-                text=text,
+                text=part.text,
+                logprobs=part.logprobs or [],
             ),
             self._event(
                 ContentPartEvent,
                 "response.content_part.done",
                 item_id=message.id,
                 output_index=index,
-                part=OutputText(text=text),
+                part=part.model_copy(deep=True),
             ),
             self._event(
                 OutputItemEvent,
@@ -163,6 +174,10 @@ class ResponseEvents:
                 spent = usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
             for choice in chunk.choices:
                 delta = choice.delta
+                if choice.logprobs is not None:
+                    self.logprobs = True
+                    if not delta.tool_calls:
+                        self.pending += choice.logprobs.content or []
                 if delta.content:
                     for event in self._text(delta.content):
                         yield event
@@ -185,7 +200,11 @@ class ResponseEvents:
     def _text(self, text: str) -> list[ResponseStreamEvent]:
         events = self._open_message() if self.message is None else []
         assert self.message is not None
-        self.message.content[0].text += text
+        part = self.message.content[0]
+        part.text += text
+        logprobs, self.pending = self.pending, []
+        if self.logprobs:
+            part.logprobs = (part.logprobs or []) + logprobs
         events.append(
             self._event(
                 OutputTextDeltaEvent,
@@ -193,6 +212,7 @@ class ResponseEvents:
                 item_id=self.message.id,
                 output_index=self.output.index(self.message),
                 delta=text,
+                logprobs=logprobs,
             )
         )
         return events

@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from ..core.validation import parse_body
 from ..errors import InvalidRequestError
 from ..wire.chat import ChatCompletion, ChatCompletionRequest
+from ..wire.common import ChoiceLogprobs
 from ..wire.responses import (
     FormatJSONObject,
     FormatJSONSchema,
@@ -29,6 +30,7 @@ from ..wire.responses import (
     OutputMessage,
     OutputText,
     ResponseCreateRequest,
+    ResponseLogprob,
     ResponseObject,
     ResponseUsage,
     StoredFunctionCallOutput,
@@ -137,6 +139,10 @@ def chat_request(
         body["stream_options"] = {"include_usage": True}
     if req.max_output_tokens is not None:
         body["max_completion_tokens"] = req.max_output_tokens
+    alternatives = req.logprob_alternatives()
+    if alternatives is not None:
+        body["logprobs"] = True
+        body["top_logprobs"] = alternatives
     for name in ("temperature", "top_p", "parallel_tool_calls", "user"):
         value = getattr(req, name)
         if value is not None:
@@ -182,6 +188,7 @@ def draft(req: ResponseCreateRequest) -> ResponseObject:
         previous_response_id=req.previous_response_id,
         temperature=req.temperature,
         top_p=req.top_p,
+        top_logprobs=req.top_logprobs,
         text=(req.text.model_dump(by_alias=True, exclude_none=True) if req.text else None)
         or {"format": {"type": "text"}},
         tool_choice=tool_choice,
@@ -223,15 +230,36 @@ def finished(
     )
 
 
+def logprobs_of(
+    chat: ChoiceLogprobs | None, text: str, calls: bool
+) -> list[ResponseLogprob] | None:
+    """Chat's logprobs as an output text's: the same entries (None where chat gave none); with
+    function ``calls`` after the text, only the leading entries that wrote ``text``."""
+    if chat is None:
+        return None
+    entries = list(chat.content or [])
+    if not calls:
+        return entries
+    written = ""
+    for n, entry in enumerate(entries):
+        if len(written.strip()) >= len(text):
+            return entries[:n]
+        written += entry.token
+    return entries
+
+
 def answer_of(response: ResponseObject, chat: ChatCompletion | dict[str, Any]) -> ResponseObject:
-    """The finished response for a chat completion (a remote model's comes as its JSON)."""
+    """The finished response for a chat completion (a remote model's comes as its JSON); its
+    text carries the chat's logprobs, which chat gives only when ``include`` asked for them."""
     if isinstance(chat, dict):
         chat = ChatCompletion.model_validate(chat)
     choice = chat.choices[0]
     message = choice.message
     output: list[OutputItem] = []
     if message.content or not message.tool_calls:
-        text = OutputText(text=message.content or "")
+        content = message.content or ""
+        logprobs = logprobs_of(choice.logprobs, content, bool(message.tool_calls))
+        text = OutputText(text=content, logprobs=logprobs)
         output.append(OutputMessage(id=new_id("msg"), content=[text]))
     for call in message.tool_calls or []:
         output.append(

@@ -196,7 +196,9 @@ def _chunk_parser(request: APIRequest[T]) -> Callable[[object], T]:
     model: type[Any] = request.cast_to
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise TypeError(f"a stream's chunks are pydantic models, not {model!r}")
-    return lambda data: cast(T, model.model_validate(data))
+    # typed events (``ResponseStreamEvent``): each parsed as the class its ``type`` names
+    parse = getattr(model, "from_event", model.model_validate)
+    return lambda data: cast(T, parse(data))
 
 
 def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIError:

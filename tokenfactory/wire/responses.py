@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from ..config import DEFAULT_MAX_TOKENS
-from .common import RequestModel, WireModel
+from .common import RequestModel, TokenLogprobEntry, WireModel
 from .json_limits import json_text_problem
 
 # -- input ------------------------------------------------------------------------------------
@@ -172,14 +172,15 @@ UNSUPPORTED = {
     "background": "background runs are not supported; send the request without it",
     "conversation": "conversations are not supported; chain with previous_response_id",
     "prompt": "stored prompt templates are not supported",
-    "include": "extra output (include) is not supported",
     "max_tool_calls": "built-in tools are not supported, so max_tool_calls is not either",
     "truncation": "only 'disabled' is supported: a conversation longer than the model's "
     "context is a 400, never cut silently",
-    "top_logprobs": "logprobs are not offered on /v1/responses; use /v1/chat/completions",
 }
 #: The value of an ``UNSUPPORTED`` field that asks for nothing the gateway lacks.
-HARMLESS: dict[str, object] = {"truncation": "disabled", "top_logprobs": 0}
+HARMLESS: dict[str, object] = {"truncation": "disabled"}
+
+#: The one ``include`` value the gateway can honour: each output text's token logprobs.
+INCLUDE_LOGPROBS = "message.output_text.logprobs"
 
 
 #: A string, or a list of items (an error in an item names the item, not "not a string").
@@ -208,15 +209,17 @@ class ResponseCreateRequest(RequestModel):
     )
     user: str | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
+    #: ``["message.output_text.logprobs"]`` asks for logprobs; any other value is a 400
+    include: list[str] | None = None
+    #: alternatives per token (0-20) when ``include`` asks for logprobs; alone it asks nothing
+    top_logprobs: StrictInt | None = Field(default=None, ge=0, le=20)
 
     # OpenAI's fields this gateway cannot honour (``UNSUPPORTED``): a 400 naming the field
     background: Any = None
     conversation: Any = None
     prompt: Any = None
-    include: Any = None
     max_tool_calls: Any = None
     truncation: Any = None
-    top_logprobs: Any = None
     reasoning: Any = None
 
     @field_validator(*UNSUPPORTED, "reasoning")
@@ -231,6 +234,16 @@ class ResponseCreateRequest(RequestModel):
             raise ValueError(UNSUPPORTED[name])
         return value
 
+    @field_validator("include")
+    @classmethod
+    def _only_logprobs(cls, value: list[str] | None) -> list[str] | None:
+        for i, name in enumerate(value or []):
+            if name != INCLUDE_LOGPROBS:
+                raise ValueError(
+                    f"include[{i}] is {name!r}; only {INCLUDE_LOGPROBS!r} is supported"
+                )
+        return value
+
     @field_validator("input")
     @classmethod
     def _not_empty(cls, value: str | list[Any]) -> str | list[Any]:
@@ -242,14 +255,25 @@ class ResponseCreateRequest(RequestModel):
     def output_limit(self) -> int:
         return self.max_output_tokens or DEFAULT_MAX_TOKENS
 
+    def logprob_alternatives(self) -> int | None:
+        """None (no logprobs: ``include`` did not ask) or how many alternatives per token."""
+        return (self.top_logprobs or 0) if INCLUDE_LOGPROBS in (self.include or []) else None
+
 
 # -- the response object ----------------------------------------------------------------------
+
+
+#: One generated token's logprob and its alternatives (``token``, ``logprob``, ``bytes``,
+#: ``top_logprobs``): the entry chat completions' ``logprobs.content`` lists.
+ResponseLogprob = TokenLogprobEntry
 
 
 class OutputText(WireModel):
     type: Literal["output_text"] = "output_text"
     text: str
     annotations: list[Any] = Field(default_factory=list)
+    #: one entry per generated token, when ``include`` asked for them (left out otherwise)
+    logprobs: list[ResponseLogprob] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class OutputMessage(WireModel):
@@ -315,6 +339,7 @@ class ResponseObject(WireModel):
     previous_response_id: str | None = None
     temperature: float | None = None
     top_p: float | None = None
+    top_logprobs: int | None = None
     text: dict[str, Any] = Field(default_factory=lambda: {"format": {"type": "text"}})
     tool_choice: Any = "auto"
     tools: list[dict[str, Any]] = Field(default_factory=list)
@@ -385,6 +410,12 @@ class ResponseStreamEvent(WireModel):
     type: str
     sequence_number: int
 
+    @classmethod
+    def from_event(cls, data: Any) -> ResponseStreamEvent:
+        """One event's JSON as the class its ``type`` names (this one for any other type)."""
+        kind = data.get("type") if isinstance(data, dict) else None
+        return EVENT_CLASSES.get(str(kind), cls).model_validate(data)
+
 
 class ResponseLifecycleEvent(ResponseStreamEvent):
     """``response.created``, ``response.in_progress``, ``response.completed``,
@@ -414,7 +445,8 @@ class OutputTextDeltaEvent(ResponseStreamEvent):
     output_index: int
     content_index: int = 0
     delta: str
-    logprobs: list[Any] = Field(default_factory=list)
+    #: the logprobs of this delta's tokens (empty unless ``include`` asked for them)
+    logprobs: list[ResponseLogprob] = Field(default_factory=list)
 
 
 class OutputTextDoneEvent(ResponseStreamEvent):
@@ -422,7 +454,7 @@ class OutputTextDoneEvent(ResponseStreamEvent):
     output_index: int
     content_index: int = 0
     text: str
-    logprobs: list[Any] = Field(default_factory=list)
+    logprobs: list[ResponseLogprob] = Field(default_factory=list)
 
 
 class FunctionCallArgumentsDeltaEvent(ResponseStreamEvent):
@@ -436,3 +468,25 @@ class FunctionCallArgumentsDoneEvent(ResponseStreamEvent):
     output_index: int
     name: str
     arguments: str
+
+
+#: Each event type's class (``ResponseStreamEvent.from_event``).
+EVENT_CLASSES: dict[str, type[ResponseStreamEvent]] = {
+    **dict.fromkeys(
+        (
+            "response.created",
+            "response.in_progress",
+            "response.completed",
+            "response.incomplete",
+        ),
+        ResponseLifecycleEvent,
+    ),
+    "response.output_item.added": OutputItemEvent,
+    "response.output_item.done": OutputItemEvent,
+    "response.content_part.added": ContentPartEvent,
+    "response.content_part.done": ContentPartEvent,
+    "response.output_text.delta": OutputTextDeltaEvent,
+    "response.output_text.done": OutputTextDoneEvent,
+    "response.function_call_arguments.delta": FunctionCallArgumentsDeltaEvent,
+    "response.function_call_arguments.done": FunctionCallArgumentsDoneEvent,
+}

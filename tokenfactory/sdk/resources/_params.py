@@ -102,3 +102,6 @@ class ResponseParams(RequestOptions, total=False):
     metadata: Mapping[str, str] | None
     user: str | None
     service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None
+    #: ``["message.output_text.logprobs"]``: each output text carries its tokens' logprobs
+    include: list[Literal["message.output_text.logprobs"]] | None
+    top_logprobs: int | None

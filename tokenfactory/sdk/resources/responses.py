@@ -1,7 +1,9 @@
 """``client.responses``: the Responses API. ``create`` returns a ``Response``, or with
 ``stream=True`` a ``Stream`` (``AsyncStream``) of typed events (``ResponseStreamEvent``: its
-``type`` says which; the event's own fields are attributes); ``retrieve``, ``delete`` and
-``input_items`` read and remove stored responses."""
+``type`` says which, and each is parsed as its own class, e.g. ``OutputTextDeltaEvent``);
+``retrieve``, ``delete`` and ``input_items`` read and remove stored responses.
+``include=["message.output_text.logprobs"]`` (with ``top_logprobs=0..20``) gives each output
+text its tokens' ``logprobs`` (``OutputText.logprobs``; streamed, each text delta's own)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,14 @@ from typing import Any, Literal, overload
 
 from typing_extensions import Unpack
 
-from ...wire.responses import InputItemList, ResponseDeleted, ResponseStreamEvent
+from ...wire.responses import (
+    InputItemList,
+    OutputText,
+    OutputTextDeltaEvent,
+    ResponseDeleted,
+    ResponseLogprob,
+    ResponseStreamEvent,
+)
 from .._request import RequestOptions
 from .._resource import AsyncAPIResource, SyncAPIResource
 from .._streaming import AsyncStream, Stream
@@ -21,8 +30,11 @@ __all__ = [
     "AsyncResponses",
     "InputItemList",
     "InputParam",
+    "OutputText",
+    "OutputTextDeltaEvent",
     "Response",
     "ResponseDeleted",
+    "ResponseLogprob",
     "ResponseStreamEvent",
     "Responses",
 ]
