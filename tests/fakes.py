@@ -17,6 +17,7 @@ from tokenfactory.engine.protocol import (
     GenerationOutput,
     GenerationRequest,
     ModelInfo,
+    TokenLogprob,
 )
 from tokenfactory.errors import ModelLoadingError, ModelNotFoundError
 
@@ -187,3 +188,37 @@ class FakeEngine:
 
     async def shutdown(self) -> None:
         self.started = False
+
+
+def fake_prompt_logprob(position: int) -> float:
+    """The made-up logprob of the prompt token at ``position`` (>= 1) on :class:`LogprobEngine`."""
+    return -0.25 * (position % 4 + 1)
+
+
+def fake_alternatives(k: int) -> tuple[tuple[int, float], ...]:
+    """The made-up alternatives of every token on :class:`LogprobEngine`: 'x', 'y', ..."""
+    return tuple((ord("x") + i, -1.0 - i) for i in range(k))
+
+
+class LogprobEngine(FakeEngine):
+    """Made-up but deterministic logprobs: each generated character -0.5, each prompt token
+    :func:`fake_prompt_logprob` (the first None), alternatives :func:`fake_alternatives`."""
+
+    supports_logprobs = True
+    supports_prompt_logprobs = True
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationOutput]:
+        first = True
+        async for out in super().generate(request):
+            if request.logprobs is not None and out.token_ids:
+                top = fake_alternatives(request.logprobs)
+                out.logprobs = [TokenLogprob(t, -0.5, top) for t in out.token_ids]
+            if first and request.prompt_logprobs is not None:
+                top = fake_alternatives(request.prompt_logprobs)
+                out.prompt_logprobs = [None] + [
+                    TokenLogprob(t, fake_prompt_logprob(j), top)
+                    for j, t in enumerate(request.prompt_token_ids)
+                    if j > 0
+                ]
+            first = False
+            yield out

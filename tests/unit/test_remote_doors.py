@@ -102,6 +102,25 @@ def test_remote_models_get_the_openai_fields_and_the_same_refusals(front, upstre
     assert len(upstream.engine.requests) == sent
 
 
+def test_echo_scoring_on_a_remote_model_goes_up_as_sent(front, upstream):
+    """``echo`` with ``max_tokens: 0`` (and ``logprobs``) reaches the upstream unchanged: it
+    answers with the prompt and its logprobs, nothing generated."""
+    from tests.fakes import LogprobEngine
+
+    body = {"model": "test/chat", "prompt": "hi", "echo": True, "max_tokens": 0}
+    r = front.post("/v1/completions", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["choices"][0]["text"] == "hi"
+    assert r.json()["usage"] == {"prompt_tokens": 2, "completion_tokens": 0, "total_tokens": 2}
+    assert upstream.engine.requests == []
+    upstream.engine.__class__ = LogprobEngine  # the upstream's engine now gives logprobs
+    r = front.post("/v1/completions", json={**body, "logprobs": 1})
+    assert r.status_code == 200, r.text
+    logprobs = r.json()["choices"][0]["logprobs"]
+    assert logprobs["tokens"] == ["h", "i"] and logprobs["token_logprobs"][0] is None
+    assert upstream.engine.requests[-1].prompt_logprobs == 1
+
+
 def test_responses_on_a_remote_model_go_up_as_chat_and_come_back_as_responses(front, upstream):
     body = {"model": "test/chat", "input": "hi", "instructions": "Be brief."}
     r = front.post("/v1/responses", json={**body, "max_output_tokens": 5})

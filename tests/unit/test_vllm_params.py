@@ -380,6 +380,31 @@ def test_vllm_logprobs_become_token_logprobs():
     assert VllmSamplingParams(logprobs=2).logprobs == 2  # the native field it is asked through
 
 
+def test_vllm_prompt_logprobs_become_the_protocols_list():
+    pytest.importorskip("vllm", reason="vllm is not installed")
+    from vllm import SamplingParams as VllmSamplingParams
+    from vllm.logprobs import FlatLogprobs, Logprob
+
+    positions = [
+        None,
+        {8: Logprob(-2.0, 3, "a"), 1: Logprob(-0.5, 1, "b")},
+        {3: Logprob(-0.1, 1, "c")},
+    ]
+    out = vllm_params.prompt_logprobs([4, 8, 3], positions, alternatives=1)
+    assert out is not None and out[0] is None
+    assert [(e.token_id, e.logprob, e.top) for e in out[1:]] == [
+        (8, -2.0, ((1, -0.5),)),
+        (3, -0.1, ((3, -0.1),)),
+    ]
+    flat = FlatLogprobs()
+    for position in positions:
+        flat.append(position)
+    assert vllm_params.prompt_logprobs([4, 8, 3], flat, alternatives=1) == out
+    assert vllm_params.prompt_logprobs([4, 8, 3], None, 1) is None  # not in this output
+    assert vllm_params.prompt_logprobs([4, 8, 3], positions, None) is None
+    assert VllmSamplingParams(prompt_logprobs=1).prompt_logprobs == 1
+
+
 def test_lora_slots_set_by_the_user_also_size_the_cpu_adapter_cache():
     """vLLM wants max_cpu_loras >= max_loras: a user's max_loras counts for both."""
     settings = vllm_params.EngineSettings(reserved_lora_slots=1)

@@ -70,6 +70,9 @@ class GenerationRequest:
     priority: int = PRIORITY_INTERACTIVE
     #: None: no logprobs. N >= 0: each output token's logprob plus its N most likely alternatives.
     logprobs: int | None = None
+    #: None: none. N >= 0: each prompt token's logprob given the tokens before it, plus its N
+    #: most likely alternatives (an engine that can declares ``supports_prompt_logprobs``).
+    prompt_logprobs: int | None = None
 
 
 @dataclass
@@ -87,6 +90,9 @@ class GenerationOutput:
     num_prompt_tokens: int = 0
     #: One entry per ``token_ids`` entry when the request asked for logprobs, else None.
     logprobs: list[TokenLogprob] | None = None
+    #: On the first output when the request asked for ``prompt_logprobs``: one entry per
+    #: prompt token, the first None (nothing comes before it to predict it from).
+    prompt_logprobs: list[TokenLogprob | None] | None = None
 
 
 @dataclass

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.records import Call
 from ..engine.protocol import Engine, GenerationRequest
-from ..errors import InvalidRequestError
+from ..errors import InternalError, InvalidRequestError
 from ..wire.common import CompletionLogprobs, Usage
 from ..wire.completions import Completion, CompletionChoice, CompletionRequest
 from ..wire.events import TextEvents
@@ -20,10 +20,11 @@ from .generation import (
     choice_results,
     merged,
     new_request_id,
+    prompt_pass,
     run_all,
     stream_text,
 )
-from .logprobs import LogprobFormatter, requested
+from .logprobs import LogprobFormatter, joined, prompt_requested, requested
 from .run import InferenceService
 from .sampling import (
     check_token_ids,
@@ -44,12 +45,18 @@ class PreparedCompletion:
     stops: list[str]
     tokenizer: Any
     results: list[GenerationResult]
+    #: None: no logprobs; N: each token's (the echoed prompt's too) with N alternatives
+    alternatives: int | None = None
     id: str = field(default_factory=lambda: new_request_id("cmpl"))
     created: int = field(default_factory=lambda: int(time.time()))
 
     @property
     def estimated_tokens(self) -> int:
-        return sum(len(g.prompt_token_ids) + g.sampling.max_tokens for g in self.generations)
+        nothing = self.request.prompt_only  # its one engine token is dropped, not billed
+        return sum(
+            len(g.prompt_token_ids) + (0 if nothing else g.sampling.max_tokens)
+            for g in self.generations
+        )
 
     def usage(self) -> Usage:
         prompt = sum(r.prompt_tokens for r in self.results)
@@ -69,6 +76,7 @@ class CompletionService(
         stops = stop_sequences(req)
         params = model_sampling(req, tokenizer)
         logprobs = requested(req, engine)
+        prompt_logprobs = prompt_requested(req, engine, logprobs)
         if req.suffix:
             raise InvalidRequestError(
                 f"'suffix' is not supported: the model '{req.model}' has no fill-in-the-middle"
@@ -104,6 +112,8 @@ class CompletionService(
                 requested=max_tokens_requested(req),
                 prompt_param="prompt",
             )
+            if req.prompt_only:  # engines generate at least one token: it is dropped
+                fitted = replace(fitted, max_tokens=1, min_tokens=0)
             gen = GenerationRequest(
                 request_id=new_request_id("cmpl"),
                 model=base,
@@ -111,15 +121,21 @@ class CompletionService(
                 sampling=fitted,
                 adapter=adapter,
                 priority=call.priority,
-                logprobs=logprobs,
+                logprobs=None if req.prompt_only else logprobs,
+                prompt_logprobs=prompt_logprobs,
             )
             # OpenAI's order: the n choices of the first prompt, then those of the next
             gens.extend(choice_copies(gen, req.choices_wanted))
             results.extend(choice_results(req.choices_wanted))
         prompts = [prompt for prompt in prompts for _ in range(req.choices_wanted)]
-        return PreparedCompletion(req, engine, gens, prompts, stops, tokenizer, results)
+        return PreparedCompletion(
+            req, engine, gens, prompts, stops, tokenizer, results, alternatives=logprobs
+        )
 
     async def _run_one(self, p: PreparedCompletion, i: int) -> None:
+        if p.request.prompt_only:
+            await prompt_pass(p.engine, p.generations[i], p.results[i])
+            return
         async for _ in stream_text(p.engine, p.tokenizer, p.generations[i], p.stops, p.results[i]):
             pass
 
@@ -130,7 +146,7 @@ class CompletionService(
                 index=i,
                 text=(p.prompts[i] if p.request.echo else "") + r.text,
                 finish_reason=r.finish_reason,
-                logprobs=self._logprobs(p, i, r.logprobs),
+                logprobs=self._choice_logprobs(p, i),
             )
             for i, r in enumerate(p.results)
         ]
@@ -164,34 +180,68 @@ class CompletionService(
     async def _choice_events(
         self, p: PreparedCompletion, i: int
     ) -> AsyncIterator[Completion | bytes]:
-        gen = p.generations[i]
-        if p.request.echo:
+        """The echoed prompt comes first: at once, or with its logprobs once the engine
+        computed them (before the first text)."""
+        gen, result = p.generations[i], p.results[i]
+        echo_pending = p.request.echo
+        if echo_pending and gen.prompt_logprobs is None:
             yield self._chunk(p, i, p.prompts[i], None)
-        fast = gen.logprobs is None  # the pre-encoded path has no logprobs
+            echo_pending = False
+        if p.request.prompt_only:
+            await prompt_pass(p.engine, gen, result)
+            if echo_pending:
+                yield self._chunk(p, i, p.prompts[i], None, self._prompt_logprobs(p, i))
+            yield self._chunk(p, i, "", result.finish_reason)
+            return
+        fast = p.alternatives is None  # the pre-encoded path has no logprobs
         text_event = TextEvents(self._chunk(p, i, TextEvents.SLOT, None)) if fast else None
         sent = 0
-        async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, p.results[i]):
+        async for text in stream_text(p.engine, p.tokenizer, gen, p.stops, result):
+            if echo_pending:
+                yield self._chunk(p, i, p.prompts[i], None, self._prompt_logprobs(p, i))
+                echo_pending = False
             if text_event is not None:
                 yield text_event(text)
                 continue
-            entries = p.results[i].logprobs[sent:]
+            entries = result.logprobs[sent:]
             sent += len(entries)
-            start = len(p.results[i].text) - len(text)  # where this delta starts
+            start = len(result.text) - len(text)  # where this delta starts
             yield self._chunk(p, i, text, None, self._logprobs(p, i, entries, start))
-        rest = p.results[i].logprobs[sent:]
-        logprobs = self._logprobs(p, i, rest, len(p.results[i].text)) if rest else None
-        yield self._chunk(p, i, "", p.results[i].finish_reason, logprobs)
+        if echo_pending:
+            yield self._chunk(p, i, p.prompts[i], None, self._prompt_logprobs(p, i))
+        rest = result.logprobs[sent:]
+        logprobs = self._logprobs(p, i, rest, len(result.text)) if rest else None
+        yield self._chunk(p, i, "", result.finish_reason, logprobs)
+
+    @classmethod
+    def _choice_logprobs(cls, p: PreparedCompletion, i: int) -> CompletionLogprobs | None:
+        completion = cls._logprobs(p, i, p.results[i].logprobs)
+        if completion is None or p.generations[i].prompt_logprobs is None:
+            return completion
+        return joined(cls._prompt_logprobs(p, i), completion)
+
+    @staticmethod
+    def _prompt_logprobs(p: PreparedCompletion, i: int) -> CompletionLogprobs:
+        entries = p.results[i].prompt_logprobs
+        if entries is None or p.alternatives is None:
+            raise InternalError(f"The {p.engine.name} engine returned no prompt logprobs")
+        ids = p.generations[i].prompt_token_ids
+        if len(entries) != len(ids):
+            raise InternalError(
+                f"The {p.engine.name} engine returned {len(entries)} prompt logprobs for"
+                f" {len(ids)} prompt tokens"
+            )
+        return LogprobFormatter(p.tokenizer).prompt(ids, entries, p.alternatives)
 
     @staticmethod
     def _logprobs(
         p: PreparedCompletion, i: int, entries: list, start: int = 0
     ) -> CompletionLogprobs | None:
         """``text_offset`` counts from the choice's text (``start``: the delta's place in it)."""
-        alternatives = p.generations[i].logprobs
-        if alternatives is None:
+        if p.alternatives is None:
             return None
         offset = start + (len(p.prompts[i]) if p.request.echo else 0)
-        return LogprobFormatter(p.tokenizer).completion(entries, offset, alternatives)
+        return LogprobFormatter(p.tokenizer).completion(entries, offset, p.alternatives)
 
     @staticmethod
     def _chunk(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from ..engine.protocol import Engine, GenerationOutput, GenerationRequest, TokenLogprob
+from ..errors import InternalError
 from .detokenize import incremental_detokenizer
 from .stops import StopMatcher
 
@@ -29,6 +30,8 @@ class GenerationResult:
     first_token_at: float | None = None
     finished_at: float | None = None
     logprobs: list[TokenLogprob] = field(default_factory=list)  # when the request asked
+    #: the prompt's, when the request asked for ``prompt_logprobs`` (the first entry None)
+    prompt_logprobs: list[TokenLogprob | None] | None = None
     #: False for the 2nd..nth choice of one prompt (``n``): its prompt is billed once
     counts_prompt: bool = True
 
@@ -132,6 +135,8 @@ async def stream_text(
                 result.prompt_tokens = out.num_prompt_tokens
             if out.logprobs:
                 result.logprobs.extend(out.logprobs)
+            if out.prompt_logprobs is not None:
+                result.prompt_logprobs = out.prompt_logprobs
             delta = matcher.feed(detok.push(out.token_ids)) if out.token_ids else ""
             if out.finished:
                 delta += matcher.feed(detok.flush())
@@ -148,3 +153,24 @@ async def stream_text(
     finally:
         await outputs.aclose()
         result.finished_at = time.perf_counter()
+
+
+async def prompt_pass(engine: Engine, request: GenerationRequest, result: GenerationResult) -> None:
+    """Nothing generated (``echo`` with ``max_tokens: 0``): only the prompt's logprobs, when
+    asked, from the engine's first output. Engines generate at least one token; the request is
+    aborted once the prompt's logprobs came, and its token is neither returned nor billed."""
+    if result.counts_prompt:
+        result.prompt_tokens = len(request.prompt_token_ids)
+    if request.prompt_logprobs is not None:
+        outputs = cast("AsyncGenerator[GenerationOutput, None]", engine.generate(request))
+        try:
+            async for out in outputs:
+                if out.prompt_logprobs is not None or out.finished:
+                    result.prompt_logprobs = out.prompt_logprobs
+                    break
+        finally:
+            await outputs.aclose()
+        if result.prompt_logprobs is None:
+            raise InternalError(f"The {engine.name} engine returned no prompt logprobs")
+    result.finish_reason = "length"
+    result.finished_at = time.perf_counter()

@@ -103,7 +103,8 @@ class SamplingFields(RequestModel):
     @field_validator("min_tokens")
     @classmethod
     def _min_tokens_within_max(cls, value: int | None, info: ValidationInfo) -> int | None:
-        asked = info.data.get("max_completion_tokens") or info.data.get("max_tokens")
+        asked = info.data.get("max_completion_tokens")
+        asked = info.data.get("max_tokens") if asked is None else asked
         if value is not None and asked is not None and value > asked:
             raise ValueError(f"min_tokens ({value}) must not exceed max_tokens ({asked})")
         return value
@@ -124,7 +125,8 @@ class SamplingFields(RequestModel):
     @property
     def output_limit(self) -> int:
         """The output tokens it may generate: what it asked, else the API default."""
-        return self.asked_max_tokens or DEFAULT_MAX_TOKENS
+        asked = self.asked_max_tokens
+        return DEFAULT_MAX_TOKENS if asked is None else asked
 
     @property
     def echoed_service_tier(self) -> str:
@@ -158,6 +160,7 @@ class CompletionLogprobs(WireModel):
     """``choices[].logprobs`` of text completions (the legacy shape)."""
 
     tokens: list[str] = []
-    token_logprobs: list[float] = []
-    top_logprobs: list[dict[str, float]] | None = None
+    #: None for an echoed prompt's first token (nothing before it to predict it from)
+    token_logprobs: list[float | None] = []
+    top_logprobs: list[dict[str, float] | None] | None = None
     text_offset: list[int] = []

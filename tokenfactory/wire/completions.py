@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .common import MAX_CHOICES, CompletionLogprobs, SamplingFields, Usage, WireModel
 
@@ -13,6 +22,8 @@ Prompt = str | list[str] | list[StrictInt] | list[list[StrictInt]]
 
 
 class CompletionRequest(SamplingFields):
+    #: 0 only with ``echo``: the prompt (and its logprobs) comes back, nothing is generated
+    max_tokens: StrictInt | None = Field(default=None, ge=0, le=4096)
     model: str = Field(min_length=1)
     prompt: Prompt = Field(min_length=1)
     echo: StrictBool = False
@@ -38,6 +49,28 @@ class CompletionRequest(SamplingFields):
                 f"best_of ({value}) must equal n ({n}): only the choices returned are generated"
             )
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zero_tokens_only_with_echo(cls, data: Any) -> Any:
+        """``max_tokens`` below 1 is a 400 naming it, unless it is 0 with ``echo``."""
+        if not isinstance(data, dict):
+            return data
+        asked = data.get("max_tokens")
+        if type(asked) is int and asked < 1 and not (asked == 0 and data.get("echo") is True):
+            message = "Input should be greater than or equal to 1 (0 only with 'echo': true)"
+            error = InitErrorDetails(
+                type=PydanticCustomError("greater_than_equal", message),
+                loc=("max_tokens",),
+                input=asked,
+            )
+            raise ValidationError.from_exception_data(cls.__name__, [error])
+        return data
+
+    @property
+    def prompt_only(self) -> bool:
+        """``echo`` with ``max_tokens: 0``: the prompt (and its logprobs), nothing generated."""
+        return self.echo and self.asked_max_tokens == 0
 
     def prompt_list(self) -> list[str | list[int]]:
         """Each prompt: a text or a list of token ids."""

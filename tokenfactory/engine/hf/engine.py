@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 class TransformersEngine:
     name = "transformers"
     supports_logprobs = True
+    supports_prompt_logprobs = True
 
     def __init__(
         self,

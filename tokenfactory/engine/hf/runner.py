@@ -25,6 +25,7 @@ from ..protocol import FinishReason
 from .constraints import GrammarCompiler, allocate_bitmask, apply_bitmask
 from .kv import BatchCache, cache_argument, extend_mask, left_pad, merge, new_cache, select
 from .loader import LoadedChatModel, peft_wrapping
+from .prompt_logprobs import prompt_logprobs
 from .sampler import sample
 from .sequence import Sequence
 
@@ -252,6 +253,7 @@ class ChatRunner:
             [s.all_token_ids for s in joining], self.pad_id, self.loaded.device
         )
         cache = new_cache()
+        scoring = [i for i, s in enumerate(joining) if s.wants_prompt_logprobs]
         out = self._forward(
             joining,
             input_ids=ids,
@@ -260,7 +262,10 @@ class ChatRunner:
             use_cache=True,
             **{self.cache_argument: cache},
             logits_to_keep=1,
+            **({"output_hidden_states": True} if scoring else {}),
         )
+        if scoring:
+            self._score_prompts([joining[i] for i in scoring], out.hidden_states[-1][scoring])
         self.batch = merge(self.batch, BatchCache(cache, mask))
         self.running.extend(joining)
         for seq in joining:
@@ -268,6 +273,17 @@ class ChatRunner:
                 self.first_token_waits.append((seq.id, self.decode_steps - seq.arrived_at_step))
         self._advance(joining, out.logits[:, -1])
         self._keep([i for i, s in enumerate(self.running) if not s.finished])
+
+    def _score_prompts(self, rows: list[Sequence], hidden: torch.Tensor) -> None:
+        """Each row's prompt logprobs, from its (left-padded) row of final hidden states."""
+        width = hidden.shape[1]
+        for seq, states in zip(rows, hidden, strict=True):
+            prompt = seq.request.prompt_token_ids
+            start = width - len(seq.all_token_ids)
+            alternatives = seq.request.prompt_logprobs or 0
+            seq.prompt_logprobs = prompt_logprobs(
+                self.model, states[start : start + len(prompt)], prompt, alternatives
+            )
 
     def _advance(self, rows: list[Sequence], logits: torch.Tensor) -> None:
         """Sample one token per row, apply constraints, and emit (finishing rows that end)."""

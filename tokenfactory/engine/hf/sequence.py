@@ -7,7 +7,7 @@ import asyncio
 import itertools
 from dataclasses import dataclass, field
 
-from ..protocol import FinishReason, GenerationOutput, GenerationRequest
+from ..protocol import FinishReason, GenerationOutput, GenerationRequest, TokenLogprob
 from .constraints import Constraint
 from .sampler import RowSampler
 
@@ -46,6 +46,8 @@ class Sequence:
     sent_prompt_count: bool = False
     #: the runner's decode step count when the request reached it
     arrived_at_step: int | None = None
+    #: the prompt's logprobs, computed at its prefill and sent with the first token
+    prompt_logprobs: list[TokenLogprob | None] | None = None
 
     @property
     def id(self) -> str:
@@ -60,6 +62,11 @@ class Sequence:
         return self.request.prompt_token_ids + self.output_ids
 
     @property
+    def wants_prompt_logprobs(self) -> bool:
+        """Asked for and not computed yet (a preempted row is prefilled again: not then)."""
+        return self.request.prompt_logprobs is not None and not self.output_ids
+
+    @property
     def sort_key(self) -> tuple[int, int]:
         return (self.request.priority, self.arrival)
 
@@ -71,7 +78,9 @@ class Sequence:
             finish_reason=finish,
             num_prompt_tokens=0 if self.sent_prompt_count else len(self.request.prompt_token_ids),
             logprobs=[last] if token_ids and last is not None else None,
+            prompt_logprobs=self.prompt_logprobs,
         )
+        self.prompt_logprobs = None
         self.sent_prompt_count = True
         if finish is not None:
             self.finished = True

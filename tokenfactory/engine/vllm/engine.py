@@ -93,6 +93,7 @@ class VLLMEngine:
 
     name = "vllm"
     supports_logprobs = True
+    supports_prompt_logprobs = True
 
     def __init__(
         self,
@@ -356,6 +357,9 @@ class VLLMEngine:
                     logprobs=vllm_params.token_logprobs(
                         completion.token_ids, completion.logprobs, request.logprobs
                     ),
+                    prompt_logprobs=vllm_params.prompt_logprobs(
+                        request.prompt_token_ids, out.prompt_logprobs, request.prompt_logprobs
+                    ),
                 )
                 if out.finished:
                     return
@@ -384,6 +388,8 @@ class VLLMEngine:
         kwargs = vllm_params.sampling_kwargs(request.sampling)
         if request.logprobs is not None:
             kwargs["logprobs"] = request.logprobs
+        if request.prompt_logprobs is not None:
+            kwargs["prompt_logprobs"] = request.prompt_logprobs
         structured = vllm_params.structured_kwargs(request.structured)
         if structured is not None:
             kwargs["structured_outputs"] = StructuredOutputsParams(**structured)

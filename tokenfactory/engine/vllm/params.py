@@ -133,6 +133,18 @@ def token_logprobs(
     return out
 
 
+def prompt_logprobs(
+    prompt_ids: list[int], logprobs: Any, alternatives: int | None
+) -> list[TokenLogprob | None] | None:
+    """vLLM's ``RequestOutput.prompt_logprobs`` (None for the first prompt token, then each
+    position's ``{token id: Logprob}``) as the protocol's list; None when not asked or not in
+    this output (vLLM sends them once, with the first)."""
+    if alternatives is None or not logprobs:
+        return None
+    rest = token_logprobs(prompt_ids[1:], list(logprobs)[1:], alternatives) or []
+    return [None, *rest]
+
+
 def finish_reason(vllm_reason: str | None) -> FinishReason:
     """Our finish reason for one of vLLM's; unknown ones end as ``stop``."""
     if vllm_reason is None:
