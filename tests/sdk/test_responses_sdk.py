@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 import tokenfactory.sdk as sdk
+from tests.fakes import LogprobEngine
 from tests.sdk.test_params_match_wire import sdk_fields
-from tests.unit.test_logprobs_api import LogprobEngine
 from tokenfactory.sdk.resources._params import ResponseParams
 from tokenfactory.sdk.resources.responses import (
     AsyncResponses,

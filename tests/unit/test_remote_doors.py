@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.unit.test_logprobs_api import LogprobEngine
+from tests.fakes import LogprobEngine
 from tests.unit.test_responses_api import events
 from tests.widgets.live import live_gateway
 

@@ -14,7 +14,7 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_output_text import Logprob
 
-from tests.unit.test_logprobs_api import LogprobEngine
+from tests.fakes import LogprobEngine
 from tests.unit.test_responses_api import events
 
 MODEL = "test/chat"
