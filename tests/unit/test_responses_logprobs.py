@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from openai import OpenAI
 from openai.types.responses import (
+    Response,
     ResponseOutputText,
     ResponseTextDeltaEvent,
     ResponseTextDoneEvent,
@@ -59,6 +60,7 @@ def test_without_the_include_there_are_no_logprobs(api, fake_engine):
     r = api.post("/v1/responses", json={"model": MODEL, "input": "hi", "include": INCLUDE})
     (entry, *_) = r.json()["output"][0]["content"][0]["logprobs"]
     assert fake_engine.requests[-1].logprobs == 0 and entry["top_logprobs"] == []
+    Response.model_validate(r.json(), strict=True)  # every field openai's own type requires
 
 
 def test_each_streamed_delta_carries_its_tokens_logprobs(api):

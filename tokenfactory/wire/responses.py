@@ -298,6 +298,7 @@ OutputItem = Annotated[OutputMessage | FunctionToolCall, Field(discriminator="ty
 
 class InputTokensDetails(WireModel):
     cached_tokens: int = 0
+    cache_write_tokens: int = 0  # no prompt cache is written here; openai's type requires it
 
 
 class OutputTokensDetails(WireModel):
