@@ -54,6 +54,12 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
 }
 
 
+def packaged_modality(model_id: str) -> Modality:
+    """What a packaged model serves; any other model is taken for a chat model."""
+    packaged = PACKAGED_MODELS.get(model_id)
+    return packaged.modality if packaged else "chat"
+
+
 def package_dir(package: str) -> Path | None:
     """The folder of an installed package, found without importing it.
 

@@ -35,7 +35,7 @@ from ...errors import (
     ResourceNotFoundError,
     UnavailableError,
 )
-from .. import cpu
+from .. import cpu, model_files
 from ..input_limits import check_embedding_inputs
 from ..protocol import (
     EmbeddingResult,
@@ -187,7 +187,7 @@ class VLLMEngine:
     async def load_model(self, model: str) -> ModelInfo:
         served = self._served.get(model)
         if served is None:
-            served = self._served[model] = _Served(model, _guess_modality(model))
+            served = self._served[model] = _Served(model, model_files.packaged_modality(model))
         async with served.lock:
             if served.status == "loaded":
                 return self._info(served)
@@ -596,10 +596,3 @@ class VLLMEngine:
 
 def _first(value: Any, default: Any) -> Any:
     return default if value is None else value
-
-
-def _guess_modality(model: str) -> Modality:
-    from ..model_files import PACKAGED_MODELS
-
-    packaged = PACKAGED_MODELS.get(model)
-    return packaged.modality if packaged else "chat"
