@@ -114,15 +114,8 @@ class FineTuningJobs:
         adapter = self._adapter_body(body, hp)
         with our_names():
             record = self.service.create(principal, adapter)
-        try:
-            self._check_lengths(principal, record.base_model, training, examples)
-            self.service.upload(principal, record.name, training, "training")
-            if validation is not None:
-                self.service.upload(principal, record.name, validation, "validation")
-            record = self.service.start(principal, record.name)
-        except Exception:
-            self.service.repository.delete(record.id)
-            raise
+        # the ftjob row exists before training starts: a job that fails at once is still
+        # named by its ftjob id in its webhook event
         job_id = "ftjob-" + uuid.uuid4().hex[:24]
         self.store.execute(
             "INSERT INTO fine_tuning_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -137,6 +130,16 @@ class FineTuningJobs:
                 time.time(),
             ),
         )
+        try:
+            self._check_lengths(principal, record.base_model, training, examples)
+            self.service.upload(principal, record.name, training, "training")
+            if validation is not None:
+                self.service.upload(principal, record.name, validation, "validation")
+            record = self.service.start(principal, record.name)
+        except Exception:
+            self.store.execute("DELETE FROM fine_tuning_jobs WHERE id = ?", (job_id,))
+            self.service.repository.delete(record.id)
+            raise
         return self.job(principal, job_id)
 
     def _adapter_body(
