@@ -115,7 +115,11 @@ async def test_vllm_prompt_logprobs_agree_with_the_transformers_engines(
     response = await asyncio.to_thread(scored, vllm_server, prompts)
     paris, banana = check_scoring(response, prompts, len(context))
     assert paris > banana
+    # the reference runs in float32; vLLM too where this CPU's bf16 is slow, else in the
+    # model's bf16 (AVX512-BF16/AMX CPUs), whose rounding moves a logprob by up to ~2%
+    float32 = vllm_server.core.engine._settings.dtype == "float32"
+    tolerance = {"abs": 0.02} if float32 else {"rel": 0.05, "abs": 0.1}
     for choice, prompt in zip(response.choices, prompts, strict=True):
         reference = await engine_prompt_logprobs(hf_engine, prompt, 1)
         expected = [e.logprob for e in reference[1:] if e is not None]
-        assert choice.logprobs.token_logprobs[1:] == pytest.approx(expected, abs=0.02)
+        assert choice.logprobs.token_logprobs[1:] == pytest.approx(expected, **tolerance)

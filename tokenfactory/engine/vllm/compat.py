@@ -35,7 +35,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from . import params as vllm_params
+
+if TYPE_CHECKING:
+    from ..protocol import GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,22 @@ def token_prompt(token_ids: list[int]) -> Any:
     if build is not None:
         return build(list(token_ids))
     return inputs.TokensPrompt(prompt_token_ids=list(token_ids))
+
+
+def sampling_params(request: GenerationRequest) -> Any:
+    """vLLM's ``SamplingParams`` for one request, streaming new tokens per step (DELTA)."""
+    from vllm import SamplingParams
+    from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
+
+    kwargs = vllm_params.sampling_kwargs(request.sampling)
+    if request.logprobs is not None:
+        kwargs["logprobs"] = request.logprobs
+    if request.prompt_logprobs is not None:
+        kwargs["prompt_logprobs"] = request.prompt_logprobs
+    structured = vllm_params.structured_kwargs(request.structured)
+    if structured is not None:
+        kwargs["structured_outputs"] = StructuredOutputsParams(**structured)
+    return SamplingParams(output_kind=RequestOutputKind.DELTA, **kwargs)
 
 
 def engine_arg_names() -> set[str]:

@@ -19,10 +19,9 @@ import asyncio
 import logging
 import os
 import shutil
-import tempfile
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ from . import errors as vllm_errors
 from . import lora as vllm_lora
 from . import params as vllm_params
 from . import platform as vllm_platform
-from . import runtime
+from . import recovery, runtime
 from . import switch as vllm_switch
 from .runtime import available, cuda_available, prepare_environment, vllm_installed
 
@@ -168,7 +167,11 @@ class VLLMEngine:
         self._adapters = vllm_lora.Registrations()
         #: keeps the distinct adapters in flight within the slots real adapters may use
         self._gate = vllm_lora.AdapterGate(self._lora_slots - 1 if self._reserve_slot else None)
-        self._retiring: set[asyncio.Task[None]] = set()
+        #: every restart of an instance whose engine core died (``recovery``)
+        self.restarts: list[recovery.RestartRecord] = []
+        #: adapter removals and instance retirements waiting for idle, restarts: cancelled
+        #: at shutdown
+        self._tasks: set[asyncio.Task[None]] = set()
         self._awake = asyncio.Event()
         self._awake.set()
         self._sleeping = False
@@ -208,12 +211,8 @@ class VLLMEngine:
 
         path = await asyncio.to_thread(resolve, served.model_id)
         served.path = path
-        if served.modality == "chat":
-            served.llm, served.processes = await self._build_chat(served, self._settings)
-            served.lora = self._settings.enable_lora
-        else:
-            kwargs = vllm_params.embedding_engine_args(served.model_id, path, self._settings)
-            served.llm, served.processes = await self._build_instance(kwargs, frozenset())
+        served.llm, served.processes = await self._build(served, self._settings)
+        served.lora = served.modality == "chat" and self._settings.enable_lora
         served.tokenizer = await asyncio.to_thread(runtime.load_tokenizer, path)
         served.context_length = runtime.max_model_len(served.llm)
         if served.modality == "embedding":
@@ -223,6 +222,16 @@ class VLLMEngine:
                 served.context_length = limit
         if self._device == "cuda":
             self._device = await asyncio.to_thread(runtime.device_name)
+
+    async def _build(
+        self, served: _Served, settings: vllm_params.EngineSettings
+    ) -> tuple[Any, list[Any]]:
+        """A new vLLM instance for ``served`` (its ``path`` resolved)."""
+        if served.modality == "chat":
+            return await self._build_chat(served, settings)
+        assert served.path is not None
+        kwargs = vllm_params.embedding_engine_args(served.model_id, served.path, settings)
+        return await self._build_instance(kwargs, frozenset())
 
     async def _build_chat(
         self, served: _Served, settings: vllm_params.EngineSettings
@@ -234,7 +243,9 @@ class VLLMEngine:
         )
         llm, processes = await self._build_instance(kwargs, frozenset(self._extra_args))
         if settings.enable_lora and self._reserve_slot:
-            await self._reserve_last_lora_slot(served, llm)
+            served.zero_adapter_dir = await vllm_lora.keep_last_slot_for_zero_adapter(
+                llm, self._lora_slots, served.model_id, served.path, served.zero_adapter_dir
+            )
         return llm, processes
 
     async def _build_instance(
@@ -247,24 +258,6 @@ class VLLMEngine:
         before = await asyncio.to_thread(runtime.descendants)
         llm = await asyncio.to_thread(runtime.build_async_llm, kwargs, user_keys)
         return llm, await asyncio.to_thread(runtime.started_processes, before)
-
-    async def _reserve_last_lora_slot(self, served: _Served, llm: Any) -> None:
-        """Pin an all-zero adapter in vLLM's last LoRA slot (see vllm_lora). Where that fails
-        the model still serves, and says why base rows may carry an adapter's delta."""
-        assert served.path is not None
-        folder = tempfile.mkdtemp(prefix="tokenfactory-zero-lora-")
-        served.zero_adapter_dir = folder
-        try:
-            await asyncio.to_thread(vllm_lora.write_zero_adapter, served.path, folder)
-            await vllm_lora.reserve_last_slot(
-                llm, self._lora_slots, folder, vllm_compat.lora_request
-            )
-        except Exception:
-            log.exception(
-                "Could not keep vLLM's last LoRA slot for a zero adapter on %s: base-model"
-                " requests batched with adapter requests may get an adapter's delta",
-                served.model_id,
-            )
 
     async def unload_model(self, model: str) -> None:
         served = self._require(model)
@@ -280,7 +273,7 @@ class VLLMEngine:
         start in this process."""
         self._closed = True
         self._awake.set()  # let anything parked on sleep run into the closed check
-        for task in list(self._retiring):
+        for task in list(self._tasks):
             task.cancel()
         for served in self._served.values():
             await self._stop_instance(served)
@@ -323,7 +316,7 @@ class VLLMEngine:
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationOutput]:
         served = self._require_loaded(request.model, "chat")
-        params = self._sampling_params(request)
+        params = vllm_compat.sampling_params(request)
         adapter = self._adapter_for(request)
         lora = adapter.request() if adapter is not None else None
         await self._awake.wait()
@@ -364,6 +357,7 @@ class VLLMEngine:
                 if out.finished:
                     return
         except Exception as exc:
+            self._restart_if_dead(served, llm, exc, request.request_id)
             raise vllm_errors.translate(
                 exc, request.request_id, structured=request.structured is not None
             ) from exc
@@ -380,20 +374,6 @@ class VLLMEngine:
         for served in self._loaded("chat"):
             for llm in [served.llm, *(old for old, _ in served.draining)]:
                 await llm.abort(request_id)
-
-    def _sampling_params(self, request: GenerationRequest) -> Any:
-        from vllm import SamplingParams
-        from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
-
-        kwargs = vllm_params.sampling_kwargs(request.sampling)
-        if request.logprobs is not None:
-            kwargs["logprobs"] = request.logprobs
-        if request.prompt_logprobs is not None:
-            kwargs["prompt_logprobs"] = request.prompt_logprobs
-        structured = vllm_params.structured_kwargs(request.structured)
-        if structured is not None:
-            kwargs["structured_outputs"] = StructuredOutputsParams(**structured)
-        return SamplingParams(output_kind=RequestOutputKind.DELTA, **kwargs)
 
     def _adapter_for(self, request: GenerationRequest) -> vllm_lora.Registration | None:
         if request.adapter is None:
@@ -421,10 +401,12 @@ class VLLMEngine:
         )
         check_embedding_inputs(model, encoded, served.context_length or 512)
         batch = uuid.uuid4().hex[:16]
+        await served.open.wait()  # a restart after its engine core died holds requests here
+        llm = served.llm
 
         async def one(index: int, ids: list[int]) -> Any:
             final = None
-            async for out in served.llm.encode(
+            async for out in llm.encode(
                 vllm_compat.token_prompt(ids),
                 PoolingParams(task="embed"),
                 f"embd-{batch}-{index}",
@@ -435,6 +417,7 @@ class VLLMEngine:
         try:
             datas = await asyncio.gather(*(one(i, ids) for i, ids in enumerate(encoded)))
         except Exception as exc:
+            self._restart_if_dead(served, llm, exc, f"embd-{batch}")
             raise vllm_errors.translate(exc, f"embd-{batch}") from exc
         import torch
 
@@ -492,9 +475,16 @@ class VLLMEngine:
             await self._gate.idle(adapter.int_id)
             await self._remove_lora(adapter)
 
-        task = asyncio.create_task(when_idle())
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+        self._in_background(when_idle())
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _restart_if_dead(self, served: _Served, llm: Any, exc: Exception, request: str) -> None:
+        if vllm_errors.engine_died(exc) and not self._closed:
+            self._in_background(recovery.restart_dead(self, served, llm, request))
 
     async def _remove_lora(self, adapter: vllm_lora.Registration) -> None:
         served = self._served.get(adapter.base_model)

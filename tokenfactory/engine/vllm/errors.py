@@ -32,6 +32,11 @@ def _named(exc: BaseException | None, name: str) -> bool:
     return exc is not None and any(cls.__name__ == name for cls in type(exc).__mro__)
 
 
+def engine_died(exc: BaseException) -> bool:
+    """vLLM's engine-core process is gone: the instance will never serve again."""
+    return _named(exc, "EngineDeadError") or _named(exc.__cause__, "EngineDeadError")
+
+
 def _client_error(exc: BaseException | None) -> bool:
     """vLLM refused the request itself (a 4xx), as opposed to failing while running it."""
     return isinstance(exc, ValueError) or _named(exc, "VLLMClientError")
@@ -58,10 +63,11 @@ def translate(exc: BaseException, request_id: str, structured: bool = False) -> 
     if _named(exc, "EngineGenerateError") and _client_error(cause):
         log.info("vLLM rejected request %s: %s", request_id, cause)
         return rejected(cause, structured)
-    if _named(exc, "EngineDeadError"):
+    if engine_died(exc):
         log.error("vLLM's engine core died serving request %s: %s", request_id, exc)
         return UnavailableError(
-            f"The vLLM engine stopped (request {request_id}); restart the server"
+            f"The vLLM engine stopped while serving request {request_id}; it is being started"
+            " again, retry shortly"
         )
     inner = cause if _named(exc, "EngineGenerateError") and cause is not None else exc
     log.error(

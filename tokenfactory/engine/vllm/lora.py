@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import struct
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -226,3 +228,25 @@ async def reserve_last_slot(
     await llm.pin_lora(ids[-1])
     for int_id in ids[:-1]:
         await llm.remove_lora(int_id)
+
+
+async def keep_last_slot_for_zero_adapter(
+    llm: Any, slots: int, model_id: str, model_path: str | None, folder: str | None
+) -> str:
+    """Pin an all-zero adapter for the model in ``model_path`` in vLLM's last LoRA slot,
+    written to ``folder`` (a new temporary one if None); returns the folder. Where that fails
+    the model still serves, and the log says why base rows may carry an adapter's delta."""
+    from .compat import lora_request
+
+    folder = folder or tempfile.mkdtemp(prefix="tokenfactory-zero-lora-")
+    try:
+        assert model_path is not None
+        await asyncio.to_thread(write_zero_adapter, model_path, folder)
+        await reserve_last_slot(llm, slots, folder, lora_request)
+    except Exception:
+        logging.getLogger(__name__).exception(
+            "Could not keep vLLM's last LoRA slot for a zero adapter on %s: base-model"
+            " requests batched with adapter requests may get an adapter's delta",
+            model_id,
+        )
+    return folder

@@ -105,9 +105,7 @@ async def _overlap(engine: VLLMEngine, served: _Served, settings: Any) -> float:
     old = (served.llm, served.processes)
     served.llm, served.processes = new
     served.draining.append(old)
-    task = asyncio.create_task(_retire_when_idle(served, old))
-    engine._retiring.add(task)
-    task.add_done_callback(engine._retiring.discard)
+    engine._in_background(_retire_when_idle(served, old))
     return 0.0
 
 
