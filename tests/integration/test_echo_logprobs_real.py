@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
@@ -43,8 +44,9 @@ async def engine_prompt_logprobs(
 
 
 def scored(server, prompts: list[list[int]]):
-    """lm-evaluation-harness's call: the prompts' logprobs, nothing generated."""
-    client = OpenAI(base_url=server.base_url, api_key=server.api_key)
+    """lm-evaluation-harness's call: the prompts' logprobs, nothing generated (no retries: a
+    503 from an engine core that died is not hidden)."""
+    client = OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
     return client.completions.create(
         model=DEFAULT_CHAT_MODEL, prompt=prompts, echo=True, logprobs=1, max_tokens=0
     )
@@ -123,3 +125,35 @@ async def test_vllm_prompt_logprobs_agree_with_the_transformers_engines(
         reference = await engine_prompt_logprobs(hf_engine, prompt, 1)
         expected = [e.logprob for e in reference[1:] if e is not None]
         assert choice.logprobs.token_logprobs[1:] == pytest.approx(expected, **tolerance)
+
+
+def test_vllm_prompt_logprobs_share_steps_with_other_requests_on_lora_slots(
+    vllm_server, chat_tokenizer
+):
+    """With LoRA slots on, vLLM wrapped its output head for LoRA, and that wrapper killed the
+    engine core whenever prompt logprobs shared a step with another request (one LoRA index
+    per request against one row per prompt token); the engine now keeps LoRA off the output
+    head (``vllm_lora.linear_modules``). No retries: a dead engine core fails the test."""
+    engine = vllm_server.core.engine
+    vllm_server.run(engine.prepare_lora(DEFAULT_CHAT_MODEL))
+    restarts = len(engine.restarts)
+    context = token_ids(chat_tokenizer, CONTEXT)
+    prompts = [context + token_ids(chat_tokenizer, c) for c in CONTINUATIONS]
+    client = OpenAI(base_url=vllm_server.base_url, api_key=vllm_server.api_key, max_retries=0)
+
+    def chat(i: int) -> str | None:
+        words = " ".join(["more"] * (3 + 7 * i))
+        answer = client.chat.completions.create(
+            model=DEFAULT_CHAT_MODEL,
+            messages=[{"role": "user", "content": f"Say {words}."}],
+            max_tokens=8,
+        )
+        return answer.choices[0].message.content
+
+    with ThreadPoolExecutor(6) as pool:
+        for _ in range(5):
+            scoring = pool.submit(scored, vllm_server, prompts)
+            chats = [pool.submit(chat, i) for i in range(4)]
+            check_scoring(scoring.result(), prompts, len(context))
+            assert all(c.result() is not None for c in chats)
+    assert len(engine.restarts) == restarts

@@ -115,6 +115,31 @@ def test_chat_engine_args_enable_lora_sleep_and_priority():
     assert args["max_model_len"] == 2048
 
 
+def test_lora_slots_target_the_linear_layers_never_the_embeddings_or_output_head(tmp_path):
+    """vLLM's output-head LoRA wrapper kills its engine core on prompt logprobs batched with
+    other requests (vllm_lora.linear_modules); a user's own target list still wins."""
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    weights = {
+        "model.embed_tokens.weight": torch.zeros(8, 4),
+        "model.layers.0.self_attn.q_proj.weight": torch.zeros(4, 4),
+        "model.layers.0.mlp.down_proj.weight": torch.zeros(4, 6),
+        "model.layers.1.mlp.down_proj.weight": torch.zeros(4, 6),
+        "model.norm.weight": torch.zeros(4),
+        "lm_head.weight": torch.zeros(8, 4),
+    }
+    save_file(weights, str(tmp_path / "model.safetensors"))
+    with_lora = vllm_params.chat_engine_args("m", str(tmp_path), vllm_params.EngineSettings())
+    assert with_lora["lora_target_modules"] == ["down_proj", "q_proj"]
+    without = vllm_params.EngineSettings(enable_lora=False)
+    assert "lora_target_modules" not in vllm_params.chat_engine_args("m", str(tmp_path), without)
+    mine = vllm_params.chat_engine_args(
+        "m", str(tmp_path), vllm_params.EngineSettings(), {"lora_target_modules": ["q_proj"]}
+    )
+    assert mine["lora_target_modules"] == ["q_proj"]
+
+
 def test_chat_engine_args_without_lora_and_with_overrides():
     settings = vllm_params.EngineSettings(enable_lora=False)
     args = vllm_params.chat_engine_args(

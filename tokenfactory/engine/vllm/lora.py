@@ -173,6 +173,29 @@ def safetensors_shapes(model_path: str | Path) -> dict[str, list[int]]:
     return shapes
 
 
+#: Weight names of a model's embeddings and output head, where no served LoRA may act
+_NOT_LORA_TARGETS = ("embed", "lm_head", "wte", "wpe")
+
+
+def linear_modules(model_path: str | Path) -> list[str]:
+    """The module names (last part) of the linear layers in a model folder's safetensors,
+    less its embeddings and output head: what vLLM's LoRA slots may target here.
+
+    Left to itself vLLM also wraps the output head, and that wrapper gives the per-token rows
+    of prompt logprobs one LoRA index per *request*: a step with a prompt-logprobs request and
+    any other request kills vLLM 0.32's engine core (an einsum broadcast error in
+    ``bgmv_shrink``; vllm-project/vllm#17766, #51594)."""
+    return sorted(
+        {
+            name.rsplit(".", 2)[-2]
+            for name, shape in safetensors_shapes(model_path).items()
+            if name.endswith(".weight")
+            and len(shape) == 2
+            and not any(word in name for word in _NOT_LORA_TARGETS)
+        }
+    )
+
+
 def zero_adapter_target(shapes: dict[str, list[int]]) -> tuple[str, str, list[int]]:
     """(module path, module kind, [out, in]) of one linear layer the zero adapter targets."""
     for kind in _ZERO_ADAPTER_MODULES:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ...errors import InvalidRequestError
 from ..protocol import FinishReason, SamplingParams, StructuredSpec, TokenLogprob
+from .lora import linear_modules
 
 #: vLLM's finish reasons (``CompletionOutput.finish_reason``) mapped onto ours. ``error`` is
 #: not here: the engine raises it as an error instead of ending the stream quietly.
@@ -258,6 +259,9 @@ def chat_engine_args(
         args.update(enable_lora=True, max_loras=slots, max_lora_rank=settings.max_lora_rank)
         if settings.max_cpu_loras is not None:
             args["max_cpu_loras"] = max(settings.max_cpu_loras, slots)
+        targets = linear_modules(path)  # never the output head (see vllm_lora)
+        if targets:
+            args["lora_target_modules"] = targets
     args.update(extra or {})
     return args
 
