@@ -1,6 +1,7 @@
 """Pure translation from tokenfactory's engine types to vLLM's constructor arguments.
 
-Everything here returns plain dicts and numbers, so it is tested without vLLM or a GPU;
+Everything here returns plain dicts and numbers (reading at most a model folder's safetensors
+headers), so it is tested without vLLM or a GPU;
 ``vllm_engine.py`` turns the dicts into ``vllm.SamplingParams``, ``StructuredOutputsParams``,
 ``AsyncEngineArgs`` and ``LoRARequest`` objects. Only documented public fields are used, so
 the mapping survives vLLM version bumps.
