@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 #: Int ids of the zero adapter's copies; real adapters count up from 1 and never get here.
 ZERO_ADAPTER_FIRST_ID = 1_000_000_000
 ZERO_ADAPTER_NAME = "tokenfactory-no-adapter"
@@ -267,7 +269,7 @@ async def keep_last_slot_for_zero_adapter(
         await asyncio.to_thread(write_zero_adapter, model_path, folder)
         await reserve_last_slot(llm, slots, folder, lora_request)
     except Exception:
-        logging.getLogger(__name__).exception(
+        log.exception(
             "Could not keep vLLM's last LoRA slot for a zero adapter on %s: base-model"
             " requests batched with adapter requests may get an adapter's delta",
             model_id,
